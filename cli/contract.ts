@@ -1,0 +1,204 @@
+// The eval contract (ARCHITECTURE.md "The command line"): one JSON object a line in, one out.
+// Parses a request into a Call and an Env with errors that name the field, and renders an outcome
+// and its trace as the stable result object scripts depend on.
+// Sources: ARCHITECTURE.md (eval contract), model/names.ts (symbolic values).
+
+import {
+  ArgError, capMask, defaultEnv, fdTable, parseFamily, parseProtocol, parseType, profileByName, PROFILES,
+  resultString, ALL_CAPS,
+  type Call, type Decision, type Entry, type Env, type FdEntry, type KernelProfile, type Namespaces,
+  type SeccompFilter,
+} from '../model';
+import { checkFilter, type BpfInsn } from '../model/seccomp/bpf';
+
+/** A request that cannot be evaluated: `field` names what is wrong. */
+export class ContractError extends Error {
+  constructor(readonly field: string, message: string) {
+    super(`${field}: ${message}`);
+  }
+}
+
+const NAMESPACES: readonly Namespaces[] = ['init', 'user+net', 'user', 'net'];
+const ENTRIES: readonly Entry[] = ['x86_64', 'i386', 'i386-socketcall'];
+const ENV_KEYS = new Set([
+  'caps', 'uid', 'gid', 'groups', 'namespaces', 'pingGroupRange', 'rlimitNofile', 'openFds', 'maxFds',
+  'sysctl', 'seccomp', 'nrFiles', 'unixSockets',
+]);
+const SYSCTL_KEYS = new Set(['fs.file-max', 'fs.nr_open', 'net.mptcp.enabled', 'net.ipv4.ping_group_range']);
+
+/** The kernel profile for `--kernel NAME`, or a ContractError listing the names. */
+export function resolveProfile(name: string): KernelProfile {
+  const p = profileByName(name);
+  if (p === undefined) {
+    throw new ContractError('kernel', `unknown profile ${JSON.stringify(name)} (known: ${PROFILES.map((x) => x.name).join(', ')})`);
+  }
+  return p;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function int(v: unknown, field: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ContractError(field, `expected an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function intList(v: unknown, field: string): number[] {
+  if (!Array.isArray(v)) throw new ContractError(field, `expected a list of integers, got ${JSON.stringify(v)}`);
+  return v.map((x, i) => int(x, `${field}[${i}]`, 0, 0xffffffff));
+}
+
+function parseFds(v: unknown, maxFds: number | undefined): Env['fds'] {
+  if (!Array.isArray(v)) throw new ContractError('env.openFds', `expected a list, got ${JSON.stringify(v)}`);
+  const entries: FdEntry[] = v.map((x, i) => {
+    if (typeof x === 'number') return { fd: int(x, `env.openFds[${i}]`, 0, 1 << 30), cloexec: false, nonblock: false };
+    if (isObject(x)) {
+      return {
+        fd: int(x.fd, `env.openFds[${i}].fd`, 0, 1 << 30),
+        cloexec: x.cloexec === true,
+        nonblock: x.nonblock === true,
+      };
+    }
+    throw new ContractError(`env.openFds[${i}]`, `expected an fd number or {fd, cloexec, nonblock}, got ${JSON.stringify(x)}`);
+  });
+  const byFd = new Map(entries.map((e) => [e.fd, e]));
+  if (byFd.size !== entries.length) throw new ContractError('env.openFds', 'lists an fd twice');
+  const base = fdTable([...byFd.keys()], maxFds);
+  return { ...base, entries: base.entries.map((e) => byFd.get(e.fd) as FdEntry) };
+}
+
+function parseBpf(v: unknown, field: string): BpfInsn[] {
+  if (!Array.isArray(v) || v.length === 0) throw new ContractError(field, 'expected a non-empty list of [code, jt, jf, k]');
+  const prog = v.map((insn, i): BpfInsn => {
+    if (!Array.isArray(insn) || insn.length !== 4) throw new ContractError(`${field}[${i}]`, `expected [code, jt, jf, k], got ${JSON.stringify(insn)}`);
+    return [
+      int(insn[0], `${field}[${i}].code`, 0, 0xffff),
+      int(insn[1], `${field}[${i}].jt`, 0, 255),
+      int(insn[2], `${field}[${i}].jf`, 0, 255),
+      int(insn[3], `${field}[${i}].k`, -0x80000000, 0xffffffff) >>> 0,
+    ];
+  });
+  const bad = checkFilter(prog);
+  if (bad !== null) throw new ContractError(field, `the kernel would refuse this filter (EINVAL): ${bad}`);
+  return prog;
+}
+
+function parseSeccomp(v: unknown): SeccompFilter[] {
+  if (!Array.isArray(v)) throw new ContractError('env.seccomp', 'expected a list of filters, oldest first');
+  return v.map((f, i) => {
+    const field = `env.seccomp[${i}]`;
+    if (isObject(f) && 'bpf' in f) return { prog: parseBpf(f.bpf, `${field}.bpf`), label: `bpf #${i}` };
+    if (isObject(f) && ('preset' in f || 'oci' in f)) {
+      throw new ContractError(field, 'presets and OCI profiles are compiled by libseccomp in the executor, which this build does not have yet; give the exported program as {"bpf": [...]}');
+    }
+    throw new ContractError(field, `expected {"bpf": [[code, jt, jf, k], …]}, got ${JSON.stringify(f)}`);
+  });
+}
+
+/** The Env of a request's `env` object on top of the defaults for `profile`. */
+export function parseEnv(v: unknown, profile: KernelProfile): Env {
+  if (v === undefined) return defaultEnv({ profile });
+  if (!isObject(v)) throw new ContractError('env', `expected an object, got ${JSON.stringify(v)}`);
+  for (const k of Object.keys(v)) if (!ENV_KEYS.has(k)) throw new ContractError(`env.${k}`, 'unknown field');
+  const base = defaultEnv({ profile });
+  let caps = ALL_CAPS;
+  if (v.caps !== undefined) {
+    if (!Array.isArray(v.caps)) throw new ContractError('env.caps', 'expected a list of capability names');
+    try {
+      caps = capMask(v.caps as (string | number)[]);
+    } catch (e) {
+      throw new ContractError('env.caps', (e as Error).message);
+    }
+  }
+  const ns = v.namespaces ?? 'init';
+  if (!NAMESPACES.includes(ns as Namespaces)) throw new ContractError('env.namespaces', `expected one of ${NAMESPACES.join(', ')}, got ${JSON.stringify(ns)}`);
+  const sysctl = v.sysctl === undefined ? {} : v.sysctl;
+  if (!isObject(sysctl)) throw new ContractError('env.sysctl', 'expected an object');
+  for (const k of Object.keys(sysctl)) if (!SYSCTL_KEYS.has(k)) throw new ContractError(`env.sysctl.${k}`, 'unknown sysctl');
+  const ping = v.pingGroupRange ?? sysctl['net.ipv4.ping_group_range'];
+  let pingGroupRange = base.pingGroupRange;
+  if (ping !== undefined) {
+    const r = intList(ping, 'env.pingGroupRange');
+    if (r.length !== 2) throw new ContractError('env.pingGroupRange', 'expected [low, high]');
+    pingGroupRange = [r[0], r[1]];
+  }
+  const mptcp = sysctl['net.mptcp.enabled'];
+  const maxFds = v.maxFds === undefined ? undefined : int(v.maxFds, 'env.maxFds', 64, 1 << 30);
+  return {
+    ...base,
+    creds: {
+      uid: v.uid === undefined ? 0 : int(v.uid, 'env.uid', 0, 0xfffffffe),
+      gid: v.gid === undefined ? 0 : int(v.gid, 'env.gid', 0, 0xfffffffe),
+      groups: v.groups === undefined ? [] : intList(v.groups, 'env.groups'),
+      caps,
+      namespaces: ns as Namespaces,
+    },
+    pingGroupRange,
+    mptcpEnabled: mptcp === undefined ? true : int(mptcp, 'env.sysctl["net.mptcp.enabled"]', 0, 2) !== 0,
+    fileMax: sysctl['fs.file-max'] === undefined ? base.fileMax : int(sysctl['fs.file-max'], 'env.sysctl["fs.file-max"]'),
+    nrOpen: sysctl['fs.nr_open'] === undefined ? base.nrOpen : int(sysctl['fs.nr_open'], 'env.sysctl["fs.nr_open"]', 1, 0x7fffffff),
+    nrFiles: v.nrFiles === undefined ? base.nrFiles : int(v.nrFiles, 'env.nrFiles'),
+    unixSockets: v.unixSockets === undefined ? base.unixSockets : int(v.unixSockets, 'env.unixSockets'),
+    rlimitNofile: v.rlimitNofile === undefined ? base.rlimitNofile : int(v.rlimitNofile, 'env.rlimitNofile', 0, 0x7fffffff),
+    fds: v.openFds === undefined ? (maxFds === undefined ? base.fds : { ...base.fds, maxFds }) : parseFds(v.openFds, maxFds),
+    seccomp: v.seccomp === undefined ? [] : parseSeccomp(v.seccomp),
+  };
+}
+
+/** The Call of a request: `family`, `type`, `protocol` (names or numbers) and optional `entry`. */
+export function parseCall(req: Record<string, unknown>): Call {
+  const wrap = <T>(field: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof ArgError) throw new ContractError(field, e.message.replace(/^[a-z]+: /, ''));
+      throw e;
+    }
+  };
+  for (const k of ['family', 'type', 'protocol']) if (!(k in req)) throw new ContractError(k, 'missing');
+  const entry = req.entry ?? 'x86_64';
+  if (!ENTRIES.includes(entry as Entry)) throw new ContractError('entry', `expected one of ${ENTRIES.join(', ')}`);
+  return {
+    a0: wrap('family', () => parseFamily(req.family)),
+    a1: wrap('type', () => parseType(req.type)),
+    a2: wrap('protocol', () => parseProtocol(req.protocol)),
+    ...(entry === 'x86_64' ? {} : { entry: entry as Entry }),
+  };
+}
+
+/** One parsed request line. */
+export interface Request {
+  readonly id: unknown;
+  readonly call: Call;
+  readonly env: Env;
+  /** Optional expected result string, as golden corpus files carry it. */
+  readonly expect?: string;
+}
+
+/** Parses one line of JSON; throws ContractError naming the field (or `json` for bad syntax). */
+export function parseRequest(line: string, profile: KernelProfile): Request {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(line);
+  } catch (e) {
+    throw new ContractError('json', (e as Error).message);
+  }
+  if (!isObject(obj)) throw new ContractError('json', 'expected one JSON object');
+  const p = obj.kernel === undefined ? profile : resolveProfile(String(obj.kernel));
+  const expect = obj.expect === undefined ? undefined : String(obj.expect);
+  return { id: obj.id ?? null, call: parseCall(obj), env: parseEnv(obj.env, p), ...(expect === undefined ? {} : { expect }) };
+}
+
+/** The result object of the contract for a decision. */
+export function resultObject(id: unknown, d: Decision): Record<string, unknown> {
+  const o = d.outcome;
+  const out: Record<string, unknown> = { id, result: resultString(o) };
+  if (o.kind === 'fd') {
+    Object.assign(out, { fd: o.fd, cloexec: o.cloexec, nonblock: o.nonblock, domain: o.domain, sotype: o.sotype, soprotocol: o.soprotocol });
+  }
+  out.clauses = d.trace;
+  return out;
+}

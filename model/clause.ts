@@ -1,0 +1,98 @@
+// Precedence as data: a path through socket() is an ordered list of rows; the first failing row
+// wins. Each row has a stable id, its errno, the condition in words, and the kernel function it
+// models. Reviewing a precedence change is reviewing a diff of a table.
+// Sources: net/socket.c (__sock_create and the families' ->create), kernel-semantics.md §10.
+
+import type { Env } from './types';
+
+/** What every row carries, for traces, explanations and the spec cross-check. */
+export interface Clause {
+  /** Stable id, e.g. `inet-raw-cap`. */
+  readonly id: string;
+  /** The condition in words: what makes the row decide. */
+  readonly title: string;
+  /** The errno the row returns when it decides, or null for a row that never fails. */
+  readonly errno: string | null;
+  /** Kernel function (and file) the row models. */
+  readonly cite: string;
+}
+
+/**
+ * Mutable state threaded through one call's ->create: the family's view of the call and what the
+ * new socket will report (`SO_DOMAIN`, `SO_TYPE`, `SO_PROTOCOL`).
+ */
+export interface CreateCtx {
+  readonly env: Env;
+  /** `type` as the call passed it, flags included (the generic rows read it). */
+  readonly rawType: number;
+  family: number;
+  /** `sock->type` after masking the flags: 0..10 by the time a family sees it. */
+  type: number;
+  protocol: number;
+  domain: number;
+  sotype: number;
+  soprotocol: number;
+  /** The lowest free fd, filled in before the fd-allocation rows run. */
+  fd: number;
+}
+
+/** A row that decides with `errno` when `fails` holds. `fails` may record a resolved protocol. */
+export interface CheckRow extends Clause {
+  readonly kind: 'check';
+  readonly errno: string;
+  readonly fails: (c: CreateCtx) => boolean;
+}
+
+/** A row that changes the call without failing (AF_UNIX SOCK_RAW → SOCK_DGRAM). */
+export interface EffectRow extends Clause {
+  readonly kind: 'effect';
+  readonly errno: null;
+  readonly when: (c: CreateCtx) => boolean;
+  readonly apply: (c: CreateCtx) => void;
+}
+
+export type Row = CheckRow | EffectRow;
+
+/** One family's ->create as an ordered table. */
+export interface FamilyTable {
+  readonly family: number;
+  readonly name: string;
+  /** The ->create function, `file:function`. */
+  readonly create: string;
+  readonly rows: readonly Row[];
+}
+
+/** Shorthand for a check row. */
+export function check(id: string, errno: string, title: string, cite: string, fails: (c: CreateCtx) => boolean): CheckRow {
+  return { kind: 'check', id, errno, title, cite, fails };
+}
+
+/** Shorthand for an effect row. */
+export function effect(
+  id: string,
+  title: string,
+  cite: string,
+  when: (c: CreateCtx) => boolean,
+  apply: (c: CreateCtx) => void,
+): EffectRow {
+  return { kind: 'effect', id, errno: null, title, cite, when, apply };
+}
+
+/**
+ * Runs a table in order, appending each row it looks at to `trace` (effect rows only when they
+ * apply), and returns the errno of the first failing row or null.
+ */
+export function runRows(rows: readonly Row[], c: CreateCtx, trace: string[]): string | null {
+  for (const row of rows) {
+    if (row.kind === 'effect') {
+      if (row.when(c)) {
+        trace.push(row.id);
+        row.apply(c);
+      }
+      continue;
+    }
+    trace.push(row.id);
+    if (row.fails(c)) return row.errno;
+  }
+  return null;
+}

@@ -1,0 +1,16 @@
+// The public surface of the reference model of Linux socket(2).
+// Sources: see each module's header.
+
+export * from './constants';
+export * from './types';
+export * from './creds';
+export * from './fdtable';
+export * from './clause';
+export * from './clauses';
+export * from './evaluate';
+export * from './state';
+export * from './syscall';
+export type { KernelProfile } from './profile';
+export { PROFILES, profileByName } from './profiles';
+export { FAMILY_TABLES, familyTable } from './families';
+export * from './names';

@@ -1,0 +1,38 @@
+// A kernel profile: what a kernel was built with, as data. Which families are registered, the
+// inetsw/inetsw6 lists, netlink protocols, vsock transports, CAN and Bluetooth protocols. The
+// logic stays in the family tables; a profile only answers "is it there?".
+// Sources: net/socket.c (net_families), net/ipv4/af_inet.c (inet_register_protosw),
+// net/netlink/af_netlink.c (nl_table), net/vmw_vsock/af_vsock.c (vsock_core_register).
+
+import type { FdtableGrowth } from './fdtable';
+
+/** @example reference618.families.includes(AF.UNIX) */
+export interface KernelProfile {
+  readonly name: string;
+  readonly description: string;
+  /** Kernel version the profile describes, "6.18". */
+  readonly version: string;
+  /** Registered family numbers (`net_families[]`). Any other family in [0, 46) is EAFNOSUPPORT. */
+  readonly families: readonly number[];
+  /**
+   * `inetsw[type]` for AF_INET: protocols in list order, 0 meaning the raw wildcard entry. Types
+   * that are absent have an empty list. Order matters only for protocol 0, which takes the first.
+   */
+  readonly inetsw: Readonly<Record<number, readonly number[]>>;
+  /** `inetsw6[type]` for AF_INET6, the same shape. */
+  readonly inet6sw: Readonly<Record<number, readonly number[]>>;
+  /** Netlink protocols with `nl_table[p].registered`. */
+  readonly netlink: readonly number[];
+  /** Whether a vsock transport with VSOCK_TRANSPORT_F_DGRAM (vmci) is registered. */
+  readonly vsockDgramTransport: boolean;
+  /** Registered CAN protocols and the socket type each requires (`can_proto->type`). */
+  readonly can: Readonly<Record<number, number>>;
+  /** Registered Bluetooth protocols (`bt_proto[]`). */
+  readonly bluetooth: readonly number[];
+  /** How `alloc_fdtable` sizes a grown fd table: `pow2` from 6.12 on, `kib-chunks` before. */
+  readonly fdtableGrowth: FdtableGrowth;
+  /** Whether `update_socket_protocol` (the 6.6+ BPF fmod_ret hook) exists. No program is attached. */
+  readonly updateSocketProtocolHook: boolean;
+  /** Where the facts came from. */
+  readonly sources: readonly string[];
+}

@@ -1,0 +1,15 @@
+// The kernel profile registry. Adding a profile is one file plus one line here.
+// Source: ARCHITECTURE.md "The model" (profiles as data).
+
+import type { KernelProfile } from '../profile';
+import { debian61, debian61Autoload } from './debian-6.1';
+import { reference618 } from './reference-6.18';
+
+export const PROFILES: readonly KernelProfile[] = [reference618, debian61, debian61Autoload];
+
+/** The profile named `name`, or undefined. */
+export function profileByName(name: string): KernelProfile | undefined {
+  return PROFILES.find((p) => p.name === name);
+}
+
+export { debian61, debian61Autoload, reference618 };

@@ -1,0 +1,47 @@
+// What seccomp is shown for a socket() call on each x86 entry path: the native `syscall` (nr 41,
+// 64-bit registers), `int $0x80` (nr 359, 32-bit registers) and i386 socketcall (nr 102, where
+// the arguments sit behind a pointer the filter cannot follow).
+// Sources: kernel/seccomp.c (populate_seccomp_data), arch/x86/entry/syscalls/syscall_{64,32}.tbl,
+// net/compat.c (compat_sys_socketcall); seccomp.md §4.4 and §6.
+
+import type { SeccompData } from './seccomp/bpf';
+import type { Call } from './types';
+
+export const AUDIT_ARCH_X86_64 = 0xc000003e;
+export const AUDIT_ARCH_I386 = 0x40000003;
+export const NR_SOCKET_X86_64 = 41;
+export const NR_SOCKET_I386 = 359;
+export const NR_SOCKETCALL_I386 = 102;
+export const SYS_SOCKET = 1;
+/** The address of the socketcall argument block (the executor maps it there, below 4 GiB). */
+export const SOCKETCALL_ARGS_ADDR = 0x10000n;
+
+const MASK32 = 0xffffffffn;
+const MASK64 = 0xffffffffffffffffn;
+
+/** The `seccomp_data` a filter sees for this call. */
+export function seccompDataFor(call: Call): SeccompData {
+  const entry = call.entry ?? 'x86_64';
+  if (entry === 'x86_64') {
+    return {
+      nr: NR_SOCKET_X86_64,
+      arch: AUDIT_ARCH_X86_64,
+      instructionPointer: 0n,
+      args: [call.a0 & MASK64, call.a1 & MASK64, call.a2 & MASK64, 0n, 0n, 0n],
+    };
+  }
+  if (entry === 'i386') {
+    return {
+      nr: NR_SOCKET_I386,
+      arch: AUDIT_ARCH_I386,
+      instructionPointer: 0n,
+      args: [call.a0 & MASK32, call.a1 & MASK32, call.a2 & MASK32, 0n, 0n, 0n],
+    };
+  }
+  return {
+    nr: NR_SOCKETCALL_I386,
+    arch: AUDIT_ARCH_I386,
+    instructionPointer: 0n,
+    args: [BigInt(SYS_SOCKET), SOCKETCALL_ARGS_ADDR, 0n, 0n, 0n, 0n],
+  };
+}

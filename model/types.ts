@@ -1,0 +1,105 @@
+// The model's vocabulary: a raw socket() call, the environment it runs in, and its outcome.
+// Arguments are 64-bit register values (seccomp reads all 64 bits, SYSCALL_DEFINE3 truncates to
+// int); errnos are names; the environment carries everything a decision may read.
+// Sources: net/socket.c (__sys_socket), kernel/seccomp.c (populate_seccomp_data), fs/file.c.
+
+import type { BpfInsn } from './seccomp/bpf';
+import type { KernelProfile } from './profile';
+
+/**
+ * How the call enters the kernel. `x86_64` is `syscall` with nr 41; `i386` is `int $0x80` with
+ * nr 359; `i386-socketcall` is `int $0x80` with nr 102 and `SYS_SOCKET`, where seccomp sees only
+ * the sub-call number and a pointer (the family sits behind it).
+ */
+export type Entry = 'x86_64' | 'i386' | 'i386-socketcall';
+
+/** One raw call: `socket(a0, a1, a2)` as unsigned 64-bit register values. */
+export interface Call {
+  readonly a0: bigint;
+  readonly a1: bigint;
+  readonly a2: bigint;
+  readonly entry?: Entry;
+}
+
+/**
+ * Namespaces of the caller. `user+net` is a user namespace that owns a new network namespace
+ * (`unshare(CLONE_NEWUSER|CLONE_NEWNET)`); `user` keeps the initial netns; `net` is a new netns
+ * owned by the initial user namespace (real root's `unshare(CLONE_NEWNET)`).
+ */
+export type Namespaces = 'init' | 'user+net' | 'user' | 'net';
+
+export interface Creds {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+  /** Effective capability set as a bit mask over capability numbers 0..40 (exact up to 2^53). */
+  readonly caps: number;
+  readonly namespaces: Namespaces;
+}
+
+/** One open descriptor. CLOEXEC lives in the fd table; NONBLOCK lives in the open file. */
+export interface FdEntry {
+  readonly fd: number;
+  readonly cloexec: boolean;
+  readonly nonblock: boolean;
+  /** Set for sockets this model created: what SO_DOMAIN/SO_TYPE/SO_PROTOCOL read. */
+  readonly socket?: { readonly domain: number; readonly type: number; readonly protocol: number };
+}
+
+/** The open-fd table, sorted by fd, plus the table's allocated size (`fdt->max_fds`). */
+export interface FdTable {
+  readonly entries: readonly FdEntry[];
+  /** `max_fds`; when absent it is derived from the highest open fd as `expand_fdtable` sizes it. */
+  readonly maxFds?: number;
+}
+
+/** One installed seccomp filter, as the classic-BPF program the kernel runs. */
+export interface SeccompFilter {
+  readonly prog: readonly BpfInsn[];
+  /** Where it came from, for explanations (a preset name, "bpf #2", a profile file). */
+  readonly label?: string;
+}
+
+/** Everything a socket() decision may read. */
+export interface Env {
+  readonly profile: KernelProfile;
+  readonly creds: Creds;
+  /** `net.ipv4.ping_group_range` of the caller's netns, inclusive; "1 0" (empty) by default. */
+  readonly pingGroupRange: readonly [number, number];
+  /** `net.mptcp.enabled` of the caller's netns. */
+  readonly mptcpEnabled: boolean;
+  /** `fs.file-max`. */
+  readonly fileMax: number;
+  /** `fs.nr_open`. */
+  readonly nrOpen: number;
+  /** Files open system-wide now (`fs.file-nr` first field), compared with `fs.file-max`. */
+  readonly nrFiles: number;
+  /** `unix_nr_socks`: AF_UNIX sockets alive system-wide now. */
+  readonly unixSockets: number;
+  /** Soft `RLIMIT_NOFILE`. */
+  readonly rlimitNofile: number;
+  readonly fds: FdTable;
+  /** The seccomp filter stack, oldest first. */
+  readonly seccomp: readonly SeccompFilter[];
+}
+
+/** The result of one call, as a discriminated union on `kind`. */
+export type Outcome =
+  | {
+      readonly kind: 'fd';
+      readonly fd: number;
+      readonly cloexec: boolean;
+      readonly nonblock: boolean;
+      readonly domain: number;
+      readonly sotype: number;
+      readonly soprotocol: number;
+    }
+  | { readonly kind: 'errno'; readonly errno: string }
+  | { readonly kind: 'ret'; readonly value: number }
+  | { readonly kind: 'killed'; readonly signal: 'SIGSYS' };
+
+/** An outcome with the ids of the clauses checked, in order, ending with the deciding one. */
+export interface Decision {
+  readonly outcome: Outcome;
+  readonly trace: readonly string[];
+}
