@@ -5,6 +5,14 @@
 
 import type { Env } from './types';
 
+/**
+ * The inputs a row can read. A law checks that inputs no row of a trace reads never change that
+ * trace's decision, so this list is part of the model, not documentation.
+ */
+export type InputKey =
+  | 'family' | 'type' | 'strayBits' | 'sockflags' | 'protocol' | 'caps' | 'namespaces' | 'gids' | 'ping'
+  | 'mptcp' | 'fds' | 'rlimit' | 'nrOpen' | 'fileMax' | 'nrFiles' | 'unixSockets' | 'profile' | 'seccomp';
+
 /** What every row carries, for traces, explanations and the spec cross-check. */
 export interface Clause {
   /** Stable id, e.g. `inet-raw-cap`. */
@@ -15,6 +23,8 @@ export interface Clause {
   readonly errno: string | null;
   /** Kernel function (and file) the row models. */
   readonly cite: string;
+  /** The inputs the row's condition reads. */
+  readonly reads: readonly InputKey[];
 }
 
 /**
@@ -63,19 +73,27 @@ export interface FamilyTable {
 }
 
 /** Shorthand for a check row. */
-export function check(id: string, errno: string, title: string, cite: string, fails: (c: CreateCtx) => boolean): CheckRow {
-  return { kind: 'check', id, errno, title, cite, fails };
+export function check(
+  id: string,
+  reads: readonly InputKey[],
+  errno: string,
+  title: string,
+  cite: string,
+  fails: (c: CreateCtx) => boolean,
+): CheckRow {
+  return { kind: 'check', id, reads, errno, title, cite, fails };
 }
 
 /** Shorthand for an effect row. */
 export function effect(
   id: string,
+  reads: readonly InputKey[],
   title: string,
   cite: string,
   when: (c: CreateCtx) => boolean,
   apply: (c: CreateCtx) => void,
 ): EffectRow {
-  return { kind: 'effect', id, errno: null, title, cite, when, apply };
+  return { kind: 'effect', id, reads, errno: null, title, cite, when, apply };
 }
 
 /**

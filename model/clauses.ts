@@ -13,7 +13,7 @@ export interface PlacedClause extends Clause {
 }
 
 function strip(group: string, c: Clause): PlacedClause {
-  return { id: c.id, title: c.title, errno: c.errno, cite: c.cite, group };
+  return { id: c.id, title: c.title, errno: c.errno, cite: c.cite, reads: c.reads, group };
 }
 
 /** All clauses in path order. */

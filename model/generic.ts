@@ -13,24 +13,24 @@ const CREATE = 'net/socket.c:__sock_create';
 
 /** Rows before the family's ->create. */
 export const BEFORE_CREATE: readonly Row[] = [
-  check('G1-flags', 'EINVAL', 'type has bits outside SOCK_TYPE_MASK | SOCK_CLOEXEC | SOCK_NONBLOCK (any negative type too)',
+  check('G1-flags', ['strayBits'], 'EINVAL', 'type has bits outside SOCK_TYPE_MASK | SOCK_CLOEXEC | SOCK_NONBLOCK (any negative type too)',
     'net/socket.c:__sys_socket_create', (c) => (c.rawType & ~SOCK_VALID_BITS) !== 0),
-  check('G2-family-range', 'EAFNOSUPPORT', 'family < 0 or family >= NPROTO (46)', CREATE,
+  check('G2-family-range', ['family'], 'EAFNOSUPPORT', 'family < 0 or family >= NPROTO (46)', CREATE,
     (c) => c.family < 0 || c.family >= NPROTO),
-  check('G3-type-range', 'EINVAL', '(type & 0xf) >= SOCK_MAX (11)', CREATE, (c) => c.type >= SOCK_MAX),
-  effect('G4-inet-packet', 'PF_INET with SOCK_PACKET is created as PF_PACKET', CREATE,
+  check('G3-type-range', ['type'], 'EINVAL', '(type & 0xf) >= SOCK_MAX (11)', CREATE, (c) => c.type >= SOCK_MAX),
+  effect('G4-inet-packet', ['family', 'type'], 'PF_INET with SOCK_PACKET is created as PF_PACKET', CREATE,
     (c) => c.family === AF.INET && c.type === SOCK.PACKET, (c) => { c.family = AF.PACKET; c.domain = AF.PACKET; }),
-  check('G8-family-registered', 'EAFNOSUPPORT', 'no family registered with this number (AF_UNSPEC never is)', CREATE,
+  check('G8-family-registered', ['family', 'profile'], 'EAFNOSUPPORT', 'no family registered with this number (AF_UNSPEC never is)', CREATE,
     (c) => !c.env.profile.families.includes(c.family)),
 ];
 
 /** Rows after a successful ->create. `c.fd` holds the lowest free fd. */
 export const AFTER_CREATE: readonly Row[] = [
-  check('G13-rlimit', 'EMFILE', 'the lowest free fd >= RLIMIT_NOFILE (the limit is on the fd number)',
+  check('G13-rlimit', ['fds', 'rlimit'], 'EMFILE', 'the lowest free fd >= RLIMIT_NOFILE (the limit is on the fd number)',
     'fs/file.c:alloc_fd', (c) => c.fd >= c.env.rlimitNofile),
-  check('G13-nr-open', 'EMFILE', 'the fd table must grow and fs.nr_open refuses the size',
+  check('G13-nr-open', ['fds', 'nrOpen', 'profile'], 'EMFILE', 'the fd table must grow and fs.nr_open refuses the size',
     'fs/file.c:expand_files', (c) => growthRefused(c.env.fds, c.fd, c.env.nrOpen, c.env.profile.fdtableGrowth)),
-  check('G14-file-max', 'ENFILE', 'files open system-wide >= fs.file-max and no CAP_SYS_ADMIN in the initial user namespace',
+  check('G14-file-max', ['nrFiles', 'fileMax', 'caps', 'namespaces'], 'ENFILE', 'files open system-wide >= fs.file-max and no CAP_SYS_ADMIN in the initial user namespace',
     'fs/file_table.c:alloc_empty_file',
     (c) => c.env.nrFiles >= c.env.fileMax && !capableInit(c.env.creds, CAP.SYS_ADMIN)),
 ];
@@ -41,4 +41,5 @@ export const INSTALL: Clause = {
   title: 'the lowest free fd is installed; FD_CLOEXEC iff SOCK_CLOEXEC, O_NONBLOCK iff SOCK_NONBLOCK, O_RDWR always',
   errno: null,
   cite: 'fs/file.c:fd_install',
+  reads: ['fds', 'sockflags'],
 };

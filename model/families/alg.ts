@@ -11,7 +11,7 @@ export const algTable: FamilyTable = {
   name: 'AF_ALG',
   create: F,
   rows: [
-    check('alg-type', 'ESOCKTNOSUPPORT', 'type is not SOCK_SEQPACKET', F, (c) => c.type !== SOCK.SEQPACKET),
-    check('alg-proto', 'EPROTONOSUPPORT', 'protocol is not 0', F, (c) => c.protocol !== 0),
+    check('alg-type', ['type'], 'ESOCKTNOSUPPORT', 'type is not SOCK_SEQPACKET', F, (c) => c.type !== SOCK.SEQPACKET),
+    check('alg-proto', ['protocol'], 'EPROTONOSUPPORT', 'protocol is not 0', F, (c) => c.protocol !== 0),
   ],
 };

@@ -36,15 +36,15 @@ export const bluetoothTable: FamilyTable = {
   name: 'AF_BLUETOOTH',
   create: F,
   rows: [
-    check('bt-netns', 'EAFNOSUPPORT', 'the caller is not in init_net', F, (c) => inChildNetns(c.env.creds)),
-    check('bt-proto-range', 'EINVAL', 'protocol < 0 or protocol >= BT_MAX_PROTO (9)', F,
+    check('bt-netns', ['namespaces'], 'EAFNOSUPPORT', 'the caller is not in init_net', F, (c) => inChildNetns(c.env.creds)),
+    check('bt-proto-range', ['protocol'], 'EINVAL', 'protocol < 0 or protocol >= BT_MAX_PROTO (9)', F,
       (c) => c.protocol < 0 || c.protocol >= BT_MAX_PROTO),
-    check('bt-proto', 'EPROTONOSUPPORT', 'no Bluetooth protocol registered with this number', F,
+    check('bt-proto', ['protocol', 'profile'], 'EPROTONOSUPPORT', 'no Bluetooth protocol registered with this number', F,
       (c) => !c.env.profile.bluetooth.includes(c.protocol)),
-    check('bt-type', 'ESOCKTNOSUPPORT', "type not accepted by the protocol's create (L2CAP: SEQPACKET, STREAM, DGRAM, RAW; HCI, BNEP, CMTP, HIDP: RAW; SCO, ISO: SEQPACKET; RFCOMM: STREAM, RAW)",
+    check('bt-type', ['type', 'protocol'], 'ESOCKTNOSUPPORT', "type not accepted by the protocol's create (L2CAP: SEQPACKET, STREAM, DGRAM, RAW; HCI, BNEP, CMTP, HIDP: RAW; SCO, ISO: SEQPACKET; RFCOMM: STREAM, RAW)",
       'net/bluetooth/l2cap_sock.c:l2cap_sock_create (and each protocol\'s create)',
       (c) => !typeAllowed(c.protocol, c.type)),
-    check('bt-l2cap-raw-cap', 'EPERM', 'L2CAP SOCK_RAW without CAP_NET_RAW in the initial user namespace (capable)',
+    check('bt-l2cap-raw-cap', ['type', 'protocol', 'caps', 'namespaces'], 'EPERM', 'L2CAP SOCK_RAW without CAP_NET_RAW in the initial user namespace (capable)',
       'net/bluetooth/l2cap_sock.c:l2cap_sock_create',
       (c) => {
         if (c.protocol === L2CAP && c.type === SOCK.RAW && !capableInit(c.env.creds, CAP.NET_RAW)) return true;

@@ -12,11 +12,11 @@ export const canTable: FamilyTable = {
   name: 'AF_CAN',
   create: F,
   rows: [
-    check('can-proto-range', 'EINVAL', 'protocol < 0 or protocol >= CAN_NPROTO (8)', F,
+    check('can-proto-range', ['protocol'], 'EINVAL', 'protocol < 0 or protocol >= CAN_NPROTO (8)', F,
       (c) => c.protocol < 0 || c.protocol >= CAN_NPROTO),
-    check('can-proto', 'EPROTONOSUPPORT', 'no CAN protocol registered with this number', F,
+    check('can-proto', ['protocol', 'profile'], 'EPROTONOSUPPORT', 'no CAN protocol registered with this number', F,
       (c) => c.env.profile.can[c.protocol] === undefined),
-    check('can-type', 'EPROTOTYPE', "type differs from the protocol's type (can_proto->type)", F,
+    check('can-type', ['type', 'protocol', 'profile'], 'EPROTOTYPE', "type differs from the protocol's type (can_proto->type)", F,
       (c) => {
         if (c.env.profile.can[c.protocol] !== c.type) return true;
         c.soprotocol = c.protocol;

@@ -13,9 +13,9 @@ export const keyTable: FamilyTable = {
   name: 'AF_KEY',
   create: F,
   rows: [
-    check('key-cap', 'EPERM', 'no CAP_NET_ADMIN in the netns owner (ns_capable)', F,
+    check('key-cap', ['caps', 'namespaces'], 'EPERM', 'no CAP_NET_ADMIN in the netns owner (ns_capable)', F,
       (c) => !nsCapableNet(c.env.creds, CAP.NET_ADMIN)),
-    check('key-type', 'ESOCKTNOSUPPORT', 'type is not SOCK_RAW', F, (c) => c.type !== SOCK.RAW),
-    check('key-proto', 'EPROTONOSUPPORT', 'protocol is not PF_KEY_V2 (2)', F, (c) => c.protocol !== PF_KEY_V2),
+    check('key-type', ['type'], 'ESOCKTNOSUPPORT', 'type is not SOCK_RAW', F, (c) => c.type !== SOCK.RAW),
+    check('key-proto', ['protocol'], 'EPROTONOSUPPORT', 'protocol is not PF_KEY_V2 (2)', F, (c) => c.protocol !== PF_KEY_V2),
   ],
 };

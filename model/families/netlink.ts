@@ -12,11 +12,11 @@ export const netlinkTable: FamilyTable = {
   name: 'AF_NETLINK',
   create: F,
   rows: [
-    check('netlink-type', 'ESOCKTNOSUPPORT', 'type is neither SOCK_RAW nor SOCK_DGRAM', F,
+    check('netlink-type', ['type'], 'ESOCKTNOSUPPORT', 'type is neither SOCK_RAW nor SOCK_DGRAM', F,
       (c) => c.type !== SOCK.RAW && c.type !== SOCK.DGRAM),
-    check('netlink-proto-range', 'EPROTONOSUPPORT', 'protocol < 0 or protocol >= MAX_LINKS (32)', F,
+    check('netlink-proto-range', ['protocol'], 'EPROTONOSUPPORT', 'protocol < 0 or protocol >= MAX_LINKS (32)', F,
       (c) => c.protocol < 0 || c.protocol >= MAX_LINKS),
-    check('netlink-proto', 'EPROTONOSUPPORT', 'no kernel socket registered for this netlink protocol', F,
+    check('netlink-proto', ['protocol', 'profile'], 'EPROTONOSUPPORT', 'no kernel socket registered for this netlink protocol', F,
       (c) => {
         if (!c.env.profile.netlink.includes(c.protocol)) return true;
         c.soprotocol = c.protocol;

@@ -14,9 +14,9 @@ export const packetTable: FamilyTable = {
   name: 'AF_PACKET',
   create: F,
   rows: [
-    check('packet-cap', 'EPERM', 'no CAP_NET_RAW in the netns owner (ns_capable), checked before the type', F,
+    check('packet-cap', ['caps', 'namespaces'], 'EPERM', 'no CAP_NET_RAW in the netns owner (ns_capable), checked before the type', F,
       (c) => !nsCapableNet(c.env.creds, CAP.NET_RAW)),
-    check('packet-type', 'ESOCKTNOSUPPORT', 'type is not SOCK_DGRAM, SOCK_RAW or SOCK_PACKET', F,
+    check('packet-type', ['type'], 'ESOCKTNOSUPPORT', 'type is not SOCK_DGRAM, SOCK_RAW or SOCK_PACKET', F,
       (c) => c.type !== SOCK.DGRAM && c.type !== SOCK.RAW && c.type !== SOCK.PACKET),
   ],
 };

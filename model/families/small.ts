@@ -12,8 +12,8 @@ export const tipcTable: FamilyTable = {
   name: 'AF_TIPC',
   create: TIPC,
   rows: [
-    check('tipc-proto', 'EPROTONOSUPPORT', 'protocol is not 0', TIPC, (c) => c.protocol !== 0),
-    check('tipc-type', 'EPROTOTYPE', 'type is not STREAM, SEQPACKET, DGRAM or RDM', TIPC,
+    check('tipc-proto', ['protocol'], 'EPROTONOSUPPORT', 'protocol is not 0', TIPC, (c) => c.protocol !== 0),
+    check('tipc-type', ['type'], 'EPROTOTYPE', 'type is not STREAM, SEQPACKET, DGRAM or RDM', TIPC,
       (c) => c.type !== SOCK.STREAM && c.type !== SOCK.SEQPACKET && c.type !== SOCK.DGRAM && c.type !== SOCK.RDM),
   ],
 };
@@ -24,7 +24,7 @@ export const rdsTable: FamilyTable = {
   name: 'AF_RDS',
   create: RDS,
   rows: [
-    check('rds-type-proto', 'ESOCKTNOSUPPORT', 'type is not SOCK_SEQPACKET or protocol is not 0 (one errno for both)', RDS,
+    check('rds-type-proto', ['type', 'protocol'], 'ESOCKTNOSUPPORT', 'type is not SOCK_SEQPACKET or protocol is not 0 (one errno for both)', RDS,
       (c) => c.type !== SOCK.SEQPACKET || c.protocol !== 0),
   ],
 };
@@ -35,8 +35,8 @@ export const smcTable: FamilyTable = {
   name: 'AF_SMC',
   create: SMC,
   rows: [
-    check('smc-type', 'ESOCKTNOSUPPORT', 'type is not SOCK_STREAM', SMC, (c) => c.type !== SOCK.STREAM),
-    check('smc-proto', 'EPROTONOSUPPORT', 'protocol is neither SMCPROTO_SMC (0) nor SMCPROTO_SMC6 (1)', SMC,
+    check('smc-type', ['type'], 'ESOCKTNOSUPPORT', 'type is not SOCK_STREAM', SMC, (c) => c.type !== SOCK.STREAM),
+    check('smc-proto', ['protocol'], 'EPROTONOSUPPORT', 'protocol is neither SMCPROTO_SMC (0) nor SMCPROTO_SMC6 (1)', SMC,
       (c) => {
         if (c.protocol !== 0 && c.protocol !== 1) return true;
         c.soprotocol = c.protocol;
@@ -51,8 +51,8 @@ export const mctpTable: FamilyTable = {
   name: 'AF_MCTP',
   create: MCTP,
   rows: [
-    check('mctp-proto', 'EPROTONOSUPPORT', 'protocol is not 0', MCTP, (c) => c.protocol !== 0),
-    check('mctp-type', 'ESOCKTNOSUPPORT', 'type is not SOCK_DGRAM', MCTP, (c) => c.type !== SOCK.DGRAM),
+    check('mctp-proto', ['protocol'], 'EPROTONOSUPPORT', 'protocol is not 0', MCTP, (c) => c.protocol !== 0),
+    check('mctp-type', ['type'], 'ESOCKTNOSUPPORT', 'type is not SOCK_DGRAM', MCTP, (c) => c.type !== SOCK.DGRAM),
   ],
 };
 
@@ -62,7 +62,7 @@ export const qipcrtrTable: FamilyTable = {
   name: 'AF_QIPCRTR',
   create: QRTR,
   rows: [
-    check('qrtr-type', 'EPROTOTYPE', 'type is not SOCK_DGRAM (the protocol is ignored)', QRTR, (c) => c.type !== SOCK.DGRAM),
+    check('qrtr-type', ['type'], 'EPROTOTYPE', 'type is not SOCK_DGRAM (the protocol is ignored)', QRTR, (c) => c.type !== SOCK.DGRAM),
   ],
 };
 
@@ -72,8 +72,8 @@ export const kcmTable: FamilyTable = {
   name: 'AF_KCM',
   create: KCM,
   rows: [
-    check('kcm-type', 'ESOCKTNOSUPPORT', 'type is neither SOCK_DGRAM nor SOCK_SEQPACKET', KCM,
+    check('kcm-type', ['type'], 'ESOCKTNOSUPPORT', 'type is neither SOCK_DGRAM nor SOCK_SEQPACKET', KCM,
       (c) => c.type !== SOCK.DGRAM && c.type !== SOCK.SEQPACKET),
-    check('kcm-proto', 'EPROTONOSUPPORT', 'protocol is not KCMPROTO_CONNECTED (0)', KCM, (c) => c.protocol !== 0),
+    check('kcm-proto', ['protocol'], 'EPROTONOSUPPORT', 'protocol is not KCMPROTO_CONNECTED (0)', KCM, (c) => c.protocol !== 0),
   ],
 };

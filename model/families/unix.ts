@@ -12,13 +12,13 @@ export const unixTable: FamilyTable = {
   name: 'AF_UNIX',
   create: F,
   rows: [
-    check('unix-proto', 'EPROTONOSUPPORT', 'protocol is neither 0 nor PF_UNIX (1)', F,
+    check('unix-proto', ['protocol'], 'EPROTONOSUPPORT', 'protocol is neither 0 nor PF_UNIX (1)', F,
       (c) => c.protocol !== 0 && c.protocol !== AF.UNIX),
-    effect('unix-raw-as-dgram', 'SOCK_RAW is accepted as SOCK_DGRAM (SO_TYPE reads 2)', F,
+    effect('unix-raw-as-dgram', ['type'], 'SOCK_RAW is accepted as SOCK_DGRAM (SO_TYPE reads 2)', F,
       (c) => c.type === SOCK.RAW, (c) => { c.sotype = SOCK.DGRAM; }),
-    check('unix-type', 'ESOCKTNOSUPPORT', 'type is not STREAM, DGRAM, SEQPACKET or RAW', F,
+    check('unix-type', ['type'], 'ESOCKTNOSUPPORT', 'type is not STREAM, DGRAM, SEQPACKET or RAW', F,
       (c) => c.type !== SOCK.STREAM && c.type !== SOCK.DGRAM && c.type !== SOCK.SEQPACKET && c.type !== SOCK.RAW),
-    check('unix-nr-socks', 'ENFILE', 'unix_nr_socks + 1 > 2 * fs.file-max (no capability bypasses it)',
+    check('unix-nr-socks', ['unixSockets', 'fileMax'], 'ENFILE', 'unix_nr_socks + 1 > 2 * fs.file-max (no capability bypasses it)',
       'net/unix/af_unix.c:unix_create1', (c) => c.env.unixSockets + 1 > 2 * c.env.fileMax),
   ],
 };

@@ -12,9 +12,9 @@ export const xdpTable: FamilyTable = {
   name: 'AF_XDP',
   create: F,
   rows: [
-    check('xdp-cap', 'EPERM', 'no CAP_NET_RAW in the netns owner (ns_capable)', F,
+    check('xdp-cap', ['caps', 'namespaces'], 'EPERM', 'no CAP_NET_RAW in the netns owner (ns_capable)', F,
       (c) => !nsCapableNet(c.env.creds, CAP.NET_RAW)),
-    check('xdp-type', 'ESOCKTNOSUPPORT', 'type is not SOCK_RAW', F, (c) => c.type !== SOCK.RAW),
-    check('xdp-proto', 'EPROTONOSUPPORT', 'protocol is not 0', F, (c) => c.protocol !== 0),
+    check('xdp-type', ['type'], 'ESOCKTNOSUPPORT', 'type is not SOCK_RAW', F, (c) => c.type !== SOCK.RAW),
+    check('xdp-proto', ['protocol'], 'EPROTONOSUPPORT', 'protocol is not 0', F, (c) => c.protocol !== 0),
   ],
 };

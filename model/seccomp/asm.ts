@@ -192,55 +192,44 @@ function chainFor(cmp: ArgCmp): Node[] {
 export function socketRule(opts: SocketRuleOptions): BpfInsn[] {
   const action = opts.action >>> 0, dflt = opts.defaultAction >>> 0;
   if (action === dflt) throw new RangeError('libseccomp refuses a rule whose action is the default (-EACCES)');
-  const nr = opts.nr ?? NR_SOCKET_X86_64;
   const chain = opts.cmp === undefined ? [] : chainFor(opts.cmp);
-  const body: { insn: BpfInsn; t?: Target; f?: Target }[] = [];
-  const nodeStart: number[] = [];
+  // _gen_bpf_node: reload A only when it does not already hold this word under this mask.
+  const body: (BpfInsn | Node)[] = [];
+  const start: number[] = [];
   let accOffset = OFFSET_NR, accMask = MAX32;
   for (const n of chain) {
+    start.push(body.length);
     if (n.offset !== accOffset || (n.mask & accMask) >>> 0 !== n.mask) {
-      body.push({ insn: ld(n.offset) });
+      body.push(ld(n.offset));
       accOffset = n.offset;
       accMask = MAX32;
     }
     if (n.mask !== accMask) {
-      body.push({ insn: and(n.mask) });
+      body.push(and(n.mask));
       accMask = n.mask;
     }
-    nodeStart.push(body.length);
-    body.push({ insn: insn(BPF_JMP | n.op | BPF_K, 0, 0, n.datum), t: n.t, f: n.f });
+    body.push(n);
   }
-  // Node-relative targets become chain positions, which after the jump's own index is the
-  // first instruction of that node (its load, if any).
-  const firstInsnOf = (node: number): number => (node === 0 ? 0 : nodeStart[node - 1] + 1);
-  const last = chain.length === 0 ? { t: 'action' as Target, f: 'default' as Target } : chain[chain.length - 1];
-  const retOrder = [last.f, last.t] as const;
-  const head = 6;
-  const retAt = (t: Target): number => head + body.length + retOrder.indexOf(t as 'action' | 'default');
-  const badArch = head + body.length + 2;
-  const to = (from: number, t: Target, nodeIdx: number): number =>
-    (typeof t === 'number' ? head + firstInsnOf(nodeIdx + t) : retAt(t)) - from - 1;
+  // gen_bpf shares identical RET blocks and puts the bad-arch one last; the others come in the
+  // order the chain's final jump reaches them, false target first.
+  const bad = (opts.badArchAction ?? SECCOMP_RET_KILL_THREAD) >>> 0;
+  const last: { t: Target; f: Target } = chain.length > 0 ? chain[chain.length - 1] : { t: 'action', f: 'default' };
+  const value = (t: Target): number => (t === 'action' ? action : dflt);
+  const rets = [value(last.f), value(last.t)].filter((v) => v !== bad).concat(bad);
+  const head = 6, end = head + body.length, badArch = end + rets.length - 1;
+  const pcOf = (t: Target): number => (typeof t === 'number' ? head + start[t] : end + rets.indexOf(value(t)));
   const out: BpfInsn[] = [
     ld(OFFSET_ARCH),
     jeq(AUDIT_ARCH_X86_64, 0, badArch - 2),
     ld(OFFSET_NR),
     jge(X32_SYSCALL_BIT, 0, 1),
     jeq(MAX32, 0, badArch - 5),
-    jeq(nr, 0, 0),
+    jeq(opts.nr ?? NR_SOCKET_X86_64, pcOf(chain.length > 0 ? 0 : 'action') - 6, pcOf('default') - 6),
   ];
-  const firstTarget = chain.length === 0 ? retAt('action') : head;
-  out[5] = jeq(nr, firstTarget - 6, retAt('default') - 6);
-  let nodeIdx = 0;
   body.forEach((b, i) => {
-    if (b.t === undefined || b.f === undefined) {
-      out.push(b.insn);
-      return;
-    }
     const pc = head + i;
-    out.push(insn(b.insn[0], to(pc, b.t, nodeIdx), to(pc, b.f, nodeIdx), b.insn[3]));
-    nodeIdx++;
+    out.push('op' in b ? insn(BPF_JMP | b.op | BPF_K, pcOf(b.t) - pc - 1, pcOf(b.f) - pc - 1, b.datum) : b);
   });
-  for (const t of retOrder) out.push(ret(t === 'action' ? action : dflt));
-  out.push(ret(opts.badArchAction ?? SECCOMP_RET_KILL_THREAD));
+  for (const v of rets) out.push(ret(v));
   return out;
 }

@@ -1,0 +1,110 @@
+// fast-check arbitraries for the three socket() registers. Mostly meaningful values from the
+// model's own tables, canonical value first so counterexamples shrink to socket(AF_INET,
+// SOCK_STREAM, 0); sometimes clause boundaries; sometimes any 64-bit value.
+// Sources: model/constants.ts, model/profiles (which families and protocols exist).
+
+import fc from 'fast-check';
+import {
+  AF, FAMILY_PROTOCOLS, FAMILY_TABLES, IPPROTO, NETLINK, NPROTO, SOCK, SOCK_CLOEXEC, SOCK_NONBLOCK,
+  type Call, type Entry,
+} from '../model';
+
+const U64_MAX = (1n << 64n) - 1n;
+const reg = (n: number): bigint => BigInt(n) & 0xffffffffn;
+
+/** Any 64-bit register value. */
+export const anyRegister: fc.Arbitrary<bigint> = fc.bigInt({ min: 0n, max: U64_MAX });
+
+/** A register whose low 32 bits are `low` and whose high 32 bits are random (non-zero). */
+function withHighBits(low: fc.Arbitrary<bigint>): fc.Arbitrary<bigint> {
+  return fc.tuple(low, fc.bigInt({ min: 1n, max: 0xffffffffn })).map(([lo, hi]) => (hi << 32n) | (lo & 0xffffffffn));
+}
+
+const KNOWN_FAMILIES: readonly number[] = [AF.INET, ...FAMILY_TABLES.map((t) => t.family).filter((f) => f !== AF.INET)];
+
+/** The weights of the three kinds of value: meaningful, boundary, random. */
+export interface Bias {
+  readonly meaningful: number;
+  readonly edge: number;
+  readonly random: number;
+}
+export const DEFAULT_BIAS: Bias = { meaningful: 14, edge: 4, random: 2 };
+
+function biased(meaningful: fc.Arbitrary<bigint>, edge: fc.Arbitrary<bigint>, bias: Bias): fc.Arbitrary<bigint> {
+  return fc.oneof(
+    { arbitrary: meaningful, weight: bias.meaningful },
+    { arbitrary: edge, weight: bias.edge },
+    { arbitrary: anyRegister, weight: bias.random },
+  );
+}
+
+/**
+ * `a0`: a family the model knows (AF_INET first), any family number in range, the range
+ * boundaries (-1, 0, AF_MAX-1, AF_MAX, INT_MIN, INT_MAX) and high-bit variants of real families.
+ * @example fc.sample(familyArb(), 3)
+ */
+export function familyArb(bias: Bias = DEFAULT_BIAS): fc.Arbitrary<bigint> {
+  const meaningful = fc.oneof(
+    { arbitrary: fc.constantFrom(...KNOWN_FAMILIES).map(BigInt), weight: 4 },
+    { arbitrary: fc.integer({ min: 0, max: NPROTO - 1 }).map(BigInt), weight: 1 },
+  );
+  const edge = fc.oneof(
+    fc.constantFrom(-1, 0, NPROTO - 1, NPROTO, NPROTO + 1, -0x80000000, 0x7fffffff).map(reg),
+    withHighBits(fc.constantFrom(...KNOWN_FAMILIES).map(BigInt)),
+    fc.constant(0xffffffffffffffffn),
+  );
+  return biased(meaningful, edge, bias);
+}
+
+const BASE_TYPES = [SOCK.STREAM, SOCK.DGRAM, SOCK.RAW, SOCK.SEQPACKET, SOCK.RDM, SOCK.DCCP, SOCK.PACKET, 0, 7, 8, 9, 11, 12, 13, 14, 15];
+
+/**
+ * `a1`: a base type (SOCK_STREAM first) with CLOEXEC/NONBLOCK, or a stray flag bit, -1, or high bits.
+ */
+export function typeArb(bias: Bias = DEFAULT_BIAS): fc.Arbitrary<bigint> {
+  const flags = fc.constantFrom(0, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  const meaningful = fc.tuple(fc.constantFrom(...BASE_TYPES), flags).map(([t, f]) => BigInt(t | f));
+  const edge = fc.oneof(
+    fc.tuple(fc.constantFrom(...BASE_TYPES), fc.integer({ min: 4, max: 31 })).map(([t, bit]) => reg(t | (1 << bit))),
+    fc.constantFrom(-1, -0x80000000, 0x7fffffff, 0x10 | SOCK.STREAM, 0x100 | SOCK.STREAM).map(reg),
+    withHighBits(fc.constantFrom(SOCK.STREAM, SOCK.DGRAM, SOCK.RAW).map(BigInt)),
+  );
+  return biased(meaningful, edge, bias);
+}
+
+const PROTOCOLS: readonly number[] = [...new Set([
+  0, ...Object.values(IPPROTO), ...Object.values(NETLINK),
+  ...Object.values(FAMILY_PROTOCOLS).flatMap((t) => Object.values(t)),
+])];
+
+/** `a2`: 0 first, then named protocols of every family, then boundaries and high bits. */
+export function protocolArb(bias: Bias = DEFAULT_BIAS): fc.Arbitrary<bigint> {
+  const meaningful = fc.oneof(
+    { arbitrary: fc.constant(0n), weight: 3 },
+    { arbitrary: fc.constantFrom(...PROTOCOLS).map(BigInt), weight: 6 },
+    { arbitrary: fc.integer({ min: 0, max: 300 }).map(BigInt), weight: 1 },
+  );
+  const edge = fc.oneof(
+    fc.constantFrom(-1, 1, 2, 8, 9, 31, 32, 255, 256, 262, 263, 0x10000, -0x80000000, 0x7fffffff).map(reg),
+    withHighBits(fc.constantFrom(0, 1, 6, 9).map(BigInt)),
+  );
+  return biased(meaningful, edge, bias);
+}
+
+/** Options of `callArb`. */
+export interface CallOptions {
+  readonly bias?: Bias;
+  /** Also generate the i386 entry paths (only seccomp tells them apart). */
+  readonly entries?: boolean;
+}
+
+/** A whole call; its `toString` is not strace (see model/names formatCall). */
+export function callArb(opts: CallOptions = {}): fc.Arbitrary<Call> {
+  const bias = opts.bias ?? DEFAULT_BIAS;
+  const base = fc.record({ a0: familyArb(bias), a1: typeArb(bias), a2: protocolArb(bias) });
+  if (opts.entries !== true) return base;
+  const entry = fc.constantFrom<Entry>('x86_64', 'i386', 'i386-socketcall');
+  return fc.tuple(base, entry).map(([c, e]): Call => (e === 'x86_64' ? c : {
+    a0: c.a0 & 0xffffffffn, a1: c.a1 & 0xffffffffn, a2: c.a2 & 0xffffffffn, entry: e,
+  }));
+}

@@ -1,0 +1,80 @@
+// Laws of the fd table over sequences of socket() and close(): the lowest free fd, RLIMIT_NOFILE
+// on the fd number, CLOEXEC/NONBLOCK set atomically on the new fd only, and a failed call that
+// changes nothing at all.
+// Sources: fs/file.c (alloc_fd, __set_open_fd, put_unused_fd), net/socket.c (sock_alloc_file);
+// kernel-semantics.md §4.
+
+import fc from 'fast-check';
+import { lowestFree, SOCK_CLOEXEC, SOCK_NONBLOCK, type Env } from '../model';
+import { commandsArb, envArb, type FdShadow, type FdWorld, type SocketStep } from '../generators';
+import { violated, type PropertyDef } from './law';
+
+function shadowOf(env: Env): FdShadow {
+  return { open: new Map(env.fds.entries.map((e) => [e.fd, { cloexec: e.cloexec, nonblock: e.nonblock }])) };
+}
+
+function lowestIn(shadow: FdShadow): number {
+  let fd = 0;
+  while (shadow.open.has(fd)) fd++;
+  return fd;
+}
+
+/** Every fd other than `except` has the flags the shadow recorded. */
+function othersUnchanged(env: Env, shadow: FdShadow, except: number, log: string[]): void {
+  for (const [fd, flags] of shadow.open) {
+    if (fd === except) continue;
+    const e = env.fds.entries.find((x) => x.fd === fd);
+    if (e === undefined || e.cloexec !== flags.cloexec || e.nonblock !== flags.nonblock) {
+      violated(`fd ${fd} changed (expected ${JSON.stringify(flags)}, got ${JSON.stringify(e)})\n${log.join('\n')}`);
+    }
+  }
+}
+
+function checkSocket(log: string[]) {
+  return (s: SocketStep, shadow: FdShadow): void => {
+    const o = s.decision.outcome;
+    const lowest = lowestIn(shadow);
+    if (lowestFree(s.before.fds) !== lowest) violated(`model's lowest free fd ${lowestFree(s.before.fds)} != ${lowest}\n${log.join('\n')}`);
+    if (o.kind === 'fd') {
+      if (o.fd !== lowest) violated(`socket() returned ${o.fd}, the lowest free fd is ${lowest}\n${log.join('\n')}`);
+      if (o.fd >= s.before.rlimitNofile) violated(`fd ${o.fd} >= RLIMIT_NOFILE ${s.before.rlimitNofile}\n${log.join('\n')}`);
+      const type = Number(s.call.a1 & 0xffffffffn);
+      const e = s.after.fds.entries.find((x) => x.fd === o.fd);
+      const wantCloexec = (type & SOCK_CLOEXEC) !== 0;
+      const wantNonblock = (type & SOCK_NONBLOCK) !== 0;
+      if (e === undefined || e.cloexec !== wantCloexec || e.nonblock !== wantNonblock || o.cloexec !== wantCloexec || o.nonblock !== wantNonblock) {
+        violated(`new fd ${o.fd} flags ${JSON.stringify(e)} do not match the request\n${log.join('\n')}`);
+      }
+      othersUnchanged(s.after, shadow, o.fd, log);
+      if (s.after.nrFiles !== s.before.nrFiles + 1) violated(`nr_files did not grow by one\n${log.join('\n')}`);
+      return;
+    }
+    if (s.after !== s.before) violated(`a failed call changed the environment\n${log.join('\n')}`);
+    const reachedRlimit = s.decision.trace.includes('G13-rlimit');
+    const emfileHere = s.decision.trace[s.decision.trace.length - 1] === 'G13-rlimit';
+    if (reachedRlimit && emfileHere !== lowest >= s.before.rlimitNofile) {
+      violated(`EMFILE must hold exactly when the lowest free fd ${lowest} >= RLIMIT_NOFILE ${s.before.rlimitNofile}\n${log.join('\n')}`);
+    }
+    othersUnchanged(s.after, shadow, -1, log);
+  };
+}
+
+function checkClose(log: string[]) {
+  return (fd: number, before: Env, after: Env, shadow: FdShadow): void => {
+    if (after.fds.entries.some((e) => e.fd === fd)) violated(`close(${fd}) left it open\n${log.join('\n')}`);
+    if (after.fds.entries.length !== before.fds.entries.length - 1) violated(`close(${fd}) closed more than one fd\n${log.join('\n')}`);
+    othersUnchanged(after, shadow, fd, log);
+  };
+}
+
+const sequences: PropertyDef = {
+  id: 'P-FD-SEQUENCES',
+  title: 'over socket/close sequences: lowest free fd, EMFILE exactly at RLIMIT_NOFILE, atomic per-fd flags, failures change nothing',
+  build: () => fc.property(envArb({ seccomp: false }), commandsArb({ maxCommands: 24 }), (env, cmds) => {
+    const log: string[] = [];
+    const world: FdWorld = { env, log, checkSocket: checkSocket(log), checkClose: checkClose(log) };
+    fc.modelRun(() => ({ model: shadowOf(env), real: world }), cmds);
+  }),
+};
+
+export const FD_PROPERTIES: readonly PropertyDef[] = [sequences];

@@ -1,0 +1,153 @@
+// Error precedence as metamorphic laws: seccomp decides before anything; stray flag bits beat every
+// family and type error; family range beats type range; fd and file errors come last; inputs no
+// clause on the path reads never change the decision; the high 32 bits never matter without seccomp.
+// Sources: kernel-semantics.md §2, §3, §10.1; seccomp.md §5.
+
+import fc from 'fast-check';
+import {
+  ALL_CAPS, capMask, clauseById, evaluate, lowestFree, NPROTO, PROFILES,
+  SOCK_CLOEXEC, SOCK_MAX, SOCK_NONBLOCK, SOCK_TYPE_MASK, SOCK_VALID_BITS,
+  type Call, type Env, type InputKey,
+} from '../model';
+import { callArb, envArb, credsArb, fdTableArb, pingRangeArb, stackArb } from '../generators';
+import { decidedBy, sameDecision, violated, type PropertyDef } from './law';
+
+const noSeccomp = envArb({ seccomp: false });
+const low32 = (r: bigint): bigint => r & 0xffffffffn;
+
+const seccompFirst: PropertyDef = {
+  id: 'P-PRECEDENCE-SECCOMP-FIRST',
+  title: 'a seccomp verdict other than ALLOW/LOG decides before the kernel reads any argument or environment',
+  build: () => fc.property(callArb({ entries: true }), envArb(), noSeccomp, stackArb(4), (call, env, other, stack) => {
+    const withStack = { ...env, seccomp: stack };
+    const d = evaluate(call, withStack);
+    if (d.trace[0] === 'seccomp-allow' || d.trace[0] === 'seccomp-log' || stack.length === 0) return;
+    if (d.trace.length !== 1) violated(`seccomp decided but the trace goes on: ${d.trace.join(' → ')}`);
+    const d2 = evaluate(call, { ...other, seccomp: stack });
+    sameDecision('the same stack must decide the same way whatever the kernel and environment', { call, d }, { call, d: d2 });
+  }),
+};
+
+const flagsFirst: PropertyDef = {
+  id: 'P-PRECEDENCE-FLAGS',
+  title: 'a type with bits outside 0xf|SOCK_CLOEXEC|SOCK_NONBLOCK is EINVAL whatever the family, protocol and environment',
+  build: () => fc.property(callArb(), noSeccomp, fc.integer({ min: 4, max: 31 }), (call, env, bit) => {
+    const stray = (1 << bit) & ~SOCK_VALID_BITS;
+    if (stray === 0) return;
+    const c: Call = { ...call, a1: call.a1 | BigInt(stray >>> 0) };
+    decidedBy('stray type bits', c, evaluate(c, env), 'EINVAL', 'G1-flags');
+  }),
+};
+
+const familyBeforeType: PropertyDef = {
+  id: 'P-PRECEDENCE-FAMILY-RANGE',
+  title: 'with valid flag bits, a family outside [0, 46) is EAFNOSUPPORT even when the type is out of range',
+  build: () => fc.property(
+    fc.oneof(fc.integer({ min: NPROTO, max: 0x7fffffff }), fc.integer({ min: -0x80000000, max: -1 })),
+    fc.integer({ min: 0, max: 15 }), fc.constantFrom(0, SOCK_CLOEXEC, SOCK_NONBLOCK), callArb(), noSeccomp,
+    (family, base, flags, call, env) => {
+      const c: Call = { a0: BigInt(family) & 0xffffffffn, a1: BigInt(base | flags), a2: call.a2 };
+      decidedBy('family range before type range', c, evaluate(c, env), 'EAFNOSUPPORT', 'G2-family-range');
+    },
+  ),
+};
+
+const typeRange: PropertyDef = {
+  id: 'P-PRECEDENCE-TYPE-RANGE',
+  title: 'with a family in range, a base type of 11..15 is EINVAL before registration or any family check',
+  build: () => fc.property(fc.integer({ min: 0, max: NPROTO - 1 }), fc.integer({ min: SOCK_MAX, max: SOCK_TYPE_MASK }),
+    callArb(), noSeccomp, (family, base, call, env) => {
+      const c: Call = { a0: BigInt(family), a1: BigInt(base), a2: call.a2 };
+      decidedBy('type range before registration', c, evaluate(c, env), 'EINVAL', 'G3-type-range');
+    }),
+};
+
+/**
+ * An environment whose fd and file resources are exhausted: full table and file-max reached, while
+ * unix_nr_socks (0 + 1 <= 2 * file-max) stays below AF_UNIX's own limit.
+ */
+function exhausted(env: Env): Env {
+  const creds = { ...env.creds, caps: capMask([]) };
+  return { ...env, creds, rlimitNofile: lowestFree(env.fds), fileMax: 1, nrFiles: 1, unixSockets: 0 };
+}
+
+const fdLast: PropertyDef = {
+  id: 'P-PRECEDENCE-FD-LAST',
+  title: 'EMFILE and ENFILE come after every family error: exhausting fds changes only what would have succeeded',
+  build: () => fc.property(callArb(), noSeccomp, (call, env) => {
+    const roomy: Env = { ...env, rlimitNofile: 1 << 20, fileMax: Number.MAX_SAFE_INTEGER, unixSockets: 0 };
+    const a = evaluate(call, roomy);
+    const tight = exhausted(roomy);
+    const b = evaluate(call, { ...tight, creds: roomy.creds });
+    if (a.outcome.kind === 'fd') {
+      decidedBy('a success in a full fd table', call, b, 'EMFILE', 'G13-rlimit');
+    } else {
+      sameDecision('a family error must not change when fds run out', { call, d: a }, { call, d: b });
+    }
+  }),
+};
+
+type Perturb = (call: Call, env: Env) => fc.Arbitrary<{ call: Call; env: Env }>;
+
+const PERTURB: Readonly<Partial<Record<InputKey, Perturb>>> = {
+  sockflags: (call, env) => fc.constantFrom(0, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_CLOEXEC | SOCK_NONBLOCK)
+    .map((f) => ({ call: { ...call, a1: (call.a1 & ~BigInt(SOCK_CLOEXEC | SOCK_NONBLOCK)) | BigInt(f) }, env })),
+  protocol: (call, env) => callArb().map((c) => ({ call: { ...call, a2: c.a2 }, env })),
+  caps: (call, env) => fc.constantFrom(0, ALL_CAPS, capMask(['CAP_NET_RAW'])).map((caps) => ({ call, env: { ...env, creds: { ...env.creds, caps } } })),
+  namespaces: (call, env) => credsArb().map((c) => ({ call, env: { ...env, creds: { ...env.creds, namespaces: c.namespaces } } })),
+  gids: (call, env) => credsArb().map((c) => ({ call, env: { ...env, creds: { ...env.creds, gid: c.gid, groups: c.groups, uid: c.uid } } })),
+  ping: (call, env) => pingRangeArb().map((r) => ({ call, env: { ...env, pingGroupRange: r } })),
+  mptcp: (call, env) => fc.boolean().map((m) => ({ call, env: { ...env, mptcpEnabled: m } })),
+  fds: (call, env) => fdTableArb().map((fds) => ({ call, env: { ...env, fds } })),
+  rlimit: (call, env) => fc.integer({ min: 0, max: 2048 }).map((r) => ({ call, env: { ...env, rlimitNofile: r } })),
+  nrOpen: (call, env) => fc.integer({ min: 64, max: 1 << 20 }).map((n) => ({ call, env: { ...env, nrOpen: n } })),
+  fileMax: (call, env) => fc.integer({ min: 0, max: 4096 }).map((n) => ({ call, env: { ...env, fileMax: n } })),
+  nrFiles: (call, env) => fc.integer({ min: 0, max: 4096 }).map((n) => ({ call, env: { ...env, nrFiles: n } })),
+  unixSockets: (call, env) => fc.integer({ min: 0, max: 4096 }).map((n) => ({ call, env: { ...env, unixSockets: n } })),
+  profile: (call, env) => fc.constantFrom(...PROFILES).map((profile) => ({ call, env: { ...env, profile } })),
+};
+const KEYS = Object.keys(PERTURB) as InputKey[];
+
+/** The unread-input law, built with a chained arbitrary so the perturbation depends on the input. */
+function unreadProperty(): fc.IProperty<unknown> {
+  const arb = fc.tuple(callArb(), noSeccomp, fc.constantFrom(...KEYS)).chain(([call, env, key]) =>
+    (PERTURB[key] as Perturb)(call, env).map((p) => ({ call, env, key, p })));
+  return fc.property(arb, ({ call, env, key, p }) => {
+    const d = evaluate(call, env);
+    const readers = d.trace.filter((id) => clauseById(id)?.reads.includes(key));
+    if (readers.length > 0) return;
+    const d2 = evaluate(p.call, p.env);
+    sameDecision(`no clause on the path reads "${key}", yet changing it changed the decision`, { call, d }, { call: p.call, d: d2 });
+  });
+}
+
+const unread: PropertyDef = {
+  id: 'P-PRECEDENCE-UNREAD',
+  title: 'an input that no clause on the decision path reads never changes the decision',
+  build: unreadProperty,
+};
+
+const highBits: PropertyDef = {
+  id: 'P-HIGH-BITS',
+  title: 'without seccomp the high 32 bits of every register never matter (the kernel takes ints)',
+  build: () => fc.property(callArb(), noSeccomp, fc.bigInt({ min: 0n, max: 0xffffffffn }), fc.integer({ min: 0, max: 2 }),
+    (call, env, hi, which) => {
+      const lowCall: Call = { a0: low32(call.a0), a1: low32(call.a1), a2: low32(call.a2) };
+      const keys = ['a0', 'a1', 'a2'] as const;
+      const highCall: Call = { ...lowCall, [keys[which]]: (hi << 32n) | lowCall[keys[which]] };
+      sameDecision('high bits changed the kernel result', { call: lowCall, d: evaluate(lowCall, env) }, { call: highCall, d: evaluate(highCall, env) });
+    }),
+};
+
+const entryPaths: PropertyDef = {
+  id: 'P-ENTRY-PATHS',
+  title: 'without seccomp, the x86_64, i386 and socketcall entries reach the same __sys_socket',
+  build: () => fc.property(callArb(), noSeccomp, fc.constantFrom('i386', 'i386-socketcall' as const), (call, env, entry) => {
+    const c32: Call = { a0: low32(call.a0), a1: low32(call.a1), a2: low32(call.a2) };
+    sameDecision('the entry path changed the result', { call: c32, d: evaluate(c32, env) }, { call: { ...c32, entry }, d: evaluate({ ...c32, entry }, env) });
+  }),
+};
+
+export const PRECEDENCE_PROPERTIES: readonly PropertyDef[] = [
+  seccompFirst, flagsFirst, familyBeforeType, typeRange, fdLast, unread, highBits, entryPaths,
+];
