@@ -1,0 +1,47 @@
+// `sockspec explain 'socket(AF_PACKET, SOCK_STREAM, 0)'`: one call, its decision trace in words,
+// each clause with the kernel function it cites.
+// Sources: model/clauses.ts (titles and citations), model/names.ts (strace formatting).
+
+import {
+  capNames, clauseById, evaluate, formatCall, formatStrace,
+  type Call, type Decision, type Env,
+} from '../model';
+import { disassemble } from '../model/seccomp/bpf';
+import { ContractError, parseCall } from './contract';
+
+/** Parses `socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0)` (the `socket` and parentheses optional). */
+export function parseCallText(text: string): Call {
+  const m = /^\s*(?:socket\s*)?\(?\s*([^,]+?)\s*,\s*([^,]+?)\s*,\s*([^,)]+?)\s*\)?\s*$/.exec(text);
+  if (m === null) throw new ContractError('call', `expected socket(FAMILY, TYPE, PROTOCOL), got ${JSON.stringify(text)}`);
+  return parseCall({ family: m[1], type: m[2], protocol: m[3] });
+}
+
+function envLine(env: Env): string {
+  const c = env.creds;
+  const caps = capNames(c.caps);
+  const capText = caps.length === 41 ? 'all' : caps.length === 0 ? 'none' : caps.join(',');
+  const fds = env.fds.entries.map((e) => e.fd).join(',');
+  return `kernel ${env.profile.name}; uid ${c.uid} gid ${c.gid}${c.groups.length ? ` groups ${c.groups.join(',')}` : ''}; ` +
+    `caps ${capText}; namespaces ${c.namespaces}; ping_group_range ${env.pingGroupRange.join(' ')}; ` +
+    `mptcp ${env.mptcpEnabled ? 1 : 0}; RLIMIT_NOFILE ${env.rlimitNofile}; open fds [${fds}]; seccomp filters ${env.seccomp.length}`;
+}
+
+/** The explanation as lines of text. */
+export function explain(call: Call, env: Env, d: Decision = evaluate(call, env)): string[] {
+  const out = [formatStrace(call, d.outcome), `  ${envLine(env)}`, '', `  decision path of ${formatCall(call)}:`];
+  d.trace.forEach((id, i) => {
+    const c = clauseById(id);
+    const last = i === d.trace.length - 1;
+    const verdict = last ? (d.outcome.kind === 'fd' ? 'DECIDES: success' : `DECIDES: ${d.outcome.kind === 'errno' ? d.outcome.errno : d.outcome.kind}`) : (c?.errno === null ? 'applies' : 'passes');
+    out.push(`  ${String(i + 1).padStart(2)}. ${id.padEnd(24)} ${verdict}`);
+    if (c !== undefined) out.push(`      ${c.title}`, `      [${c.cite}]`);
+  });
+  if (env.seccomp.length > 0) {
+    out.push('', '  seccomp stack (oldest first):');
+    env.seccomp.forEach((f, i) => {
+      out.push(`    filter ${i}${f.label ? ` (${f.label})` : ''}:`);
+      for (const l of disassemble(f.prog)) out.push(`      ${l}`);
+    });
+  }
+  return out;
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// The sockspec command line: eval (JSON Lines contract), explain (one call's decision trace),
+// fuzz (every property against the model), clauses and profiles (what the model knows).
+// Bad input exits 2 with a message naming what and where; findings exit 1.
+
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ALL_CLAUSES, capMask, defaultEnv, fdTable, PROFILES, type Env, type Namespaces } from '../model';
+import { ContractError, parseEnv, resolveProfile } from './contract';
+import { runEval } from './eval';
+import { explain, parseCallText } from './explain';
+import { runFuzz } from './fuzz';
+
+const DEFAULT_PROFILE = 'reference-6.18';
+
+function intArg(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^-?(0x[0-9a-f]+|[0-9]+)$/i.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
+    }
+    return n;
+  };
+}
+
+function listArg(v: string): string[] {
+  return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function buildProgram(out: (s: string) => void, err: (s: string) => void, setCode: (c: number) => void): Command {
+  const program = new Command();
+  program
+    .name('sockspec')
+    .description('Property-based fuzzer and model checker for the Linux socket(2) contract')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: out, writeErr: err });
+
+  program
+    .command('eval')
+    .description('evaluate JSON Lines requests from stdin against the model; one result line per input line')
+    .option('--kernel <profile>', `kernel profile (${PROFILES.map((p) => p.name).join(', ')})`, DEFAULT_PROFILE)
+    .action(async (o: { kernel: string }) => {
+      const profile = resolveProfile(o.kernel);
+      setCode(await runEval(process.stdin, process.stdout, process.stderr, profile));
+    });
+
+  program
+    .command('explain')
+    .description("explain one call, e.g. sockspec explain 'socket(AF_PACKET, SOCK_STREAM, 0)' --caps none")
+    .argument('<call>', 'socket(FAMILY, TYPE, PROTOCOL) with names or numbers')
+    .option('--kernel <profile>', 'kernel profile', DEFAULT_PROFILE)
+    .option('--env <json>', 'a whole environment as in the eval contract')
+    .option('--caps <list>', 'effective capabilities, comma-separated, or "none" / "all"')
+    .option('--uid <n>', 'uid', intArg('--uid'))
+    .option('--gid <n>', 'gid', intArg('--gid'))
+    .option('--groups <list>', 'supplementary gids, comma-separated')
+    .option('--namespaces <ns>', 'init | user+net | user | net')
+    .option('--rlimit-nofile <n>', 'RLIMIT_NOFILE', intArg('--rlimit-nofile'))
+    .option('--open-fds <list>', 'open fds, comma-separated (default 0,1,2)')
+    .option('--ping-range <lo,hi>', 'net.ipv4.ping_group_range')
+    .option('--file-max <n>', 'fs.file-max', intArg('--file-max'))
+    .option('--nr-open <n>', 'fs.nr_open', intArg('--nr-open', 1))
+    .option('--mptcp <0|1>', 'net.mptcp.enabled', intArg('--mptcp', 0, 1))
+    .option('--entry <entry>', 'x86_64 | i386 | i386-socketcall')
+    .action((text: string, o: Record<string, string | number | undefined>) => {
+      const profile = resolveProfile(String(o.kernel));
+      let env: Env = o.env === undefined ? defaultEnv({ profile }) : parseEnv(parseJson(String(o.env), '--env'), profile);
+      const creds = { ...env.creds };
+      if (o.caps !== undefined) {
+        const v = String(o.caps);
+        try {
+          creds.caps = v === 'all' ? defaultEnv().creds.caps : v === 'none' ? 0 : capMask(listArg(v));
+        } catch (e) {
+          throw new ContractError('--caps', (e as Error).message);
+        }
+      }
+      if (o.uid !== undefined) creds.uid = Number(o.uid);
+      if (o.gid !== undefined) creds.gid = Number(o.gid);
+      if (o.groups !== undefined) creds.groups = listArg(String(o.groups)).map(intArg('--groups'));
+      if (o.namespaces !== undefined) {
+        if (!['init', 'user+net', 'user', 'net'].includes(String(o.namespaces))) throw new ContractError('--namespaces', 'expected init, user+net, user or net');
+        creds.namespaces = String(o.namespaces) as Namespaces;
+      }
+      env = { ...env, creds };
+      if (o.rlimitNofile !== undefined) env = { ...env, rlimitNofile: Number(o.rlimitNofile) };
+      if (o.openFds !== undefined) env = { ...env, fds: fdTable(listArg(String(o.openFds)).map(intArg('--open-fds'))) };
+      if (o.pingRange !== undefined) {
+        const r = listArg(String(o.pingRange)).map(intArg('--ping-range'));
+        if (r.length !== 2) throw new ContractError('--ping-range', 'expected LO,HI');
+        env = { ...env, pingGroupRange: [r[0], r[1]] };
+      }
+      if (o.fileMax !== undefined) env = { ...env, fileMax: Number(o.fileMax) };
+      if (o.nrOpen !== undefined) env = { ...env, nrOpen: Number(o.nrOpen) };
+      if (o.mptcp !== undefined) env = { ...env, mptcpEnabled: Number(o.mptcp) === 1 };
+      let call = parseCallText(text);
+      if (o.entry !== undefined) {
+        if (!['x86_64', 'i386', 'i386-socketcall'].includes(String(o.entry))) throw new ContractError('--entry', 'expected x86_64, i386 or i386-socketcall');
+        call = { ...call, entry: String(o.entry) as 'x86_64' | 'i386' | 'i386-socketcall' };
+      }
+      out(`${explain(call, env).join('\n')}\n`);
+    });
+
+  program
+    .command('fuzz')
+    .description('run every property against the model (the main job); exit 0 no findings, 1 findings, 2 bad input')
+    .option('--seed <n>', 'seed (default: from the clock, printed)', intArg('--seed', 0, 0x7fffffff))
+    .option('--runs <n>', 'runs per property', intArg('--runs', 1), 10000)
+    .option('--properties <ids>', 'comma-separated property ids (default: all)')
+    .option('--path <path>', 'replay a counterexample path printed by a failure')
+    .option('--out <dir>', 'write summary.json and findings.jsonl here')
+    .option('--json', 'print the summary as one JSON object', false)
+    .action((o: { seed?: number; runs: number; properties?: string; path?: string; out?: string; json: boolean }) => {
+      const seed = o.seed ?? (Date.now() & 0x7fffffff);
+      let ids: string[] = [];
+      if (o.properties !== undefined) ids = listArg(o.properties);
+      try {
+        setCode(runFuzz({ seed, runs: o.runs, properties: ids, json: o.json, ...(o.out ? { out: o.out } : {}), ...(o.path ? { path: o.path } : {}) }, (l: string) => out(`${l}\n`)));
+      } catch (e) {
+        if (/^unknown property/.test((e as Error).message)) throw new ContractError('--properties', (e as Error).message);
+        throw e;
+      }
+    });
+
+  program
+    .command('clauses')
+    .description('list every clause of the model with its errno and kernel citation')
+    .option('--json', 'one JSON object a line', false)
+    .action((o: { json: boolean }) => {
+      if (o.json) {
+        for (const c of ALL_CLAUSES) out(`${JSON.stringify(c)}\n`);
+        return;
+      }
+      const groups = [...new Set(ALL_CLAUSES.map((c) => c.group))];
+      for (const g of groups) {
+        const cs = ALL_CLAUSES.filter((c) => c.group === g);
+        out(`${g} (${cs.length})\n`);
+        for (const c of cs) out(`  ${c.id.padEnd(24)} ${(c.errno ?? '-').padEnd(16)} ${c.title}  [${c.cite}]\n`);
+      }
+      out(`${ALL_CLAUSES.length} clauses\n`);
+    });
+
+  program
+    .command('profiles')
+    .description('list the kernel profiles')
+    .action(() => {
+      for (const p of PROFILES) out(`${p.name.padEnd(22)} ${p.description}\n`);
+    });
+
+  return program;
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ContractError(what, `not JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let code = 0;
+  const out = (s: string): void => void process.stdout.write(s);
+  const err = (s: string): void => void process.stderr.write(s);
+  const program = buildProgram(out, err, (c) => { code = c; });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      return 2;
+    }
+    if (e instanceof ContractError) {
+      err(`sockspec: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (e: unknown) => {
+      process.stderr.write(`sockspec: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}
