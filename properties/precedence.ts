@@ -5,7 +5,7 @@
 
 import fc from 'fast-check';
 import {
-  ALL_CAPS, capMask, clauseById, evaluate, lowestFree, NPROTO, PROFILES,
+  AF, allFamilies, ALL_CAPS, capMask, clauseById, evaluate, lowestFree, SOCK, NPROTO, PROFILES,
   SOCK_CLOEXEC, SOCK_MAX, SOCK_NONBLOCK, SOCK_TYPE_MASK, SOCK_VALID_BITS,
   type Call, type Env, type InputKey,
 } from '../model';
@@ -127,6 +127,55 @@ const unread: PropertyDef = {
   build: unreadProperty,
 };
 
+const capPosition: PropertyDef = {
+  id: 'P-PRECEDENCE-CAP-POSITION',
+  title: "dropping capabilities can only stop the path earlier, at a clause that reads them (INET's EINVAL/EPROTONOSUPPORT stay before EPERM, PACKET's EPERM before ESOCKTNOSUPPORT)",
+  build: () => fc.property(callArb(), noSeccomp, (call, env) => {
+    const all = evaluate(call, { ...env, creds: { ...env.creds, caps: ALL_CAPS } });
+    const none = evaluate(call, { ...env, creds: { ...env.creds, caps: 0 } });
+    if (JSON.stringify(all) === JSON.stringify(none)) return;
+    const k = none.trace.length - 1;
+    const decider = clauseById(none.trace[k]);
+    const samePath = all.trace.slice(0, k + 1).join() === none.trace.join() && all.trace.length > k + 1;
+    if (!samePath || decider === undefined || !decider.reads.includes('caps') || none.outcome.kind !== 'errno') {
+      sameDecision('without capabilities the path must match up to a capability clause that then fails', { call, d: all }, { call, d: none });
+    }
+  }),
+};
+
+const CAP_FIRST = [AF.PACKET, AF.XDP, AF.KEY];
+const PROTOCOL_FIRST: ReadonlyArray<[number, number]> = [[AF.UNIX, 2], [AF.VSOCK, 1], [AF.TIPC, 1], [AF.MCTP, 1]];
+const TYPE_FIRST: ReadonlyArray<[number, number]> = [[AF.NETLINK, 99], [AF.ALG, 1], [AF.SMC, 7], [AF.KCM, 1], [AF.XDP, 1], [AF.KEY, 1]];
+
+const familyOrder: PropertyDef = {
+  id: 'P-PRECEDENCE-FAMILY-ORDER',
+  title: "each family's own order: capability first (PACKET, XDP, KEY), INET's protocol checks before EPERM, protocol before type (UNIX, VSOCK, TIPC, MCTP), type before protocol (NETLINK, ALG, SMC, KCM, XDP, KEY)",
+  build: () => fc.property(noSeccomp, fc.integer({ min: 0, max: 10 }), fc.constantFrom(0, SOCK_CLOEXEC), fc.integer({ min: 0, max: 3 }), (env0, type, flags, pick) => {
+    const env: Env = { ...env0, profile: allFamilies, creds: { ...env0.creds, namespaces: 'init' }, rlimitNofile: 1 << 20, fileMax: Number.MAX_SAFE_INTEGER };
+    const noCaps: Env = { ...env, creds: { ...env.creds, caps: 0 } };
+    const withCaps: Env = { ...env, creds: { ...env.creds, caps: ALL_CAPS } };
+    for (const f of CAP_FIRST) {
+      const c: Call = { a0: BigInt(f), a1: BigInt(type | flags), a2: BigInt(pick * 1000) };
+      decidedBy(`${f}: the capability is checked before the type and protocol`, c, evaluate(c, noCaps), 'EPERM');
+    }
+    for (const f of [AF.INET, AF.INET6]) {
+      const bad: Call = { a0: BigInt(f), a1: BigInt(SOCK.RAW | flags), a2: BigInt(263 + pick) };
+      decidedBy('INET: the protocol range (EINVAL) comes before the raw capability', bad, evaluate(bad, noCaps), 'EINVAL');
+      const zero: Call = { a0: BigInt(f), a1: BigInt(SOCK.RAW | flags), a2: 0n };
+      decidedBy('INET: the lookup (EPROTONOSUPPORT for SOCK_RAW, 0) comes before the raw capability', zero, evaluate(zero, noCaps), 'EPROTONOSUPPORT');
+    }
+    for (const [f, badType] of PROTOCOL_FIRST) {
+      const c: Call = { a0: BigInt(f), a1: BigInt(badType | flags), a2: BigInt(77 + pick) };
+      decidedBy(`${f}: the protocol is checked before the type`, c, evaluate(c, withCaps), 'EPROTONOSUPPORT');
+    }
+    for (const [f, badProto] of TYPE_FIRST) {
+      const t = f === AF.SMC || f === AF.KCM || f === AF.ALG ? SOCK.RAW : SOCK.STREAM;
+      const c: Call = { a0: BigInt(f), a1: BigInt(t | flags), a2: BigInt(badProto) };
+      decidedBy(`${f}: the type is checked before the protocol`, c, evaluate(c, withCaps), 'ESOCKTNOSUPPORT');
+    }
+  }),
+};
+
 const highBits: PropertyDef = {
   id: 'P-HIGH-BITS',
   title: 'without seccomp the high 32 bits of every register never matter (the kernel takes ints)',
@@ -149,5 +198,5 @@ const entryPaths: PropertyDef = {
 };
 
 export const PRECEDENCE_PROPERTIES: readonly PropertyDef[] = [
-  seccompFirst, flagsFirst, familyBeforeType, typeRange, fdLast, unread, highBits, entryPaths,
+  seccompFirst, flagsFirst, familyBeforeType, typeRange, fdLast, unread, capPosition, familyOrder, highBits, entryPaths,
 ];

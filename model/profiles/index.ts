@@ -2,14 +2,15 @@
 // Source: ARCHITECTURE.md "The model" (profiles as data).
 
 import type { KernelProfile } from '../profile';
+import { allFamilies } from './all-families';
 import { debian61, debian61Autoload } from './debian-6.1';
 import { reference618 } from './reference-6.18';
 
-export const PROFILES: readonly KernelProfile[] = [reference618, debian61, debian61Autoload];
+export const PROFILES: readonly KernelProfile[] = [reference618, debian61, debian61Autoload, allFamilies];
 
 /** The profile named `name`, or undefined. */
 export function profileByName(name: string): KernelProfile | undefined {
   return PROFILES.find((p) => p.name === name);
 }
 
-export { debian61, debian61Autoload, reference618 };
+export { allFamilies, debian61, debian61Autoload, reference618 };

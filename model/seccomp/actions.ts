@@ -5,27 +5,27 @@
 
 import { encodeSeccompData, runBpf, type BpfInsn, type CompiledBpf, type SeccompData, type SeccompWords } from './bpf';
 
-/** Kill the whole process with SIGSYS (negative as s32, so it sorts strongest). */
+/** Kill the whole process with SIGSYS (negative as s32, so it sorts strongest). @example ret(SECCOMP_RET_KILL_PROCESS) */
 export const SECCOMP_RET_KILL_PROCESS = 0x80000000;
-/** Kill the calling thread with SIGSYS (the process, if it is the last thread). */
+/** Kill the calling thread with SIGSYS (the process, if it is the last thread). @example ret(SECCOMP_RET_KILL_THREAD) */
 export const SECCOMP_RET_KILL_THREAD = 0x00000000;
-/** Raise SIGSYS; the low 16 bits reach the handler as `si_errno`. */
+/** Raise SIGSYS; the low 16 bits reach the handler as `si_errno`. @example SECCOMP_RET_TRAP | 7 */
 export const SECCOMP_RET_TRAP = 0x00030000;
-/** Skip the syscall and return -(low 16 bits), clamped to MAX_ERRNO. */
+/** Skip the syscall and return -(low 16 bits), clamped to MAX_ERRNO. @example SECCOMP_RET_ERRNO | 13 // EACCES */
 export const SECCOMP_RET_ERRNO = 0x00050000;
-/** Ask the user-space supervisor holding the listener fd. */
+/** Ask the user-space supervisor holding the listener fd. @example ret(SECCOMP_RET_USER_NOTIF) */
 export const SECCOMP_RET_USER_NOTIF = 0x7fc00000;
-/** Hand the syscall to a ptrace tracer (PTRACE_EVENT_SECCOMP). */
+/** Hand the syscall to a ptrace tracer (PTRACE_EVENT_SECCOMP). @example SECCOMP_RET_TRACE | 1 */
 export const SECCOMP_RET_TRACE = 0x7ff00000;
-/** Log the syscall, then run it. */
+/** Log the syscall, then run it. @example ret(SECCOMP_RET_LOG) */
 export const SECCOMP_RET_LOG = 0x7ffc0000;
-/** Run the syscall. */
+/** Run the syscall. @example ret(SECCOMP_RET_ALLOW) */
 export const SECCOMP_RET_ALLOW = 0x7fff0000;
-/** The action part of a return value (`SECCOMP_RET_ACTION_FULL`). */
+/** The action part of a return value. @example (ret & SECCOMP_RET_ACTION_FULL) >>> 0 */
 export const SECCOMP_RET_ACTION_FULL = 0xffff0000;
-/** The data part of a return value. */
+/** The data part of a return value. @example ret & SECCOMP_RET_DATA */
 export const SECCOMP_RET_DATA = 0x0000ffff;
-/** Largest errno a syscall can return (`include/linux/err.h`). */
+/** Largest errno a syscall can return (`include/linux/err.h`). @example Math.min(data, MAX_ERRNO) */
 export const MAX_ERRNO = 4095;
 
 /**
@@ -38,7 +38,7 @@ export function actionOnly(ret: number): number {
   return ret & SECCOMP_RET_ACTION_FULL;
 }
 
-/** The verdict of a filter stack and which filter gave it. */
+/** The verdict of a filter stack and which filter gave it. @example const r: StackResult = { ret: 0x7fff0000, filterIndex: -1 }; */
 export interface StackResult {
   /** The u32 the kernel acts on. */
   readonly ret: number;
@@ -94,13 +94,16 @@ export function runStack(
   return { ret, filterIndex };
 }
 
-/** Which kind of SIGSYS death a verdict causes. */
+/** Which kind of SIGSYS death a verdict causes. @example const k: KillAction = 'TRAP'; */
 export type KillAction = 'KILL_PROCESS' | 'KILL_THREAD' | 'TRAP' | 'UNKNOWN';
 
 /**
  * What a verdict does to the syscall (__seccomp_filter). The first six kinds are all a model
  * without tracer, supervisor or SIGSYS handler sees; `trace`, `notify` and `trap` appear only
  * when the matching option says one is present, and then the outcome is theirs to decide.
+ *
+ * @example
+ * const a: SeccompAction = { kind: 'errno', errno: 13 };
  */
 export type SeccompAction =
   | { readonly kind: 'allow' }
@@ -113,7 +116,7 @@ export type SeccompAction =
   | { readonly kind: 'notify' }
   | { readonly kind: 'trap'; readonly data: number };
 
-/** Who is there to take TRACE, USER_NOTIF and TRAP verdicts. By default nobody is. */
+/** Who is there to take TRACE, USER_NOTIF and TRAP verdicts. By default nobody is. @example decideAction(r, { tracer: true }) */
 export interface ActionContext {
   /** A ptrace tracer with PTRACE_O_TRACESECCOMP is attached. */
   readonly tracer?: boolean;

@@ -11,21 +11,24 @@ import {
 } from './bpf';
 import { SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_THREAD } from './actions';
 
-/** `AUDIT_ARCH_X86_64`: 64-bit `syscall` entry. */
+/** `AUDIT_ARCH_X86_64`: 64-bit `syscall` entry. @example archCheck(AUDIT_ARCH_X86_64, 0) */
 export const AUDIT_ARCH_X86_64 = 0xc000003e;
-/** `AUDIT_ARCH_I386`: `int $0x80` from any process. */
+/** `AUDIT_ARCH_I386`: `int $0x80` from any process. @example jeq(AUDIT_ARCH_I386, 0, 1) */
 export const AUDIT_ARCH_I386 = 0x40000003;
-/** socket(2) on x86_64. */
+/** socket(2) on x86_64. @example jeq(NR_SOCKET_X86_64, 0, 1) */
 export const NR_SOCKET_X86_64 = 41;
-/** socket(2) on i386 (direct, since Linux 4.3). */
+/** socket(2) on i386 (direct, since Linux 4.3). @example jeq(NR_SOCKET_I386, 0, 1) */
 export const NR_SOCKET_I386 = 359;
-/** socketcall(2) on i386; `args[0]` is the sub-call (SYS_SOCKET = 1), the rest sit behind a pointer. */
+/** socketcall(2) on i386; `args[0]` is the sub-call (SYS_SOCKET = 1), the rest sit behind a pointer.
+ * @example jeq(NR_SOCKETCALL_I386, 0, 1) */
 export const NR_SOCKETCALL_I386 = 102;
-/** `__X32_SYSCALL_BIT`: libseccomp's x86_64 filters send nr at or above it to the bad-arch action. */
+/** `__X32_SYSCALL_BIT`: libseccomp's x86_64 filters send nr at or above it to the bad-arch action.
+ * @example jge(X32_SYSCALL_BIT, 0, 1) */
 export const X32_SYSCALL_BIT = 0x40000000;
 
-/** Byte offsets in `struct seccomp_data`. */
+/** Byte offset of `nr` in `struct seccomp_data`. @example ld(OFFSET_NR) */
 export const OFFSET_NR = 0;
+/** Byte offset of `arch` in `struct seccomp_data`. @example ld(OFFSET_ARCH) */
 export const OFFSET_ARCH = 4;
 
 function insn(code: number, jt: number, jf: number, k: number): BpfInsn {
@@ -62,12 +65,11 @@ export const txa = (): BpfInsn => insn(BPF_MISC | BPF_TXA, 0, 0, 0);
 const alu = (op: number) => (k: number): BpfInsn => insn(BPF_ALU | op | BPF_K, 0, 0, k);
 const aluX = (op: number) => (): BpfInsn => insn(BPF_ALU | op | BPF_X, 0, 0, 0);
 /** A op= k, 32-bit. @example and(0xff) */
-export const add = alu(BPF_ADD), sub = alu(BPF_SUB), mul = alu(BPF_MUL), div = alu(BPF_DIV);
-export const or = alu(BPF_OR), and = alu(BPF_AND), xor = alu(BPF_XOR), lsh = alu(BPF_LSH), rsh = alu(BPF_RSH);
+export const add = alu(BPF_ADD), sub = alu(BPF_SUB), mul = alu(BPF_MUL), div = alu(BPF_DIV),
+  or = alu(BPF_OR), and = alu(BPF_AND), xor = alu(BPF_XOR), lsh = alu(BPF_LSH), rsh = alu(BPF_RSH);
 /** A op= X, 32-bit; `divX` with X == 0 makes the program return 0. @example addX() */
-export const addX = aluX(BPF_ADD), subX = aluX(BPF_SUB), mulX = aluX(BPF_MUL), divX = aluX(BPF_DIV);
-export const orX = aluX(BPF_OR), andX = aluX(BPF_AND), xorX = aluX(BPF_XOR), lshX = aluX(BPF_LSH);
-export const rshX = aluX(BPF_RSH);
+export const addX = aluX(BPF_ADD), subX = aluX(BPF_SUB), mulX = aluX(BPF_MUL), divX = aluX(BPF_DIV),
+  orX = aluX(BPF_OR), andX = aluX(BPF_AND), xorX = aluX(BPF_XOR), lshX = aluX(BPF_LSH), rshX = aluX(BPF_RSH);
 /** `neg`: A = -A. @example neg() */
 export const neg = (): BpfInsn => insn(BPF_ALU | BPF_NEG, 0, 0, 0);
 
@@ -109,10 +111,16 @@ export function retAlways(value: number): BpfInsn[] {
   return [ret(value)];
 }
 
-/** libseccomp's argument comparisons (`enum scmp_compare`). */
+/** libseccomp's argument comparisons (`enum scmp_compare`). @example const op: CmpOp = 'GE'; */
 export type CmpOp = 'EQ' | 'NE' | 'LT' | 'LE' | 'GT' | 'GE' | 'MASKED_EQ';
 
-/** One `SCMP_Ax(op, datum)` condition; `datum` and `mask` are taken as u64 (negative: two's complement). */
+/**
+ * One `SCMP_Ax(op, datum)` condition; `datum` and `mask` are taken as u64 (negative: two's complement,
+ * like `SCMP_A0(op, (int)-2)`).
+ *
+ * @example
+ * const noVsock: ArgCmp = { arg: 0, op: 'NE', datum: 40n };
+ */
 export interface ArgCmp {
   readonly arg: number;
   readonly op: CmpOp;
@@ -121,7 +129,12 @@ export interface ArgCmp {
   readonly mask?: bigint;
 }
 
-/** What socketRule builds: "arch is x86_64 and nr matches and cmp holds, then action". */
+/**
+ * What socketRule builds: "arch is x86_64 and nr matches and cmp holds, then action".
+ *
+ * @example
+ * const o: SocketRuleOptions = { action: 0x7fff0000, defaultAction: 0x00050001 };
+ */
 export interface SocketRuleOptions {
   /** Omitted: the rule is unconditional, as `seccomp_rule_add(ctx, action, nr, 0)`. */
   readonly cmp?: ArgCmp;
@@ -181,9 +194,11 @@ function chainFor(cmp: ArgCmp): Node[] {
 /**
  * The program libseccomp 2.5.4 exports for a filter on x86_64 alone with one rule on `nr`:
  * arch check, x32 guard, `jeq nr`, then the comparison as hi-word and lo-word tests (loads and
- * `and` masks only where the accumulator does not already hold them), and the three RETs last:
- * the chain's final false target, its true target, then the bad-arch action. Verified
- * instruction for instruction against seccomp_export_bpf for every op.
+ * `and` masks only where the accumulator does not already hold them), and the RETs last: the
+ * chain's final false target, its true target, then the bad-arch action, with equal values
+ * sharing one RET. Checked instruction for instruction against seccomp_export_bpf of the
+ * reference machine's libseccomp 2.5.4 for every op. libseccomp itself refuses some actions
+ * (TRAP with data, for one); this builder does not.
  *
  * @example
  * // seccomp.md §7: default ERRNO(EPERM), ALLOW socket if a0 != 40

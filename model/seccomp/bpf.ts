@@ -3,35 +3,35 @@
 // bpf_convert_filter) and kernel/seccomp.c (seccomp_prepare_filter, seccomp_check_filter,
 // populate_seccomp_data). A filter that checkFilter accepts behaves here as under the kernel.
 
-/** One `struct sock_filter`: opcode (u16), jump-if-true (u8), jump-if-false (u8), k (u32). */
+/** One `struct sock_filter`: opcode (u16), jump-if-true (u8), jump-if-false (u8), k (u32). @example [0x06, 0, 0, 0x7fff0000] */
 export type BpfInsn = readonly [code: number, jt: number, jf: number, k: number];
 
-/** Instruction classes (`code & 0x07`). */
-export const BPF_LD = 0x00, BPF_LDX = 0x01, BPF_ST = 0x02, BPF_STX = 0x03;
-export const BPF_ALU = 0x04, BPF_JMP = 0x05, BPF_RET = 0x06, BPF_MISC = 0x07;
-/** Load sizes (`code & 0x18`) and modes (`code & 0xe0`). */
-export const BPF_W = 0x00, BPF_H = 0x08, BPF_B = 0x10;
-export const BPF_IMM = 0x00, BPF_ABS = 0x20, BPF_IND = 0x40, BPF_MEM = 0x60, BPF_LEN = 0x80, BPF_MSH = 0xa0;
-/** ALU operations (`code & 0xf0`). */
-export const BPF_ADD = 0x00, BPF_SUB = 0x10, BPF_MUL = 0x20, BPF_DIV = 0x30, BPF_OR = 0x40, BPF_AND = 0x50;
-export const BPF_LSH = 0x60, BPF_RSH = 0x70, BPF_NEG = 0x80, BPF_MOD = 0x90, BPF_XOR = 0xa0;
-/** Jump operations (`code & 0xf0`). */
+/** Instruction classes (`code & 0x07`). @example BPF_RET | BPF_K // 0x06, ret #k */
+export const BPF_LD = 0x00, BPF_LDX = 0x01, BPF_ST = 0x02, BPF_STX = 0x03,
+  BPF_ALU = 0x04, BPF_JMP = 0x05, BPF_RET = 0x06, BPF_MISC = 0x07;
+/** Load sizes (`code & 0x18`) and modes (`code & 0xe0`). @example BPF_LD | BPF_W | BPF_ABS // ld [k] */
+export const BPF_W = 0x00, BPF_H = 0x08, BPF_B = 0x10,
+  BPF_IMM = 0x00, BPF_ABS = 0x20, BPF_IND = 0x40, BPF_MEM = 0x60, BPF_LEN = 0x80, BPF_MSH = 0xa0;
+/** ALU operations (`code & 0xf0`). @example BPF_ALU | BPF_AND | BPF_K // and #k */
+export const BPF_ADD = 0x00, BPF_SUB = 0x10, BPF_MUL = 0x20, BPF_DIV = 0x30, BPF_OR = 0x40, BPF_AND = 0x50,
+  BPF_LSH = 0x60, BPF_RSH = 0x70, BPF_NEG = 0x80, BPF_MOD = 0x90, BPF_XOR = 0xa0;
+/** Jump operations (`code & 0xf0`). @example BPF_JMP | BPF_JEQ | BPF_K // jeq #k */
 export const BPF_JA = 0x00, BPF_JEQ = 0x10, BPF_JGT = 0x20, BPF_JGE = 0x30, BPF_JSET = 0x40;
-/** Operand source (`code & 0x08`); BPF_A is the RET value source `ret a` (`code & 0x18`). */
+/** Operand source (`code & 0x08`); BPF_A is the RET source of `ret a`. @example BPF_RET | BPF_A */
 export const BPF_K = 0x00, BPF_X = 0x08, BPF_A = 0x10;
-/** BPF_MISC operations: X = A and A = X. */
+/** BPF_MISC operations: X = A and A = X. @example BPF_MISC | BPF_TAX */
 export const BPF_TAX = 0x00, BPF_TXA = 0x80;
 
-/** Longest program one filter may have (`include/uapi/linux/bpf_common.h`). */
+/** Longest program one filter may have (`bpf_common.h`). @example prog.length <= BPF_MAXINSNS */
 export const BPF_MAXINSNS = 4096;
-/** Scratch memory words M[0..15]. */
+/** Scratch memory words M[0..15]. @example k < BPF_MEMWORDS */
 export const BPF_MEMWORDS = 16;
-/** `sizeof(struct seccomp_data)`: what `ld #len` yields and the bound on `ld [k]`. */
+/** `sizeof(struct seccomp_data)`: what `ld #len` yields and the bound on `ld [k]`. @example k < SECCOMP_DATA_SIZE */
 export const SECCOMP_DATA_SIZE = 64;
-/** Start of the socket-filter ancillary area, `SKF_AD_OFF` (-0x1000) as a u32. */
+/** Start of the socket-filter ancillary area, `SKF_AD_OFF` (-0x1000) as a u32. @example SKF_AD_OFF + 0 // protocol */
 export const SKF_AD_OFF = 0xfffff000;
 
-// Full opcodes used by the verifier and the interpreter's switch.
+// Whole opcodes, so that the verifier and the interpreter switch on a single number.
 const LD_W_ABS = 0x20, LD_H_ABS = 0x28, LD_B_ABS = 0x30, LD_W_IND = 0x40, LD_H_IND = 0x48;
 const LD_B_IND = 0x50, LD_W_LEN = 0x80, LDX_W_LEN = 0x81, LDX_B_MSH = 0xb1;
 const LD_IMM = 0x00, LDX_IMM = 0x01, LD_MEM = 0x60, LDX_MEM = 0x61, ST = 0x02, STX = 0x03;
@@ -79,7 +79,7 @@ export interface SeccompData {
   readonly args: readonly bigint[];
 }
 
-/** `struct seccomp_data` as sixteen little-endian u32 words, the form the interpreter reads. */
+/** `struct seccomp_data` as sixteen u32 words, the form the interpreter reads. @example encodeSeccompData(d) */
 export type SeccompWords = Uint32Array;
 
 const U32 = 0xffffffffn;
@@ -292,7 +292,7 @@ const dataWords = new Uint32Array(16);
  * runBpf([[0x20, 0, 0, 0], [0x16, 0, 0, 0]], data); // data.nr as a u32
  */
 export function runBpf(prog: readonly BpfInsn[] | CompiledBpf, data: SeccompData | SeccompWords): number {
-  const p = isCompiled(prog) ? prog : compiledFor(prog);
+  const p = 'code' in prog ? prog : compiledFor(prog);
   const words = data instanceof Uint32Array ? data : encodeSeccompData(data, dataWords);
   if (words.length !== 16) throw new RangeError(`seccomp_data is 16 words, got ${words.length}`);
   return interpret(p, words);
@@ -309,19 +309,12 @@ function compiledFor(prog: readonly BpfInsn[]): CompiledBpf {
   return c;
 }
 
-function isCompiled(prog: readonly BpfInsn[] | CompiledBpf): prog is CompiledBpf {
-  return !Array.isArray(prog);
-}
-
 // Hot path: one flat loop and a switch over full opcodes, no allocation and no closures per
 // instruction. Values live as u32 numbers; `>>> 0` after each ALU op is the 32-bit wrap.
 function interpret(p: CompiledBpf, words: SeccompWords): number {
   const { code, jt, jf, k, length } = p;
-  const mem = scratch;
-  mem.fill(0);
-  let a = 0;
-  let x = 0;
-  let pc = 0;
+  const mem = scratch.fill(0);
+  let a = 0, x = 0, pc = 0;
   for (;;) {
     if (pc >= length) throw new RangeError(`BPF ran off the end at insn ${pc}`);
     const kk = k[pc];
