@@ -6,6 +6,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ALL_CLAUSES, capMask, defaultEnv, fdTable, PROFILES, type Env, type Namespaces } from '../model';
 import { ContractError, parseEnv, resolveProfile } from './contract';
+import { formatCheck, runCheck } from './check';
 import { runEval } from './eval';
 import { explain, parseCallText } from './explain';
 import { runFuzz } from './fuzz';
@@ -119,6 +120,25 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
         if (/^unknown property/.test((e as Error).message)) throw new ContractError('--properties', (e as Error).message);
         throw e;
       }
+    });
+
+  program
+    .command('check')
+    .description('exhaustive bounded model check over every environment class; exit 1 on mismatches')
+    .option('--kernel <profile>', 'kernel profile', DEFAULT_PROFILE)
+    .option('--classes <ids>', 'comma-separated environment classes (default: all)')
+    .option('--json', 'print one summary object', false)
+    .action(async (o: { kernel: string; classes?: string; json: boolean }) => {
+      const profile = resolveProfile(o.kernel);
+      let summary;
+      try {
+        summary = await runCheck({ profile, ...(o.classes ? { classes: listArg(o.classes) } : {}), now: Date.now });
+      } catch (e) {
+        if (/^unknown environment class/.test((e as Error).message)) throw new ContractError('--classes', (e as Error).message);
+        throw e;
+      }
+      out(o.json ? `${JSON.stringify(summary)}\n` : `${formatCheck(summary).join('\n')}\n`);
+      setCode(summary.mismatchCount > 0 ? 1 : 0);
     });
 
   program

@@ -1,0 +1,142 @@
+// `sockspec check`: the exhaustive bounded model check. Enumerates every class of the bounded
+// space, evaluates each point with the model, and (with an oracle) diffs it against the kernel.
+// Reports the size of the space, clause coverage and every mismatch as an strace line with its env.
+// Sources: generators/space.ts, oracle/compare.ts.
+
+import { ALL_CLAUSES, evaluate, formatCall, formatResult, type Call, type Env, type KernelProfile, type Outcome } from '../model';
+import { classCalls, ENV_CLASSES, type EnvClass } from '../generators/space';
+import { compareOutcomes, describeMismatch, type Mismatch, type Observation } from '../oracle/compare';
+
+/** Runs a batch of calls in one environment on some kernel. */
+export type KernelBatch = (env: Env, calls: readonly Call[]) => Promise<Observation[]>;
+
+/** One disagreement between the model and the kernel. */
+export interface CheckMismatch {
+  readonly class: string;
+  readonly call: string;
+  readonly model: string;
+  readonly kernel: string;
+  readonly clause: string;
+  readonly details: readonly string[];
+}
+
+/** What a check reports; the `--json` object. */
+export interface CheckSummary {
+  readonly kernel: string;
+  readonly oracle: 'none' | 'host';
+  readonly points: number;
+  readonly classes: ReadonlyArray<{ id: string; points: number; mismatches: number }>;
+  readonly mismatches: readonly CheckMismatch[];
+  readonly mismatchCount: number;
+  readonly clausesCovered: number;
+  readonly clausesTotal: number;
+  readonly uncovered: readonly string[];
+  readonly seconds: number;
+}
+
+export interface CheckOptions {
+  readonly profile: KernelProfile;
+  readonly classes?: readonly string[];
+  readonly kernel?: KernelBatch;
+  readonly batchSize?: number;
+  /** Keep at most this many mismatches in the summary (all are counted). */
+  readonly keep?: number;
+  readonly onProgress?: (cls: string, done: number, total: number) => void;
+  readonly now?: () => number;
+}
+
+/** The classes selected by id, or all; throws naming an unknown id. */
+export function selectClasses(ids: readonly string[] | undefined): EnvClass[] {
+  if (ids === undefined || ids.length === 0) return [...ENV_CLASSES];
+  return ids.map((id) => {
+    const c = ENV_CLASSES.find((x) => x.id === id);
+    if (c === undefined) throw new Error(`unknown environment class ${id} (known: ${ENV_CLASSES.map((x) => x.id).join(', ')})`);
+    return c;
+  });
+}
+
+function short(o: Outcome): string {
+  return formatResult(o).replace(/^= /, '');
+}
+
+/** Runs the check; resolves to the summary. */
+export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
+  const now = opts.now ?? (() => 0);
+  const t0 = now();
+  const decided = new Set<string>();
+  const seen = new Set<string>();
+  const mismatches: CheckMismatch[] = [];
+  const classes: { id: string; points: number; mismatches: number }[] = [];
+  let points = 0;
+  let mismatchCount = 0;
+  const keep = opts.keep ?? 200;
+  const batchSize = opts.batchSize ?? 4096;
+  for (const cls of selectClasses(opts.classes)) {
+    const env = cls.env(opts.profile);
+    let clsPoints = 0;
+    let clsMismatches = 0;
+    let batch: Call[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const decisions = batch.map((c) => evaluate(c, env));
+      for (const d of decisions) {
+        decided.add(d.trace[d.trace.length - 1]);
+        for (const id of d.trace) seen.add(id);
+      }
+      if (opts.kernel !== undefined) {
+        const obs = await opts.kernel(env, batch);
+        decisions.forEach((d, i) => {
+          const ms: Mismatch[] = compareOutcomes(d.outcome, obs[i]);
+          if (ms.length === 0) return;
+          clsMismatches++;
+          mismatchCount++;
+          if (mismatches.length < keep) {
+            const o = obs[i];
+            mismatches.push({
+              class: cls.id,
+              call: formatCall(batch[i]),
+              model: short(d.outcome),
+              kernel: 'outcome' in o ? short(o.outcome) : `unobserved: ${o.unobserved}`,
+              clause: d.trace[d.trace.length - 1],
+              details: ms.map(describeMismatch),
+            });
+          }
+        });
+      }
+      clsPoints += batch.length;
+      opts.onProgress?.(cls.id, clsPoints, -1);
+      batch = [];
+    };
+    for (const call of classCalls(cls)) {
+      batch.push(call);
+      if (batch.length >= batchSize) await flush();
+    }
+    await flush();
+    points += clsPoints;
+    classes.push({ id: cls.id, points: clsPoints, mismatches: clsMismatches });
+  }
+  const uncovered = ALL_CLAUSES.filter((c) => !decided.has(c.id) && !(c.errno === null && seen.has(c.id))).map((c) => c.id);
+  return {
+    kernel: opts.profile.name,
+    oracle: opts.kernel === undefined ? 'none' : 'host',
+    points,
+    classes,
+    mismatches,
+    mismatchCount,
+    clausesCovered: ALL_CLAUSES.length - uncovered.length,
+    clausesTotal: ALL_CLAUSES.length,
+    uncovered,
+    seconds: (now() - t0) / 1000,
+  };
+}
+
+/** The human-readable report. */
+export function formatCheck(s: CheckSummary): string[] {
+  const out = [`sockspec check: kernel ${s.kernel}, oracle ${s.oracle}: ${s.points} points in ${s.classes.length} environment classes`];
+  for (const c of s.classes) out.push(`  ${c.id.padEnd(26)} ${String(c.points).padStart(8)} points${s.oracle === 'none' ? '' : `  ${c.mismatches} mismatches`}`);
+  out.push(`clause coverage: ${s.clausesCovered}/${s.clausesTotal}${s.uncovered.length ? ` (not decided by any point: ${s.uncovered.join(', ')})` : ''}`);
+  for (const m of s.mismatches) out.push(`MISMATCH [${m.class}] ${m.call}: model ${m.model}, kernel ${m.kernel} (model clause ${m.clause}; ${m.details.join('; ')})`);
+  if (s.oracle !== 'none') out.push(`${s.mismatchCount} mismatches${s.mismatchCount > s.mismatches.length ? ` (first ${s.mismatches.length} shown)` : ''}`);
+  out.push(`${s.seconds.toFixed(1)} s`);
+  return out;
+}

@@ -1,0 +1,129 @@
+// The bounded space of `sockspec check`: a partition of socket()'s input space that touches every
+// clause boundary. Families -1..47 with INT_MIN/INT_MAX and high-bit variants; base types 0..15
+// with every flag combination, stray bits and high bits; each family's named protocols with the
+// range boundaries; and environment classes (credentials, namespaces, fd limits, per-netns
+// sysctls, seccomp stacks). Sources: kernel-semantics.md §3-§6, §10; seccomp.md §5.
+
+import {
+  capMask, defaultEnv, FAMILY_PROTOCOLS, fdTable, IPPROTO, NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK,
+  type Call, type Env, type KernelProfile, type SeccompFilter,
+} from '../model';
+import { archCheck, retAlways, socketRule } from '../model/seccomp/asm';
+import {
+  SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG,
+  SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF,
+} from '../model/seccomp/actions';
+
+const u32 = (n: number): bigint => BigInt(n) & 0xffffffffn;
+const uniq = (xs: readonly bigint[]): bigint[] => [...new Set(xs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+/** Families: -1..47, INT_MIN, INT_MAX, and real families with high bits set (two shapes). */
+export const SPACE_FAMILIES: readonly bigint[] = uniq([
+  ...Array.from({ length: 49 }, (_, i) => u32(i - 1)),
+  u32(-0x80000000), u32(0x7fffffff),
+  ...[1, 2, 10, 16, 17, 40, 44].flatMap((f) => [(1n << 32n) | BigInt(f), (0xffffffffn << 32n) | BigInt(f)]),
+  0xffffffffffffffffn,
+]);
+
+/** Types: 0..15 × {none, CLOEXEC, NONBLOCK, both}, each stray bit on SOCK_STREAM, -1, high bits. */
+export const SPACE_TYPES: readonly bigint[] = uniq([
+  ...Array.from({ length: 16 }, (_, t) => [0, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_CLOEXEC | SOCK_NONBLOCK].map((fl) => u32(t | fl))).flat(),
+  ...Array.from({ length: 28 }, (_, i) => u32(1 | (1 << (i + 4)))),
+  u32(-1), (1n << 32n) | 1n, (0xffffffffn << 32n) | 2n,
+]);
+
+/** Protocols: every named protocol of every family, and the boundaries. */
+export const SPACE_PROTOCOLS: readonly bigint[] = uniq([
+  ...Object.values(IPPROTO).map(u32),
+  ...Object.values(NETLINK).map(u32),
+  ...Object.values(FAMILY_PROTOCOLS).flatMap((t) => Object.values(t)).map(u32),
+  ...[-1, 0, 1, 2, 3, 7, 8, 9, 31, 32, 40, 255, 256, 262, 263, 0x10000, -0x80000000, 0x7fffffff].map(u32),
+  (1n << 32n) | 9n, (1n << 32n),
+]);
+
+/** A smaller cut for classes where a filter decides first: every family, a few types and protocols. */
+const SECCOMP_TYPES: readonly bigint[] = [1n, 2n, 3n, u32(1 | SOCK_CLOEXEC), u32(1 | 0x10), u32(-1), (1n << 32n) | 1n];
+const SECCOMP_PROTOCOLS: readonly bigint[] = [0n, 9n, 263n, (1n << 32n) | 9n];
+
+/** One environment class of the bounded check. */
+export interface EnvClass {
+  readonly id: string;
+  readonly description: string;
+  readonly env: (profile: KernelProfile) => Env;
+  /** `full`: every call of the space; `seccomp`: the smaller cut. */
+  readonly calls: 'full' | 'seccomp';
+}
+
+const ret = (v: number): SeccompFilter => ({ prog: retAlways(v >>> 0), label: `ret 0x${(v >>> 0).toString(16)}` });
+const errno = (n: number): SeccompFilter => ret((SECCOMP_RET_ERRNO | n) >>> 0);
+
+/** Raw filter stacks of the check: each action class, ties, and 64-bit argument tests. */
+export const RAW_STACKS: ReadonlyArray<{ id: string; description: string; stack: SeccompFilter[] }> = [
+  { id: 'errno-0', description: 'ERRNO(0): returns 0, creates nothing', stack: [errno(0)] },
+  { id: 'errno-5000', description: 'ERRNO(5000): clamped to 4095', stack: [errno(5000)] },
+  { id: 'errno-tie', description: 'ERRNO(1) then ERRNO(2): the newest wins', stack: [errno(1), errno(2)] },
+  { id: 'trace', description: 'TRACE with no tracer: ENOSYS', stack: [ret(SECCOMP_RET_TRACE | 1)] },
+  { id: 'user-notif', description: 'USER_NOTIF with no listener: ENOSYS', stack: [ret(SECCOMP_RET_USER_NOTIF)] },
+  { id: 'log', description: 'LOG: the call runs', stack: [ret(SECCOMP_RET_LOG)] },
+  { id: 'log-errno', description: 'LOG then ERRNO(13): EACCES', stack: [ret(SECCOMP_RET_LOG), errno(13)] },
+  { id: 'trap', description: 'TRAP without a handler: SIGSYS', stack: [ret(SECCOMP_RET_TRAP | 7)] },
+  { id: 'kill-process', description: 'ERRNO(1) then KILL_PROCESS: SIGSYS', stack: [errno(1), ret(SECCOMP_RET_KILL_PROCESS)] },
+  { id: 'kill-thread', description: 'KILL_THREAD in a single-threaded child: SIGSYS', stack: [ret(SECCOMP_RET_KILL_THREAD)] },
+  {
+    id: 'a0-ne-40',
+    description: 'libseccomp shape: default ERRNO(EPERM), ALLOW socket if a0 != 40 (high bits bypass it)',
+    stack: [{ prog: socketRule({ cmp: { arg: 0, op: 'NE', datum: 40n }, action: SECCOMP_RET_ALLOW, defaultAction: (SECCOMP_RET_ERRNO | 1) >>> 0 }), label: 'a0 != 40' }],
+  },
+  {
+    id: 'arch-i386-deny',
+    description: 'deny the i386 arch with ERRNO(EPERM), allow x86_64',
+    stack: [{ prog: [...archCheck(0x40000003, SECCOMP_RET_ALLOW), ...retAlways((SECCOMP_RET_ERRNO | 1) >>> 0)], label: 'i386 → EPERM' }],
+  },
+];
+
+const base = (profile: KernelProfile): Env => defaultEnv({ profile });
+
+/** The environment classes, kernel ones first, then raw seccomp stacks. */
+export const ENV_CLASSES: readonly EnvClass[] = [
+  { id: 'root', description: 'uid 0 with every capability', calls: 'full', env: base },
+  { id: 'no-caps', description: 'uid 0 without capabilities', calls: 'full', env: (p) => ({ ...base(p), creds: { ...base(p).creds, caps: 0 } }) },
+  { id: 'nobody', description: 'uid/gid 65534 without capabilities', calls: 'full', env: (p) => ({ ...base(p), creds: { uid: 65534, gid: 65534, groups: [], caps: 0, namespaces: 'init' } }) },
+  { id: 'userns', description: 'root of a user namespace that owns a new network namespace', calls: 'full', env: (p) => ({ ...base(p), creds: { ...base(p).creds, namespaces: 'user+net' } }) },
+  { id: 'userns-only', description: 'root of a user namespace that does not own the network namespace', calls: 'full', env: (p) => ({ ...base(p), creds: { ...base(p).creds, namespaces: 'user' } }) },
+  { id: 'fd-full', description: 'fds 0..15 open and RLIMIT_NOFILE 16', calls: 'full', env: (p) => ({ ...base(p), fds: fdTable(Array.from({ length: 16 }, (_, i) => i)), rlimitNofile: 16 }) },
+  { id: 'ping-open', description: 'ping_group_range 0..2147483647', calls: 'full', env: (p) => ({ ...base(p), pingGroupRange: [0, 2147483647] }) },
+  { id: 'mptcp-off', description: 'net.mptcp.enabled = 0', calls: 'full', env: (p) => ({ ...base(p), mptcpEnabled: false }) },
+  { id: 'net-raw-only', description: 'uid 1000 with only CAP_NET_RAW', calls: 'full', env: (p) => ({ ...base(p), creds: { uid: 1000, gid: 1000, groups: [], caps: capMask(['CAP_NET_RAW']), namespaces: 'init' } }) },
+  ...RAW_STACKS.map((s): EnvClass => ({
+    id: `seccomp-${s.id}`,
+    description: s.description,
+    calls: 'seccomp',
+    env: (p) => ({ ...base(p), seccomp: s.stack }),
+  })),
+];
+
+/** The calls of a class. Entry paths beyond x86_64 are added for seccomp classes. */
+export function* classCalls(cls: Pick<EnvClass, 'calls'>): Generator<Call> {
+  if (cls.calls === 'full') {
+    for (const a0 of SPACE_FAMILIES) for (const a1 of SPACE_TYPES) for (const a2 of SPACE_PROTOCOLS) yield { a0, a1, a2 };
+    return;
+  }
+  for (const a0 of SPACE_FAMILIES) {
+    for (const a1 of SECCOMP_TYPES) {
+      for (const a2 of SECCOMP_PROTOCOLS) {
+        yield { a0, a1, a2 };
+        if (a0 <= 0xffffffffn && a1 <= 0xffffffffn && a2 <= 0xffffffffn) {
+          yield { a0, a1, a2, entry: 'i386' };
+          yield { a0, a1, a2, entry: 'i386-socketcall' };
+        }
+      }
+    }
+  }
+}
+
+/** Number of calls in a class. */
+export function classSize(cls: Pick<EnvClass, 'calls'>): number {
+  let n = 0;
+  for (const _ of classCalls(cls)) n++;
+  return n;
+}

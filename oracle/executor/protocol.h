@@ -1,0 +1,220 @@
+/* Generated from oracle/protocol.ts by scripts/gen-protocol-header.ts. Do not edit. */
+#ifndef SOCKSPEC_PROTOCOL_H
+#define SOCKSPEC_PROTOCOL_H
+
+#include <stdint.h>
+
+#define PROTOCOL_MAGIC 1262702419u
+#define PROTOCOL_VERSION 1u
+#define MAX_LAYOUT_FD 2048u
+#define MAX_GROUPS 32u
+#define MAX_ARCHES 8u
+#define MAX_CONDS 6u
+#define SYSCALL_NAME_LEN 48u
+#define ERROR_TEXT_LEN 160u
+
+#define KIND_HELLO 1u
+#define KIND_ENV 2u
+#define KIND_FILTER 3u
+#define KIND_CALLS 4u
+#define KIND_RUN 5u
+#define KIND_COMPILE 6u
+#define KIND_LOOP 7u
+#define KIND_QUIT 9u
+#define KIND_HELLO_REPLY 100u
+#define KIND_RESULT 101u
+#define KIND_DONE 102u
+#define KIND_COMPILED 103u
+#define KIND_ERROR 104u
+#define KIND_LOOP_REPLY 105u
+
+#define NS_INIT 0u
+#define NS_USER_NET 1u
+#define NS_USER 2u
+#define NS_NET 3u
+
+#define ENTRY_X86_64 0u
+#define ENTRY_I386 1u
+#define ENTRY_I386_SOCKETCALL 2u
+
+#define CALL_STATUS_RETURNED 0u
+#define CALL_STATUS_KILLED 1u
+#define CALL_STATUS_TIMEOUT 2u
+#define CALL_STATUS_NOT_RUN 3u
+
+#define SETUP_STEP_NONE 0u
+#define SETUP_STEP_FORK 1u
+#define SETUP_STEP_UNSHARE_USER 2u
+#define SETUP_STEP_ID_MAPS 3u
+#define SETUP_STEP_UNSHARE_NET 4u
+#define SETUP_STEP_SYSCTL_PING 5u
+#define SETUP_STEP_SYSCTL_MPTCP 6u
+#define SETUP_STEP_RLIMIT 7u
+#define SETUP_STEP_FD_LAYOUT 8u
+#define SETUP_STEP_GROUPS 9u
+#define SETUP_STEP_GID 10u
+#define SETUP_STEP_UID 11u
+#define SETUP_STEP_CAPS 12u
+#define SETUP_STEP_NO_NEW_PRIVS 13u
+#define SETUP_STEP_SECCOMP 14u
+#define SETUP_STEP_SYNC 15u
+
+#pragma pack(push, 1)
+
+/* Precedes every frame in both directions. */
+struct frame_header {
+	uint32_t magic; /* PROTOCOL_MAGIC */
+	uint32_t kind; /* one of KIND */
+	uint32_t length; /* bytes of payload after this header */
+};
+_Static_assert(sizeof(struct frame_header) == 12, "frame_header layout");
+
+/* The executor announces itself: protocol version and what it can do. */
+struct hello_reply {
+	uint32_t version; /* PROTOCOL_VERSION */
+	uint32_t libseccomp; /* 1 when libseccomp.so.2 was loaded with dlopen */
+	uint32_t seccomp_major; /* seccomp_version()->major, 0 without libseccomp */
+	uint32_t seccomp_minor; /* seccomp_version()->minor */
+	uint32_t seccomp_micro; /* seccomp_version()->micro */
+	uint32_t uid; /* the executor's own uid (it needs 0 to set up environments) */
+};
+_Static_assert(sizeof(struct hello_reply) == 24, "hello_reply layout");
+
+/* The environment the next RUN sets up in a fresh child (filters come in FILTER frames). */
+struct env_record {
+	uint32_t uid; /* uid after setup */
+	uint32_t gid; /* gid after setup */
+	uint32_t ngroups; /* supplementary groups used */
+	uint32_t groups[32]; /* supplementary gids */
+	uint32_t cap_lo; /* effective (and permitted) capabilities 0..31 */
+	uint32_t cap_hi; /* effective (and permitted) capabilities 32..63 */
+	uint32_t namespaces; /* one of NS */
+	uint32_t ping_lo; /* net.ipv4.ping_group_range low */
+	uint32_t ping_hi; /* net.ipv4.ping_group_range high */
+	int32_t mptcp; /* net.mptcp.enabled, or -1 to leave the new netns default */
+	uint64_t rlimit_nofile; /* soft and hard RLIMIT_NOFILE */
+	uint32_t timeout_ms; /* per-call time limit before the child is killed */
+	uint8_t open_bits[256]; /* bitmap of fds that must be open */
+	uint8_t cloexec_bits[256]; /* bitmap of those fds that have FD_CLOEXEC */
+	uint8_t nonblock_bits[256]; /* bitmap of those fds whose file has O_NONBLOCK */
+};
+_Static_assert(sizeof(struct env_record) == 944, "env_record layout");
+
+/* Leads FILTER (instructions), CALLS (calls) and COMPILED (rules, instructions) payloads. */
+struct count_record {
+	uint32_t count; /* how many records follow */
+};
+_Static_assert(sizeof(struct count_record) == 4, "count_record layout");
+
+/* One classic-BPF instruction, as struct sock_filter. */
+struct insn_record {
+	uint16_t code; /* opcode */
+	uint8_t jt; /* jump if true */
+	uint8_t jf; /* jump if false */
+	uint32_t k; /* constant */
+};
+_Static_assert(sizeof(struct insn_record) == 8, "insn_record layout");
+
+/* One socket() call as raw register values. */
+struct call_record {
+	uint32_t entry; /* one of ENTRY */
+	uint64_t a0; /* family register */
+	uint64_t a1; /* type register */
+	uint64_t a2; /* protocol register */
+};
+_Static_assert(sizeof(struct call_record) == 28, "call_record layout");
+
+/* What one call did. Query fields hold -errno when the query itself failed (a filter may deny it). */
+struct result_record {
+	uint32_t index; /* index of the call in the batch */
+	uint32_t status; /* one of CALL_STATUS */
+	uint32_t signal; /* the signal that killed the child (status KILLED) */
+	int64_t ret; /* raw return value of the syscall instruction (a negative errno on failure) */
+	int32_t getfd; /* fcntl(F_GETFD) of the new fd */
+	int32_t getfl; /* fcntl(F_GETFL) of the new fd */
+	int32_t domain; /* SO_DOMAIN */
+	int32_t type; /* SO_TYPE */
+	int32_t protocol; /* SO_PROTOCOL */
+	int32_t close_ret; /* close() of the new fd: 0 or -errno */
+};
+_Static_assert(sizeof(struct result_record) == 44, "result_record layout");
+
+/* Ends the replies to one RUN. */
+struct done_record {
+	uint32_t calls; /* calls answered with RESULT frames */
+	uint32_t setup_step; /* SETUP_STEP that failed, or 0 */
+	int32_t setup_errno; /* errno of the failed setup step */
+	uint32_t children; /* children forked for this RUN */
+	uint64_t elapsed_ns; /* wall time of the RUN */
+};
+_Static_assert(sizeof(struct done_record) == 24, "done_record layout");
+
+/* A seccomp policy as libseccomp calls: seccomp_init, arch adds, rule adds in order, export. */
+struct compile_header {
+	uint32_t default_action; /* seccomp_init action */
+	uint32_t bad_arch_action; /* SCMP_FLTATR_ACT_BADARCH, or 0xffffffff for libseccomp's default */
+	uint32_t narches; /* arches to add (the native one is implicit) */
+	uint32_t arches[8]; /* SCMP_ARCH_* tokens (AUDIT_ARCH values) */
+	uint32_t optimize; /* SCMP_FLTATR_CTL_OPTIMIZE (2 = binary tree, as runc uses above 32 rules), 0 to leave */
+	uint32_t nrules; /* COMPILE_RULE records that follow */
+};
+_Static_assert(sizeof(struct compile_header) == 52, "compile_header layout");
+
+/* One seccomp_rule_add_array call. */
+struct compile_rule {
+	char name[48]; /* syscall name, resolved with seccomp_syscall_resolve_name */
+	uint32_t action; /* rule action */
+	uint32_t exact; /* 1 for seccomp_rule_add_exact_array */
+	uint32_t ncond; /* conditions used */
+	uint32_t cond_arg[6]; /* argument index per condition */
+	uint32_t cond_op[6]; /* enum scmp_compare per condition */
+	uint64_t cond_a[6]; /* datum_a per condition */
+	uint64_t cond_b[6]; /* datum_b per condition */
+};
+_Static_assert(sizeof(struct compile_rule) == 204, "compile_rule layout");
+
+/* The answer to COMPILE: each rule's return code, then the exported program. */
+struct compiled_header {
+	uint32_t init_ok; /* 1 when seccomp_init succeeded */
+	uint32_t nrules; /* RC_RECORD records that follow */
+	int32_t export_rc; /* seccomp_export_bpf return code */
+	uint32_t ninsns; /* INSN_RECORD records that follow the return codes */
+};
+_Static_assert(sizeof(struct compiled_header) == 16, "compiled_header layout");
+
+/* A libseccomp return code (0 or -errno) and the syscall number the name resolved to. */
+struct rc_record {
+	int32_t rc; /* return code */
+	int32_t nr; /* resolved syscall number, or -1 */
+};
+_Static_assert(sizeof(struct rc_record) == 8, "rc_record layout");
+
+/* Benchmark: repeat one call `iterations` times in this process (closing each fd), no protocol in between. */
+struct loop_request {
+	uint32_t iterations; /* repetitions */
+	uint32_t entry; /* one of ENTRY */
+	uint64_t a0; /* family */
+	uint64_t a1; /* type */
+	uint64_t a2; /* protocol */
+};
+_Static_assert(sizeof(struct loop_request) == 32, "loop_request layout");
+
+/* Benchmark answer: how many calls succeeded and how long the loop took. */
+struct loop_reply {
+	uint32_t iterations; /* repetitions done */
+	uint32_t successes; /* calls that returned an fd */
+	uint64_t elapsed_ns; /* loop wall time */
+};
+_Static_assert(sizeof(struct loop_reply) == 16, "loop_reply layout");
+
+/* The executor could not understand or serve a request. */
+struct error_record {
+	uint32_t code; /* the request kind */
+	int32_t err; /* errno, or 0 */
+	char text[160]; /* what went wrong */
+};
+_Static_assert(sizeof(struct error_record) == 168, "error_record layout");
+
+#pragma pack(pop)
+
+#endif

@@ -1,0 +1,241 @@
+// The executor protocol, defined once: frame kinds and fixed-layout little-endian records. The C
+// header (oracle/executor/protocol.h) is generated from these definitions by
+// scripts/gen-protocol-header.ts, and a test fails when the checked-in header is stale.
+// Sources: ARCHITECTURE.md "The oracle"; seccomp.md "What a replay harness must do to survive".
+
+/** Field types: little-endian integers, and NUL-padded character arrays. */
+export type FieldType = 'u8' | 'u16' | 'u32' | 'i32' | 'u64' | 'i64' | 'char';
+
+export interface FieldDef {
+  readonly name: string;
+  readonly type: FieldType;
+  /** Array length; absent for a scalar. */
+  readonly count?: number;
+  readonly doc: string;
+}
+
+export interface RecordDef {
+  /** C struct name (snake_case). */
+  readonly name: string;
+  readonly doc: string;
+  readonly fields: readonly FieldDef[];
+}
+
+const f = (name: string, type: FieldType, doc: string, count?: number): FieldDef =>
+  count === undefined ? { name, type, doc } : { name, type, count, doc };
+
+export const PROTOCOL_MAGIC = 0x4b434f53; // "SOCK"
+export const PROTOCOL_VERSION = 1;
+
+/** Largest fd the executor lays out (bitmaps hold fds 0 .. MAX_LAYOUT_FD - 1). */
+export const MAX_LAYOUT_FD = 2048;
+export const MAX_GROUPS = 32;
+export const MAX_ARCHES = 8;
+export const MAX_CONDS = 6;
+export const SYSCALL_NAME_LEN = 48;
+export const ERROR_TEXT_LEN = 160;
+
+/** Frame kinds. Requests go to the executor (1-99), replies come back (100-199). */
+export const KIND = {
+  HELLO: 1,
+  ENV: 2,
+  FILTER: 3,
+  CALLS: 4,
+  RUN: 5,
+  COMPILE: 6,
+  LOOP: 7,
+  QUIT: 9,
+  HELLO_REPLY: 100,
+  RESULT: 101,
+  DONE: 102,
+  COMPILED: 103,
+  ERROR: 104,
+  LOOP_REPLY: 105,
+} as const;
+
+/** Namespace shapes, as the model's `Namespaces`. */
+export const NS = { INIT: 0, USER_NET: 1, USER: 2, NET: 3 } as const;
+/** Entry paths, as the model's `Entry`. */
+export const ENTRY = { X86_64: 0, I386: 1, I386_SOCKETCALL: 2 } as const;
+/** What happened to one call. */
+export const CALL_STATUS = { RETURNED: 0, KILLED: 1, TIMEOUT: 2, NOT_RUN: 3 } as const;
+/** Setup steps, reported when one fails (DONE.setup_step). */
+export const SETUP_STEP = {
+  NONE: 0, FORK: 1, UNSHARE_USER: 2, ID_MAPS: 3, UNSHARE_NET: 4, SYSCTL_PING: 5, SYSCTL_MPTCP: 6,
+  RLIMIT: 7, FD_LAYOUT: 8, GROUPS: 9, GID: 10, UID: 11, CAPS: 12, NO_NEW_PRIVS: 13, SECCOMP: 14,
+  SYNC: 15,
+} as const;
+
+export const FRAME_HEADER: RecordDef = {
+  name: 'frame_header',
+  doc: 'Precedes every frame in both directions.',
+  fields: [
+    f('magic', 'u32', 'PROTOCOL_MAGIC'),
+    f('kind', 'u32', 'one of KIND'),
+    f('length', 'u32', 'bytes of payload after this header'),
+  ],
+};
+
+export const HELLO_REPLY: RecordDef = {
+  name: 'hello_reply',
+  doc: 'The executor announces itself: protocol version and what it can do.',
+  fields: [
+    f('version', 'u32', 'PROTOCOL_VERSION'),
+    f('libseccomp', 'u32', '1 when libseccomp.so.2 was loaded with dlopen'),
+    f('seccomp_major', 'u32', 'seccomp_version()->major, 0 without libseccomp'),
+    f('seccomp_minor', 'u32', 'seccomp_version()->minor'),
+    f('seccomp_micro', 'u32', 'seccomp_version()->micro'),
+    f('uid', 'u32', 'the executor\'s own uid (it needs 0 to set up environments)'),
+  ],
+};
+
+export const ENV_RECORD: RecordDef = {
+  name: 'env_record',
+  doc: 'The environment the next RUN sets up in a fresh child (filters come in FILTER frames).',
+  fields: [
+    f('uid', 'u32', 'uid after setup'),
+    f('gid', 'u32', 'gid after setup'),
+    f('ngroups', 'u32', 'supplementary groups used'),
+    f('groups', 'u32', 'supplementary gids', MAX_GROUPS),
+    f('cap_lo', 'u32', 'effective (and permitted) capabilities 0..31'),
+    f('cap_hi', 'u32', 'effective (and permitted) capabilities 32..63'),
+    f('namespaces', 'u32', 'one of NS'),
+    f('ping_lo', 'u32', 'net.ipv4.ping_group_range low'),
+    f('ping_hi', 'u32', 'net.ipv4.ping_group_range high'),
+    f('mptcp', 'i32', 'net.mptcp.enabled, or -1 to leave the new netns default'),
+    f('rlimit_nofile', 'u64', 'soft and hard RLIMIT_NOFILE'),
+    f('timeout_ms', 'u32', 'per-call time limit before the child is killed'),
+    f('open_bits', 'u8', 'bitmap of fds that must be open', MAX_LAYOUT_FD / 8),
+    f('cloexec_bits', 'u8', 'bitmap of those fds that have FD_CLOEXEC', MAX_LAYOUT_FD / 8),
+    f('nonblock_bits', 'u8', 'bitmap of those fds whose file has O_NONBLOCK', MAX_LAYOUT_FD / 8),
+  ],
+};
+
+export const COUNT_RECORD: RecordDef = {
+  name: 'count_record',
+  doc: 'Leads FILTER (instructions), CALLS (calls) and COMPILED (rules, instructions) payloads.',
+  fields: [f('count', 'u32', 'how many records follow')],
+};
+
+export const INSN_RECORD: RecordDef = {
+  name: 'insn_record',
+  doc: 'One classic-BPF instruction, as struct sock_filter.',
+  fields: [f('code', 'u16', 'opcode'), f('jt', 'u8', 'jump if true'), f('jf', 'u8', 'jump if false'), f('k', 'u32', 'constant')],
+};
+
+export const CALL_RECORD: RecordDef = {
+  name: 'call_record',
+  doc: 'One socket() call as raw register values.',
+  fields: [
+    f('entry', 'u32', 'one of ENTRY'),
+    f('a0', 'u64', 'family register'),
+    f('a1', 'u64', 'type register'),
+    f('a2', 'u64', 'protocol register'),
+  ],
+};
+
+export const RESULT_RECORD: RecordDef = {
+  name: 'result_record',
+  doc: 'What one call did. Query fields hold -errno when the query itself failed (a filter may deny it).',
+  fields: [
+    f('index', 'u32', 'index of the call in the batch'),
+    f('status', 'u32', 'one of CALL_STATUS'),
+    f('signal', 'u32', 'the signal that killed the child (status KILLED)'),
+    f('ret', 'i64', 'raw return value of the syscall instruction (a negative errno on failure)'),
+    f('getfd', 'i32', 'fcntl(F_GETFD) of the new fd'),
+    f('getfl', 'i32', 'fcntl(F_GETFL) of the new fd'),
+    f('domain', 'i32', 'SO_DOMAIN'),
+    f('type', 'i32', 'SO_TYPE'),
+    f('protocol', 'i32', 'SO_PROTOCOL'),
+    f('close_ret', 'i32', 'close() of the new fd: 0 or -errno'),
+  ],
+};
+
+export const DONE_RECORD: RecordDef = {
+  name: 'done_record',
+  doc: 'Ends the replies to one RUN.',
+  fields: [
+    f('calls', 'u32', 'calls answered with RESULT frames'),
+    f('setup_step', 'u32', 'SETUP_STEP that failed, or 0'),
+    f('setup_errno', 'i32', 'errno of the failed setup step'),
+    f('children', 'u32', 'children forked for this RUN'),
+    f('elapsed_ns', 'u64', 'wall time of the RUN'),
+  ],
+};
+
+export const COMPILE_HEADER: RecordDef = {
+  name: 'compile_header',
+  doc: 'A seccomp policy as libseccomp calls: seccomp_init, arch adds, rule adds in order, export.',
+  fields: [
+    f('default_action', 'u32', 'seccomp_init action'),
+    f('bad_arch_action', 'u32', 'SCMP_FLTATR_ACT_BADARCH, or 0xffffffff for libseccomp\'s default'),
+    f('narches', 'u32', 'arches to add (the native one is implicit)'),
+    f('arches', 'u32', 'SCMP_ARCH_* tokens (AUDIT_ARCH values)', MAX_ARCHES),
+    f('optimize', 'u32', 'SCMP_FLTATR_CTL_OPTIMIZE (2 = binary tree, as runc uses above 32 rules), 0 to leave'),
+    f('nrules', 'u32', 'COMPILE_RULE records that follow'),
+  ],
+};
+
+export const COMPILE_RULE: RecordDef = {
+  name: 'compile_rule',
+  doc: 'One seccomp_rule_add_array call.',
+  fields: [
+    f('name', 'char', 'syscall name, resolved with seccomp_syscall_resolve_name', SYSCALL_NAME_LEN),
+    f('action', 'u32', 'rule action'),
+    f('exact', 'u32', '1 for seccomp_rule_add_exact_array'),
+    f('ncond', 'u32', 'conditions used'),
+    f('cond_arg', 'u32', 'argument index per condition', MAX_CONDS),
+    f('cond_op', 'u32', 'enum scmp_compare per condition', MAX_CONDS),
+    f('cond_a', 'u64', 'datum_a per condition', MAX_CONDS),
+    f('cond_b', 'u64', 'datum_b per condition', MAX_CONDS),
+  ],
+};
+
+export const COMPILED_HEADER: RecordDef = {
+  name: 'compiled_header',
+  doc: 'The answer to COMPILE: each rule\'s return code, then the exported program.',
+  fields: [
+    f('init_ok', 'u32', '1 when seccomp_init succeeded'),
+    f('nrules', 'u32', 'RC_RECORD records that follow'),
+    f('export_rc', 'i32', 'seccomp_export_bpf return code'),
+    f('ninsns', 'u32', 'INSN_RECORD records that follow the return codes'),
+  ],
+};
+
+export const RC_RECORD: RecordDef = {
+  name: 'rc_record',
+  doc: 'A libseccomp return code (0 or -errno) and the syscall number the name resolved to.',
+  fields: [f('rc', 'i32', 'return code'), f('nr', 'i32', 'resolved syscall number, or -1')],
+};
+
+export const LOOP_REQUEST: RecordDef = {
+  name: 'loop_request',
+  doc: 'Benchmark: repeat one call `iterations` times in this process (closing each fd), no protocol in between.',
+  fields: [f('iterations', 'u32', 'repetitions'), f('entry', 'u32', 'one of ENTRY'), f('a0', 'u64', 'family'), f('a1', 'u64', 'type'), f('a2', 'u64', 'protocol')],
+};
+
+export const LOOP_REPLY: RecordDef = {
+  name: 'loop_reply',
+  doc: 'Benchmark answer: how many calls succeeded and how long the loop took.',
+  fields: [f('iterations', 'u32', 'repetitions done'), f('successes', 'u32', 'calls that returned an fd'), f('elapsed_ns', 'u64', 'loop wall time')],
+};
+
+export const ERROR_RECORD: RecordDef = {
+  name: 'error_record',
+  doc: 'The executor could not understand or serve a request.',
+  fields: [f('code', 'u32', 'the request kind'), f('err', 'i32', 'errno, or 0'), f('text', 'char', 'what went wrong', ERROR_TEXT_LEN)],
+};
+
+export const RECORDS: readonly RecordDef[] = [
+  FRAME_HEADER, HELLO_REPLY, ENV_RECORD, COUNT_RECORD, INSN_RECORD, CALL_RECORD, RESULT_RECORD, DONE_RECORD,
+  COMPILE_HEADER, COMPILE_RULE, COMPILED_HEADER, RC_RECORD, LOOP_REQUEST, LOOP_REPLY, ERROR_RECORD,
+];
+
+/** The constant groups exported to C as #defines, prefixed with the group name. */
+export const CONSTANT_GROUPS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  KIND, NS, ENTRY, CALL_STATUS, SETUP_STEP,
+};
+
+export const SCALAR_CONSTANTS: Readonly<Record<string, number>> = {
+  PROTOCOL_MAGIC, PROTOCOL_VERSION, MAX_LAYOUT_FD, MAX_GROUPS, MAX_ARCHES, MAX_CONDS, SYSCALL_NAME_LEN, ERROR_TEXT_LEN,
+};
