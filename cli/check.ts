@@ -37,6 +37,8 @@ export interface CheckSummary {
 export interface CheckOptions {
   readonly profile: KernelProfile;
   readonly classes?: readonly string[];
+  /** Classes beyond the built-in ones (the seccomp presets, which live outside generators/). */
+  readonly extraClasses?: readonly EnvClass[];
   readonly kernel?: KernelBatch;
   readonly batchSize?: number;
   /** Keep at most this many mismatches in the summary (all are counted). */
@@ -46,11 +48,12 @@ export interface CheckOptions {
 }
 
 /** The classes selected by id, or all; throws naming an unknown id. */
-export function selectClasses(ids: readonly string[] | undefined): EnvClass[] {
-  if (ids === undefined || ids.length === 0) return [...ENV_CLASSES];
+export function selectClasses(ids: readonly string[] | undefined, extra: readonly EnvClass[] = []): EnvClass[] {
+  const all = [...ENV_CLASSES, ...extra];
+  if (ids === undefined || ids.length === 0) return all;
   return ids.map((id) => {
-    const c = ENV_CLASSES.find((x) => x.id === id);
-    if (c === undefined) throw new Error(`unknown environment class ${id} (known: ${ENV_CLASSES.map((x) => x.id).join(', ')})`);
+    const c = all.find((x) => x.id === id);
+    if (c === undefined) throw new Error(`unknown environment class ${id} (known: ${all.map((x) => x.id).join(', ')})`);
     return c;
   });
 }
@@ -71,7 +74,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
   let mismatchCount = 0;
   const keep = opts.keep ?? 200;
   const batchSize = opts.batchSize ?? 4096;
-  for (const cls of selectClasses(opts.classes)) {
+  for (const cls of selectClasses(opts.classes, opts.extraClasses)) {
     const env = cls.env(opts.profile);
     let clsPoints = 0;
     let clsMismatches = 0;

@@ -26,11 +26,18 @@ const ENV_KEYS = new Set([
 ]);
 const SYSCTL_KEYS = new Set(['fs.file-max', 'fs.nr_open', 'net.mptcp.enabled', 'net.ipv4.ping_group_range']);
 
+const RUNTIME_PROFILES = new Map<string, KernelProfile>();
+
+/** Makes a profile built at run time (the probed `host` one) resolvable by name. */
+export function registerProfile(p: KernelProfile): void {
+  RUNTIME_PROFILES.set(p.name, p);
+}
+
 /** The kernel profile for `--kernel NAME`, or a ContractError listing the names. */
 export function resolveProfile(name: string): KernelProfile {
-  const p = profileByName(name);
+  const p = RUNTIME_PROFILES.get(name) ?? profileByName(name);
   if (p === undefined) {
-    throw new ContractError('kernel', `unknown profile ${JSON.stringify(name)} (known: ${PROFILES.map((x) => x.name).join(', ')})`);
+    throw new ContractError('kernel', `unknown profile ${JSON.stringify(name)} (known: ${[...PROFILES.map((x) => x.name), ...RUNTIME_PROFILES.keys(), ...(RUNTIME_PROFILES.has('host') ? [] : ['host (where the executor runs)'])].join(', ')})`);
   }
   return p;
 }
@@ -86,20 +93,31 @@ function parseBpf(v: unknown, field: string): BpfInsn[] {
   return prog;
 }
 
-function parseSeccomp(v: unknown): SeccompFilter[] {
+/** Turns `{"preset": name}` into the filters it installs; throws a message for an unknown name. */
+export type PresetResolver = (name: string) => SeccompFilter[];
+
+function parseSeccomp(v: unknown, presets: PresetResolver | undefined): SeccompFilter[] {
   if (!Array.isArray(v)) throw new ContractError('env.seccomp', 'expected a list of filters, oldest first');
-  return v.map((f, i) => {
+  return v.flatMap((f, i): SeccompFilter[] => {
     const field = `env.seccomp[${i}]`;
-    if (isObject(f) && 'bpf' in f) return { prog: parseBpf(f.bpf, `${field}.bpf`), label: `bpf #${i}` };
-    if (isObject(f) && ('preset' in f || 'oci' in f)) {
-      throw new ContractError(field, 'presets and OCI profiles are compiled by libseccomp in the executor, which this build does not have yet; give the exported program as {"bpf": [...]}');
+    if (isObject(f) && 'bpf' in f) return [{ prog: parseBpf(f.bpf, `${field}.bpf`), label: typeof f.label === 'string' ? f.label : `bpf #${i}` }];
+    if (isObject(f) && 'preset' in f) {
+      if (presets === undefined) throw new ContractError(`${field}.preset`, 'presets are not available here');
+      try {
+        return presets(String(f.preset));
+      } catch (e) {
+        throw new ContractError(`${field}.preset`, (e as Error).message);
+      }
     }
-    throw new ContractError(field, `expected {"bpf": [[code, jt, jf, k], …]}, got ${JSON.stringify(f)}`);
+    if (isObject(f) && 'oci' in f) {
+      throw new ContractError(`${field}.oci`, 'an OCI profile is compiled by libseccomp in the executor; build it (npm run build) and run as root');
+    }
+    throw new ContractError(field, `expected {"bpf": [[code, jt, jf, k], …]}, {"preset": name} or {"oci": {…}}, got ${JSON.stringify(f)}`);
   });
 }
 
 /** The Env of a request's `env` object on top of the defaults for `profile`. */
-export function parseEnv(v: unknown, profile: KernelProfile): Env {
+export function parseEnv(v: unknown, profile: KernelProfile, presets?: PresetResolver): Env {
   if (v === undefined) return defaultEnv({ profile });
   if (!isObject(v)) throw new ContractError('env', `expected an object, got ${JSON.stringify(v)}`);
   for (const k of Object.keys(v)) if (!ENV_KEYS.has(k)) throw new ContractError(`env.${k}`, 'unknown field');
@@ -144,7 +162,7 @@ export function parseEnv(v: unknown, profile: KernelProfile): Env {
     unixSockets: v.unixSockets === undefined ? base.unixSockets : int(v.unixSockets, 'env.unixSockets'),
     rlimitNofile: v.rlimitNofile === undefined ? base.rlimitNofile : int(v.rlimitNofile, 'env.rlimitNofile', 0, 0x7fffffff),
     fds: v.openFds === undefined ? (maxFds === undefined ? base.fds : { ...base.fds, maxFds }) : parseFds(v.openFds, maxFds),
-    seccomp: v.seccomp === undefined ? [] : parseSeccomp(v.seccomp),
+    seccomp: v.seccomp === undefined ? [] : parseSeccomp(v.seccomp, presets),
   };
 }
 
@@ -178,8 +196,8 @@ export interface Request {
   readonly expect?: string;
 }
 
-/** Parses one line of JSON; throws ContractError naming the field (or `json` for bad syntax). */
-export function parseRequest(line: string, profile: KernelProfile): Request {
+/** Parses one line of JSON text; throws ContractError with field `json` for bad syntax. */
+export function parseJsonLine(line: string): Record<string, unknown> {
   let obj: unknown;
   try {
     obj = JSON.parse(line);
@@ -187,9 +205,15 @@ export function parseRequest(line: string, profile: KernelProfile): Request {
     throw new ContractError('json', (e as Error).message);
   }
   if (!isObject(obj)) throw new ContractError('json', 'expected one JSON object');
+  return obj;
+}
+
+/** Parses one request (a line of text, or its parsed object); throws ContractError naming the field. */
+export function parseRequest(line: string | Record<string, unknown>, profile: KernelProfile, presets?: PresetResolver): Request {
+  const obj = typeof line === 'string' ? parseJsonLine(line) : line;
   const p = obj.kernel === undefined ? profile : resolveProfile(String(obj.kernel));
   const expect = obj.expect === undefined ? undefined : String(obj.expect);
-  return { id: obj.id ?? null, call: parseCall(obj), env: parseEnv(obj.env, p), ...(expect === undefined ? {} : { expect }) };
+  return { id: obj.id ?? null, call: parseCall(obj), env: parseEnv(obj.env, p, presets), ...(expect === undefined ? {} : { expect }) };
 }
 
 /** The result object of the contract for a decision. */

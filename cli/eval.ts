@@ -1,43 +1,119 @@
 // `sockspec eval`: the JSON Lines contract. One result line per input line, in order; a malformed
 // line gets an error result naming the line and field, the rest still run, and the exit code is 2.
-// Sources: ARCHITECTURE.md (eval contract), cli/contract.ts.
+// With --oracle host the kernel answers; with --compare both answer and `mismatch` says whether
+// they agree. Consecutive lines in the same environment go to the executor as one batch.
+// Sources: ARCHITECTURE.md (eval contract), cli/contract.ts, oracle/host.ts.
 
 import * as readline from 'node:readline';
-import { evaluate, type KernelProfile } from '../model';
-import { ContractError, parseRequest, resultObject } from './contract';
+import { evaluate, type Call, type Env, type KernelProfile, type Outcome } from '../model';
+import { compareOutcomes, describeMismatch, shortResult, type Observation } from '../oracle/compare';
+import type { HostOracle } from '../oracle/host';
+import { observeOnHost } from '../oracle/observe';
+import { ContractError, parseJsonLine, parseRequest, resultObject, type PresetResolver } from './contract';
 
-/** Evaluates one line; returns the output object and whether the line was bad. */
-export function evalLine(line: string, lineNo: number, profile: KernelProfile): { out: Record<string, unknown>; bad: boolean } {
-  try {
-    const req = parseRequest(line, profile);
-    return { out: resultObject(req.id, evaluate(req.call, req.env)), bad: false };
-  } catch (e) {
-    let id: unknown = null;
-    try {
-      const o = JSON.parse(line);
-      if (o !== null && typeof o === 'object' && 'id' in o) id = o.id;
-    } catch {
-      // the id stays null for a line that is not JSON
+export type EvalMode = 'model' | 'host' | 'compare';
+
+export interface EvalOptions {
+  readonly profile: KernelProfile;
+  readonly mode: EvalMode;
+  /** Needed for host/compare, and for lines with an `oci` profile. */
+  readonly oracle?: () => Promise<HostOracle>;
+  readonly presets?: PresetResolver;
+  /** Compiles an OCI profile object into filters (libseccomp in the executor). */
+  readonly compileOci?: (profile: unknown, where: string) => Promise<unknown[]>;
+  readonly batch?: number;
+}
+
+interface Pending {
+  readonly lineNo: number;
+  readonly id: unknown;
+  readonly call: Call;
+  readonly env: Env;
+  readonly envKey: string;
+}
+
+function outcomeObject(o: Outcome): Record<string, unknown> {
+  const out: Record<string, unknown> = { result: shortResult(o) };
+  if (o.kind === 'fd') Object.assign(out, { fd: o.fd, cloexec: o.cloexec, nonblock: o.nonblock, domain: o.domain, sotype: o.sotype, soprotocol: o.soprotocol });
+  return out;
+}
+
+function observationObject(k: Observation): Record<string, unknown> {
+  return 'outcome' in k ? outcomeObject(k.outcome) : { result: 'unobserved', reason: k.unobserved };
+}
+
+/** Replaces `{"oci": …}` filters by the programs libseccomp makes of them. */
+async function resolveOci(obj: Record<string, unknown>, opts: EvalOptions): Promise<void> {
+  const env = obj.env;
+  if (typeof env !== 'object' || env === null || !Array.isArray((env as Record<string, unknown>).seccomp)) return;
+  const list = (env as Record<string, unknown>).seccomp as unknown[];
+  const out: unknown[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const f = list[i];
+    if (typeof f === 'object' && f !== null && 'oci' in f) {
+      if (opts.compileOci === undefined) throw new ContractError(`env.seccomp[${i}].oci`, 'compiling an OCI profile needs the executor with libseccomp');
+      out.push(...(await opts.compileOci((f as Record<string, unknown>).oci, `env.seccomp[${i}].oci`)));
+    } else {
+      out.push(f);
     }
-    const msg = e instanceof ContractError ? e.message : (e as Error).message;
-    return { out: { id, result: 'error', error: `line ${lineNo}: ${msg}` }, bad: true };
   }
+  (env as Record<string, unknown>).seccomp = out;
 }
 
 /** Streams `input` to `output`; resolves to the exit code (0, or 2 when any line was bad). */
-export async function runEval(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, err: NodeJS.WritableStream, profile: KernelProfile): Promise<number> {
+export async function runEval(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, err: NodeJS.WritableStream, opts: EvalOptions): Promise<number> {
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
-  let lineNo = 0;
+  const limit = opts.batch ?? 1024;
+  let pending: Pending[] = [];
   let bad = 0;
+  const write = (o: Record<string, unknown>): void => void output.write(`${JSON.stringify(o)}\n`);
+
+  const flush = async (): Promise<void> => {
+    if (pending.length === 0) return;
+    const group = pending;
+    pending = [];
+    let kernel: Observation[] | undefined;
+    if (opts.mode !== 'model') {
+      if (opts.oracle === undefined) throw new Error('an oracle mode without an oracle');
+      kernel = await observeOnHost(await opts.oracle(), group[0].env, group.map((p) => p.call));
+    }
+    group.forEach((p, i) => {
+      if (opts.mode === 'host' && kernel !== undefined) {
+        write({ id: p.id, ...observationObject(kernel[i]), source: 'kernel' });
+        return;
+      }
+      const d = evaluate(p.call, p.env);
+      const out = resultObject(p.id, d);
+      if (opts.mode === 'compare' && kernel !== undefined) {
+        const ms = compareOutcomes(d.outcome, kernel[i]);
+        Object.assign(out, { kernel: observationObject(kernel[i]), mismatch: ms.length > 0 });
+        if (ms.length > 0) out.differences = ms.map(describeMismatch);
+      }
+      write(out);
+    });
+  };
+
+  let lineNo = 0;
   for await (const line of rl) {
     lineNo++;
     if (line.trim() === '') continue;
-    const r = evalLine(line, lineNo, profile);
-    if (r.bad) {
+    let obj: Record<string, unknown> | undefined;
+    try {
+      obj = parseJsonLine(line);
+      await resolveOci(obj, opts);
+      const req = parseRequest(obj, opts.profile, opts.presets);
+      const envKey = JSON.stringify(obj.env ?? null) + String(obj.kernel ?? '');
+      if (pending.length > 0 && (pending[0].envKey !== envKey || pending.length >= limit)) await flush();
+      pending.push({ lineNo, id: req.id, call: req.call, env: req.env, envKey });
+    } catch (e) {
+      if (!(e instanceof ContractError)) throw e;
+      await flush();
       bad++;
-      err.write(`sockspec eval: ${String(r.out.error)}\n`);
+      const msg = `line ${lineNo}: ${e.message}`;
+      err.write(`sockspec eval: ${msg}\n`);
+      write({ id: obj?.id ?? null, result: 'error', error: msg });
     }
-    output.write(`${JSON.stringify(r.out)}\n`);
   }
+  await flush();
   return bad > 0 ? 2 : 0;
 }

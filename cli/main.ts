@@ -4,8 +4,12 @@
 // Bad input exits 2 with a message naming what and where; findings exit 1.
 
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { ALL_CLAUSES, capMask, defaultEnv, fdTable, PROFILES, type Env, type Namespaces } from '../model';
-import { ContractError, parseEnv, resolveProfile } from './contract';
+import { ALL_CLAUSES, capMask, defaultEnv, fdTable, PROFILES, type Call, type Env, type KernelProfile, type Namespaces } from '../model';
+import { executorAvailable, HostOracle } from '../oracle/host';
+import { loadPreset, presetFilters, presetFromJson, presetNames, ProfileError } from '../oracle/oci';
+import { observeOnHost } from '../oracle/observe';
+import { probeHostProfile } from '../oracle/probe';
+import { ContractError, parseEnv, registerProfile, resolveProfile } from './contract';
 import { formatCheck, runCheck } from './check';
 import { runEval } from './eval';
 import { explain, parseCallText } from './explain';
@@ -38,11 +42,17 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
 
   program
     .command('eval')
-    .description('evaluate JSON Lines requests from stdin against the model; one result line per input line')
-    .option('--kernel <profile>', `kernel profile (${PROFILES.map((p) => p.name).join(', ')})`, DEFAULT_PROFILE)
-    .action(async (o: { kernel: string }) => {
-      const profile = resolveProfile(o.kernel);
-      setCode(await runEval(process.stdin, process.stdout, process.stderr, profile));
+    .description('evaluate JSON Lines requests from stdin; one result line per input line (model, kernel, or both)')
+    .option('--kernel <profile>', `kernel profile: host (probed; the default where the executor runs), ${PROFILES.map((p) => p.name).join(', ')}`)
+    .option('--oracle <oracle>', 'host: the real kernel answers instead of the model; none: the model', 'none')
+    .option('--compare', 'both answer; each line gets the kernel result and a "mismatch" field', false)
+    .action(async (o: { kernel?: string; oracle: string; compare: boolean }) => {
+      if (o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
+      const mode = o.compare ? 'compare' : o.oracle === 'host' ? 'host' : 'model';
+      const profile = await profileFor(o.kernel, mode !== 'model');
+      setCode(await runEval(process.stdin, process.stdout, process.stderr, {
+        profile, mode, oracle: sharedOracle, presets: presetFilters, compileOci,
+      }));
     });
 
   program
@@ -125,14 +135,22 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
   program
     .command('check')
     .description('exhaustive bounded model check over every environment class; exit 1 on mismatches')
-    .option('--kernel <profile>', 'kernel profile', DEFAULT_PROFILE)
+    .option('--kernel <profile>', 'kernel profile: host (probed; the default where the executor runs) or a shipped one')
+    .option('--oracle <oracle>', 'host: diff every point against the real kernel; none: model only', 'none')
     .option('--classes <ids>', 'comma-separated environment classes (default: all)')
     .option('--json', 'print one summary object', false)
-    .action(async (o: { kernel: string; classes?: string; json: boolean }) => {
-      const profile = resolveProfile(o.kernel);
+    .action(async (o: { kernel?: string; oracle: string; classes?: string; json: boolean }) => {
+      if (o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
+      const profile = await profileFor(o.kernel, o.oracle === 'host');
       let summary;
       try {
-        summary = await runCheck({ profile, ...(o.classes ? { classes: listArg(o.classes) } : {}), now: Date.now });
+        const kernel = o.oracle === 'host' ? async (env: Env, calls: readonly Call[]) => observeOnHost(await sharedOracle(), env, calls) : undefined;
+        const progress = process.stderr.isTTY && !o.json ? (cls: string, done: number) => { process.stderr.write(`\r  ${cls} ${done} points`); } : undefined;
+        summary = await runCheck({
+          profile, classes: o.classes ? listArg(o.classes) : undefined, extraClasses: presetClasses(),
+          ...(kernel ? { kernel } : {}), ...(progress ? { onProgress: progress } : {}), now: Date.now,
+        });
+        if (progress) process.stderr.write('\n');
       } catch (e) {
         if (/^unknown environment class/.test((e as Error).message)) throw new ContractError('--classes', (e as Error).message);
         throw e;
@@ -169,6 +187,58 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
   return program;
 }
 
+let oracle: Promise<HostOracle> | undefined;
+
+/** One executor for the whole command, started on first use. */
+function sharedOracle(): Promise<HostOracle> {
+  oracle ??= HostOracle.start();
+  return oracle;
+}
+
+/** The profile for --kernel: `host` is probed through the executor; it is the default where one runs. */
+async function profileFor(name: string | undefined, needOracle: boolean): Promise<KernelProfile> {
+  const want = name ?? (executorAvailable() ? 'host' : DEFAULT_PROFILE);
+  if (want !== 'host') return resolveProfile(want);
+  if (!executorAvailable()) throw new ContractError('--kernel', 'the host profile is probed by the executor, which needs root and a built executor (npm run build)');
+  const p = await probeHostProfile(await sharedOracle());
+  registerProfile(p);
+  void needOracle;
+  return p;
+}
+
+/** Compiles an OCI profile with libseccomp in the executor into {"bpf": …} filters. */
+async function compileOci(profile: unknown, where: string): Promise<unknown[]> {
+  let preset;
+  try {
+    preset = presetFromJson(profile, where);
+  } catch (e) {
+    if (e instanceof ProfileError) throw new ContractError(where, e.message);
+    throw e;
+  }
+  if (!executorAvailable()) throw new ContractError(where, 'compiling an OCI profile needs the executor (root, npm run build)');
+  const o = await sharedOracle();
+  const out: unknown[] = [];
+  for (const plan of preset.plans) {
+    const r = await o.compile(plan);
+    const failed = r.rcs.findIndex((x) => x.rc < 0);
+    if (!r.initOk || failed >= 0 || r.exportRc < 0) {
+      throw new ContractError(where, `libseccomp refused the profile: ${failed >= 0 ? `${plan.origin[failed]} rc ${r.rcs[failed].rc}` : `export rc ${r.exportRc}`} (runc would not start the container)`);
+    }
+    out.push({ bpf: r.program, label: `oci (libseccomp ${o.info.seccompVersion})` });
+  }
+  return out;
+}
+
+/** Environment classes for each shipped seccomp preset (root, every capability, the preset's filters). */
+function presetClasses() {
+  return presetNames().map((name) => ({
+    id: `preset-${name}`,
+    description: loadPreset(name).description,
+    calls: 'seccomp' as const,
+    env: (p: KernelProfile) => ({ ...defaultEnv({ profile: p }), seccomp: presetFilters(name) }),
+  }));
+}
+
 function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text);
@@ -196,6 +266,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 2;
     }
     throw e;
+  } finally {
+    if (oracle !== undefined) await (await oracle.catch(() => undefined))?.close();
   }
 }
 

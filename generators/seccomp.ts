@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { AF, type SeccompFilter } from '../model';
 import {
-  AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, archCheck, retAlways, socketRule, type CmpOp,
+  AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, archCheck, jeq, ld, OFFSET_NR, ret, retAlways, socketRule, type CmpOp,
 } from '../model/seccomp/asm';
 import {
   SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD,
@@ -81,4 +81,17 @@ export function filterArb(): fc.Arbitrary<SeccompFilter> {
 /** A stack, oldest first; empty first so shrinking removes filters. */
 export function stackArb(maxFilters = 4): fc.Arbitrary<SeccompFilter[]> {
   return fc.array(filterArb(), { minLength: 0, maxLength: maxFilters });
+}
+
+/**
+ * The filter with a prologue that allows every syscall but socket (x86_64 41, i386 359,
+ * socketcall 102), so that a generated stack decides only the call under test and never the
+ * executor's own fcntl, getsockopt, close and exit. The verdict for socket() is unchanged.
+ * @example harnessSafe({ prog: retAlways(0x00050001) })
+ */
+export function harnessSafe(f: SeccompFilter): SeccompFilter {
+  return {
+    ...f,
+    prog: [ld(OFFSET_NR), jeq(41, 3, 0), jeq(359, 2, 0), jeq(102, 1, 0), ret(SECCOMP_RET_ALLOW), ...f.prog],
+  };
 }

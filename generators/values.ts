@@ -104,7 +104,9 @@ export function callArb(opts: CallOptions = {}): fc.Arbitrary<Call> {
   const base = fc.record({ a0: familyArb(bias), a1: typeArb(bias), a2: protocolArb(bias) });
   if (opts.entries !== true) return base;
   const entry = fc.constantFrom<Entry>('x86_64', 'i386', 'i386-socketcall');
-  return fc.tuple(base, entry).map(([c, e]): Call => (e === 'x86_64' ? c : {
+  // int $0x80 passes whole registers (seccomp sees all 64 bits); socketcall's arguments are u32
+  // values in memory.
+  return fc.tuple(base, entry).map(([c, e]): Call => (e === 'x86_64' ? c : e === 'i386' ? { ...c, entry: e } : {
     a0: c.a0 & 0xffffffffn, a1: c.a1 & 0xffffffffn, a2: c.a2 & 0xffffffffn, entry: e,
   }));
 }

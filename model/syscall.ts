@@ -1,7 +1,8 @@
 // What seccomp is shown for a socket() call on each x86 entry path: the native `syscall` (nr 41,
 // 64-bit registers), `int $0x80` (nr 359, 32-bit registers) and i386 socketcall (nr 102, where
 // the arguments sit behind a pointer the filter cannot follow).
-// Sources: kernel/seccomp.c (populate_seccomp_data), arch/x86/entry/syscalls/syscall_{64,32}.tbl,
+// Sources: kernel/seccomp.c (populate_seccomp_data), arch/x86/include/asm/syscall.h
+// (syscall_get_arguments), arch/x86/entry/syscalls/syscall_{64,32}.tbl,
 // net/compat.c (compat_sys_socketcall); seccomp.md §4.4 and §6.
 
 import type { SeccompData } from './seccomp/bpf';
@@ -16,7 +17,6 @@ export const SYS_SOCKET = 1;
 /** The address of the socketcall argument block (the executor maps it there, below 4 GiB). */
 export const SOCKETCALL_ARGS_ADDR = 0x10000n;
 
-const MASK32 = 0xffffffffn;
 const MASK64 = 0xffffffffffffffffn;
 
 /** The `seccomp_data` a filter sees for this call. */
@@ -31,11 +31,14 @@ export function seccompDataFor(call: Call): SeccompData {
     };
   }
   if (entry === 'i386') {
+    // int $0x80 from a 64-bit process: the syscall reads the low words, but seccomp_data.args[]
+    // holds the whole 64-bit registers (probed on 6.18: a filter testing args[0].hi under
+    // AUDIT_ARCH_I386 matched rbx = 0x1_00000001).
     return {
       nr: NR_SOCKET_I386,
       arch: AUDIT_ARCH_I386,
       instructionPointer: 0n,
-      args: [call.a0 & MASK32, call.a1 & MASK32, call.a2 & MASK32, 0n, 0n, 0n],
+      args: [call.a0 & MASK64, call.a1 & MASK64, call.a2 & MASK64, 0n, 0n, 0n],
     };
   }
   return {

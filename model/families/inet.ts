@@ -60,9 +60,12 @@ function inetFamily(family: number, name: string, create: string, lists: Lists, 
         'ping socket and neither the egid nor a supplementary gid is in net.ipv4.ping_group_range',
         'net/ipv4/ping.c:ping_init_sock',
         (c) => c.type === SOCK.DGRAM && c.protocol === pingProto && !gidInRange(c.env.creds, c.env.pingGroupRange)),
-      check(`${p}-mptcp-disabled`, ['protocol', 'mptcp'], 'ENOPROTOOPT', 'IPPROTO_MPTCP while net.mptcp.enabled = 0',
+      // Only the MPTCP protosw entry runs mptcp_init_sock: SOCK_RAW with protocol 262 matches the
+      // raw wildcard entry and succeeds whatever net.mptcp.enabled says (found by the oracle).
+      check(`${p}-mptcp-disabled`, ['type', 'protocol', 'profile', 'mptcp'], 'ENOPROTOOPT',
+        'the MPTCP entry of inetsw (SOCK_STREAM, IPPROTO_MPTCP) while net.mptcp.enabled = 0',
         'net/mptcp/protocol.c:mptcp_init_sock',
-        (c) => c.protocol === IPPROTO_MPTCP && !c.env.mptcpEnabled),
+        (c) => c.protocol === IPPROTO_MPTCP && listOf(c).includes(IPPROTO_MPTCP) && !c.env.mptcpEnabled),
     ],
   };
 }

@@ -1,0 +1,27 @@
+// From executor results to observations the comparator takes, and a KernelBatch for the bounded
+// check: one RUN per batch of calls in one environment.
+// Sources: oracle/host.ts, oracle/compare.ts.
+
+import type { Call, Env } from '../model';
+import type { Observation } from './compare';
+import type { HostOracle, KernelResult, KernelRun } from './host';
+
+/** One executor result as an observation; a setup failure makes every call unobserved. */
+export function observe(r: KernelResult, run: Pick<KernelRun, 'setupFailure'>): Observation {
+  if (run.setupFailure !== undefined) return { unobserved: `environment setup failed at ${run.setupFailure.step}: ${run.setupFailure.errno}` };
+  switch (r.status) {
+    case 'returned':
+    case 'killed':
+      return { outcome: r.outcome };
+    case 'timeout':
+      return { unobserved: 'the call hung and was killed after the timeout' };
+    case 'not-run':
+      return { unobserved: 'the call was not run' };
+  }
+}
+
+/** Runs `calls` in `env` on the host kernel and returns one observation per call. */
+export async function observeOnHost(oracle: HostOracle, env: Env, calls: readonly Call[]): Promise<Observation[]> {
+  const run = await oracle.run(env, calls);
+  return run.results.map((r) => observe(r, run));
+}

@@ -1,0 +1,90 @@
+// The `host` kernel profile, probed from the live kernel through the executor the way syzkaller
+// probes before fuzzing: which families are registered, the inetsw/inetsw6 lists, netlink
+// protocols, the vsock datagram transport and CAN protocols. The probe discovers configuration
+// only; every rule stays the model's. Sources: kernel-semantics.md §5 and §10.3.
+
+import * as os from 'node:os';
+import { AF, defaultEnv, reference618, SOCK, type Call, type Env, type KernelProfile, type Outcome } from '../model';
+import type { HostOracle } from './host';
+
+const NOT_THERE = new Set(['EAFNOSUPPORT']);
+
+function results(run: { results: ReadonlyArray<{ status: string; outcome?: Outcome }> }): (Outcome | undefined)[] {
+  return run.results.map((r) => ('outcome' in r ? r.outcome : undefined));
+}
+
+function errnoOf(o: Outcome | undefined): string | undefined {
+  return o?.kind === 'errno' ? o.errno : undefined;
+}
+
+/** Linux release `6.18.44-…` as [major, minor]. */
+export function kernelVersion(release: string = os.release()): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(release);
+  return m === null ? [0, 0] : [Number(m[1]), Number(m[2])];
+}
+
+/**
+ * Probes the kernel behind `oracle` as real root with every capability, in a fresh netns with
+ * ping_group_range open. Bluetooth is not probed: it refuses every netns but init_net, and the
+ * executor never uses init_net.
+ */
+export async function probeHostProfile(oracle: HostOracle, release: string = os.release()): Promise<KernelProfile> {
+  const env: Env = { ...defaultEnv(), pingGroupRange: [0, 2147483647], rlimitNofile: 1 << 16 };
+  const famCalls: Call[] = [];
+  for (let f = 0; f < 46; f++) for (const t of [1, 2, 3, 5, 4, 6, 10]) famCalls.push({ a0: BigInt(f), a1: BigInt(t), a2: 0n });
+  const fam = results(await oracle.run(env, famCalls));
+  const families: number[] = [];
+  for (let f = 0; f < 46; f++) {
+    const rs = fam.slice(f * 7, f * 7 + 7);
+    if (rs.some((o) => o !== undefined && !NOT_THERE.has(errnoOf(o) ?? ''))) families.push(f);
+  }
+  const inetLists = async (family: number): Promise<Record<number, number[]>> => {
+    const calls: Call[] = [];
+    for (let t = 0; t <= 10; t++) for (let p = 0; p < 263; p++) calls.push({ a0: BigInt(family), a1: BigInt(t), a2: BigInt(p) });
+    const rs = results(await oracle.run(env, calls));
+    const lists: Record<number, number[]> = {};
+    for (let t = 0; t <= 10; t++) {
+      const row = rs.slice(t * 263, t * 263 + 263);
+      const e0 = errnoOf(row[0]);
+      // AF_INET + SOCK_PACKET never reaches inetsw: __sock_create remaps it to AF_PACKET.
+      if (e0 === 'ESOCKTNOSUPPORT' || (family === AF.INET && t === SOCK.PACKET)) continue;
+      const matched = row.map((o, p) => (p > 0 && (o?.kind === 'fd' || (errnoOf(o) !== 'EPROTONOSUPPORT' && errnoOf(o) !== undefined)) ? p : -1)).filter((p) => p > 0);
+      if (matched.length === 262 && e0 === 'EPROTONOSUPPORT') {
+        lists[t] = [0];
+        continue;
+      }
+      const first = row[0]?.kind === 'fd' ? row[0].soprotocol : undefined;
+      lists[t] = first === undefined ? matched : [first, ...matched.filter((p) => p !== first)];
+    }
+    return lists;
+  };
+  const inetsw = families.includes(AF.INET) ? await inetLists(AF.INET) : {};
+  const inet6sw = families.includes(AF.INET6) ? await inetLists(AF.INET6) : {};
+  const nl = results(await oracle.run(env, Array.from({ length: 32 }, (_, p): Call => ({ a0: BigInt(AF.NETLINK), a1: BigInt(SOCK.RAW), a2: BigInt(p) }))));
+  const netlink = families.includes(AF.NETLINK) ? nl.flatMap((o, p) => (o?.kind === 'fd' ? [p] : [])) : [];
+  const vs = results(await oracle.run(env, [{ a0: BigInt(AF.VSOCK), a1: BigInt(SOCK.DGRAM), a2: 0n }]));
+  const can: Record<number, number> = {};
+  if (families.includes(AF.CAN)) {
+    const calls: Call[] = [];
+    for (let p = 0; p < 8; p++) for (let t = 1; t <= 5; t++) calls.push({ a0: BigInt(AF.CAN), a1: BigInt(t), a2: BigInt(p) });
+    const rs = results(await oracle.run(env, calls));
+    for (let p = 0; p < 8; p++) for (let t = 1; t <= 5; t++) if (rs[p * 5 + t - 1]?.kind === 'fd') can[p] = t;
+  }
+  const [major, minor] = kernelVersion(release);
+  const atLeast = (a: number, b: number): boolean => major > a || (major === a && minor >= b);
+  return {
+    name: 'host',
+    description: `probed from the running kernel (Linux ${release})`,
+    version: `${major}.${minor}`,
+    families: families.filter((f) => f !== AF.BLUETOOTH),
+    inetsw,
+    inet6sw,
+    netlink,
+    vsockDgramTransport: vs[0]?.kind === 'fd',
+    can,
+    bluetooth: [],
+    fdtableGrowth: atLeast(6, 12) ? 'pow2' : 'kib-chunks',
+    updateSocketProtocolHook: atLeast(6, 6),
+    sources: [`probe of Linux ${release} through the executor`, `compare with ${reference618.name}`],
+  };
+}
