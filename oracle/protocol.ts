@@ -157,7 +157,7 @@ export const DONE_RECORD: RecordDef = {
   fields: [
     f('calls', 'u32', 'calls answered with RESULT frames'),
     f('setup_step', 'u32', 'SETUP_STEP that failed, or 0'),
-    f('setup_errno', 'i32', 'errno of the failed setup step'),
+    f('setup_errno', 'i32', 'errno of the failed setup step; negative: the child was killed by that signal during the step; 0 with step SECCOMP: an older filter answered seccomp() with ERRNO(0)'),
     f('children', 'u32', 'children forked for this RUN'),
     f('elapsed_ns', 'u64', 'wall time of the RUN'),
   ],

@@ -143,7 +143,7 @@ _Static_assert(sizeof(struct result_record) == 44, "result_record layout");
 struct done_record {
 	uint32_t calls; /* calls answered with RESULT frames */
 	uint32_t setup_step; /* SETUP_STEP that failed, or 0 */
-	int32_t setup_errno; /* errno of the failed setup step */
+	int32_t setup_errno; /* errno of the failed setup step; negative: the child was killed by that signal during the step; 0 with step SECCOMP: an older filter answered seccomp() with ERRNO(0) */
 	uint32_t children; /* children forked for this RUN */
 	uint64_t elapsed_ns; /* wall time of the RUN */
 };
