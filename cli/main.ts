@@ -160,6 +160,16 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     });
 
   program
+    .command('bench')
+    .description('run the benchmarks (benny suites, the check, the executor against a bare C loop, memory) and write bench/results/')
+    .option('--quick', 'shorter measurements, results marked -quick, README left alone', false)
+    .action(async (o: { quick: boolean }) => {
+      const { runBench, writeBenchResults } = await import('../bench/run');
+      const file = writeBenchResults(await runBench({ quick: o.quick }), o.quick);
+      out(`results in ${file}\n`);
+    });
+
+  program
     .command('clauses')
     .description('list every clause of the model with its errno and kernel citation')
     .option('--json', 'one JSON object a line', false)

@@ -51,6 +51,8 @@ export interface CheckRow extends Clause {
   readonly kind: 'check';
   readonly errno: string;
   readonly fails: (c: CreateCtx) => boolean;
+  /** The outcome this row decides with, built once so a failing call allocates nothing. */
+  readonly outcome: { readonly kind: 'errno'; readonly errno: string };
 }
 
 /** A row that changes the call without failing (AF_UNIX SOCK_RAW → SOCK_DGRAM). */
@@ -81,7 +83,7 @@ export function check(
   cite: string,
   fails: (c: CreateCtx) => boolean,
 ): CheckRow {
-  return { kind: 'check', id, reads, errno, title, cite, fails };
+  return { kind: 'check', id, reads, errno, title, cite, fails, outcome: Object.freeze({ kind: 'errno' as const, errno }) };
 }
 
 /** Shorthand for an effect row. */
@@ -98,19 +100,19 @@ export function effect(
 
 /**
  * Runs a table in order, appending each row it looks at to `trace` (effect rows only when they
- * apply), and returns the errno of the first failing row or null.
+ * apply; nothing when `trace` is null), and returns the first failing row or null.
  */
-export function runRows(rows: readonly Row[], c: CreateCtx, trace: string[]): string | null {
+export function runRows(rows: readonly Row[], c: CreateCtx, trace: string[] | null): CheckRow | null {
   for (const row of rows) {
     if (row.kind === 'effect') {
       if (row.when(c)) {
-        trace.push(row.id);
+        trace?.push(row.id);
         row.apply(c);
       }
       continue;
     }
-    trace.push(row.id);
-    if (row.fails(c)) return row.errno;
+    trace?.push(row.id);
+    if (row.fails(c)) return row;
   }
   return null;
 }

@@ -8,78 +8,96 @@ import { errnoName, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK } from './consta
 import { familyTable } from './families';
 import { AFTER_CREATE, BEFORE_CREATE, INSTALL } from './generic';
 import { lowestFree } from './fdtable';
-import { seccompDataFor } from './syscall';
-import { decideAction, runStack } from './seccomp/actions';
+import { fillSeccompWords } from './syscall';
+import { decideAction, stackVerdict } from './seccomp/actions';
 import type { Call, Decision, Env, Outcome } from './types';
 
-/** The kernel's view of a register: `SYSCALL_DEFINE3(socket, int, …)` keeps the low 32 bits, signed. */
+/**
+ * The kernel's view of a register: `SYSCALL_DEFINE3(socket, int, …)` keeps the low 32 bits,
+ * signed. Registers below 2^53 convert exactly to a double, and `| 0` is ToInt32 (modulo 2^32),
+ * so the common case needs no BigInt arithmetic.
+ */
 export function int32(reg: bigint): number {
-  return Number(BigInt.asIntN(32, reg));
+  return reg <= 0x1fffffffffffffn ? Number(reg) | 0 : Number(BigInt.asIntN(32, reg));
 }
 
-function errno(name: string, trace: string[]): Decision {
-  return { outcome: { kind: 'errno', errno: name }, trace };
+// Error outcomes are immutable and shared, so a failing call allocates nothing.
+const ERRNO_OUTCOMES = new Map<string, Outcome>();
+function errnoOutcome(name: string): Outcome {
+  let o = ERRNO_OUTCOMES.get(name);
+  if (o === undefined) {
+    o = Object.freeze({ kind: 'errno' as const, errno: name });
+    ERRNO_OUTCOMES.set(name, o);
+  }
+  return o;
 }
+const KILLED: Outcome = Object.freeze({ kind: 'killed', signal: 'SIGSYS' });
+const RET0: Outcome = Object.freeze({ kind: 'ret', value: 0 });
+
+// seccomp_data of the call being decided, reused for the same reason as the scratch context.
+const words = new Uint32Array(16);
+
+// One scratch context, reused: evaluate never re-enters itself, and nothing keeps a reference to
+// the context past a call, so reuse is invisible to callers and saves an allocation per call.
+const scratch: CreateCtx = {
+  env: undefined as unknown as Env, rawType: 0, family: 0, type: 0, protocol: 0, domain: 0, sotype: 0, soprotocol: 0, fd: -1,
+};
 
 /**
- * Decides one socket() call in one environment. Pure: the environment is not changed; use
- * `applyDecision` to get the environment after the call.
- * @example evaluate({ a0: 2n, a1: 1n, a2: 0n }, defaultEnv()).outcome // { kind: 'fd', fd: 3, … }
+ * The decision procedure. Appends the clause ids it looks at to `trace` unless `trace` is null
+ * (hot loops that only need the outcome skip building it).
  */
-export function evaluate(call: Call, env: Env): Decision {
-  const trace: string[] = [];
+function decide(call: Call, env: Env, trace: string[] | null): Outcome {
   if (env.seccomp.length > 0) {
-    const { ret } = runStack(env.seccomp.map((f) => f.prog), seccompDataFor(call));
-    const act = decideAction(ret);
+    const act = decideAction(stackVerdict(env.seccomp, fillSeccompWords(call, words)));
     switch (act.kind) {
       case 'allow':
-        trace.push('seccomp-allow');
+        trace?.push('seccomp-allow');
         break;
       case 'log':
-        trace.push('seccomp-log');
+        trace?.push('seccomp-log');
         break;
       case 'errno':
-        trace.push('seccomp-errno');
-        return errno(errnoName(act.errno), trace);
+        trace?.push('seccomp-errno');
+        return errnoOutcome(errnoName(act.errno));
       case 'ret':
-        trace.push('seccomp-errno-zero');
-        return { outcome: { kind: 'ret', value: act.value }, trace };
+        trace?.push('seccomp-errno-zero');
+        return act.value === 0 ? RET0 : { kind: 'ret', value: act.value };
       case 'enosys':
-        trace.push('seccomp-no-listener');
-        return errno('ENOSYS', trace);
+        trace?.push('seccomp-no-listener');
+        return errnoOutcome('ENOSYS');
       case 'kill':
-        trace.push('seccomp-kill');
-        return { outcome: { kind: 'killed', signal: 'SIGSYS' }, trace };
+        trace?.push('seccomp-kill');
+        return KILLED;
     }
   }
 
   const family = int32(call.a0);
   const rawType = int32(call.a1);
   const type = rawType & SOCK_TYPE_MASK;
-  const c: CreateCtx = {
-    env,
-    rawType,
-    family,
-    type,
-    protocol: int32(call.a2),
-    domain: family,
-    sotype: type,
-    soprotocol: 0,
-    fd: -1,
-  };
+  const c = scratch as { -readonly [K in keyof CreateCtx]: CreateCtx[K] };
+  c.env = env;
+  c.rawType = rawType;
+  c.family = family;
+  c.type = type;
+  c.protocol = int32(call.a2);
+  c.domain = family;
+  c.sotype = type;
+  c.soprotocol = 0;
+  c.fd = -1;
 
-  let err = runRows(BEFORE_CREATE, c, trace);
-  if (err !== null) return errno(err, trace);
+  let failed = runRows(BEFORE_CREATE, c, trace);
+  if (failed !== null) return failed.outcome;
   const table = familyTable(c.family);
   if (table === undefined) throw new Error(`profile ${env.profile.name} registers family ${c.family}, which the model has no table for`);
-  err = runRows(table.rows, c, trace);
-  if (err !== null) return errno(err, trace);
+  failed = runRows(table.rows, c, trace);
+  if (failed !== null) return failed.outcome;
   c.fd = lowestFree(env.fds);
-  err = runRows(AFTER_CREATE, c, trace);
-  if (err !== null) return errno(err, trace);
+  failed = runRows(AFTER_CREATE, c, trace);
+  if (failed !== null) return failed.outcome;
 
-  trace.push(INSTALL.id);
-  const outcome: Outcome = {
+  trace?.push(INSTALL.id);
+  return {
     kind: 'fd',
     fd: c.fd,
     cloexec: (rawType & SOCK_CLOEXEC) !== 0,
@@ -88,5 +106,20 @@ export function evaluate(call: Call, env: Env): Decision {
     sotype: c.sotype,
     soprotocol: c.soprotocol,
   };
+}
+
+/**
+ * Decides one socket() call in one environment, with the trace of clauses. Pure: the environment
+ * is not changed; use `applyDecision` to get the environment after the call.
+ * @example evaluate({ a0: 2n, a1: 1n, a2: 0n }, defaultEnv()).outcome // { kind: 'fd', fd: 3, … }
+ */
+export function evaluate(call: Call, env: Env): Decision {
+  const trace: string[] = [];
+  const outcome = decide(call, env, trace);
   return { outcome, trace };
+}
+
+/** The outcome alone, without building the trace: the hot path of campaigns and checks. */
+export function evaluateOutcome(call: Call, env: Env): Outcome {
+  return decide(call, env, null);
 }

@@ -11,13 +11,20 @@ export const NR_OPEN_DEFAULT = 64;
 /** How a kernel sizes a grown fd table (`alloc_fdtable`). */
 export type FdtableGrowth = 'pow2' | 'kib-chunks';
 
+// Tables are immutable, so the lowest free fd is computed once per table and remembered: a
+// campaign evaluates many calls against one table, and a dense table costs a pass per call.
+const LOWEST = new WeakMap<FdTable, number>();
+
 /** The lowest fd not in the table. Entries are sorted, so one pass suffices. */
 export function lowestFree(t: FdTable): number {
-  let want = 0;
+  let want = LOWEST.get(t);
+  if (want !== undefined) return want;
+  want = 0;
   for (const e of t.entries) {
     if (e.fd === want) want++;
     else if (e.fd > want) break;
   }
+  LOWEST.set(t, want);
   return want;
 }
 

@@ -48,3 +48,38 @@ export function seccompDataFor(call: Call): SeccompData {
     args: [BigInt(SYS_SOCKET), SOCKETCALL_ARGS_ADDR, 0n, 0n, 0n, 0n],
   };
 }
+
+const TWO32 = 4294967296;
+
+function putReg(words: Uint32Array, at: number, reg: bigint): void {
+  if (reg <= 0x1fffffffffffffn) {
+    const n = Number(reg);
+    words[at] = n >>> 0;
+    words[at + 1] = Math.floor(n / TWO32);
+  } else {
+    words[at] = Number(reg & 0xffffffffn);
+    words[at + 1] = Number((reg >> 32n) & 0xffffffffn);
+  }
+}
+
+/**
+ * Writes the `seccomp_data` of this call into `words` (16 little-endian u32 words, the layout
+ * `encodeSeccompData` produces), without allocating: the hot path of evaluate under seccomp.
+ */
+export function fillSeccompWords(call: Call, words: Uint32Array): Uint32Array {
+  words.fill(0);
+  const entry = call.entry ?? 'x86_64';
+  if (entry === 'i386-socketcall') {
+    words[0] = NR_SOCKETCALL_I386;
+    words[1] = AUDIT_ARCH_I386;
+    words[4] = SYS_SOCKET;
+    words[6] = Number(SOCKETCALL_ARGS_ADDR);
+    return words;
+  }
+  words[0] = entry === 'x86_64' ? NR_SOCKET_X86_64 : NR_SOCKET_I386;
+  words[1] = entry === 'x86_64' ? AUDIT_ARCH_X86_64 : AUDIT_ARCH_I386;
+  putReg(words, 4, call.a0);
+  putReg(words, 6, call.a1);
+  putReg(words, 8, call.a2);
+  return words;
+}

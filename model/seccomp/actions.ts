@@ -77,6 +77,19 @@ const stackWords = new Uint32Array(16);
  * @example
  * runStack([[[0x06, 0, 0, 0x00050001]], [[0x06, 0, 0, 0x00050002]]], data); // { ret: 0x00050002, filterIndex: 1 }
  */
+/**
+ * The stack's verdict for `words` (encoded seccomp_data), with the same rule as runStack, for
+ * filters held as `{ prog }` records; allocates nothing.
+ */
+export function stackVerdict(filters: readonly { readonly prog: readonly BpfInsn[] }[], words: SeccompWords): number {
+  let ret = SECCOMP_RET_ALLOW;
+  for (let i = filters.length - 1; i >= 0; i--) {
+    const cur = runBpf(filters[i].prog, words);
+    if (actionOnly(cur) < actionOnly(ret)) ret = cur;
+  }
+  return ret;
+}
+
 export function runStack(
   filters: readonly (readonly BpfInsn[] | CompiledBpf)[],
   data: SeccompData | SeccompWords,
@@ -126,6 +139,10 @@ export interface ActionContext {
   readonly sigsysHandler?: boolean;
 }
 
+// The verdicts that carry no data are shared: the common ALLOW path allocates nothing.
+const ALLOW_ACTION: SeccompAction = Object.freeze({ kind: 'allow' });
+const LOG_ACTION: SeccompAction = Object.freeze({ kind: 'log' });
+
 /**
  * Maps a stack verdict to its effect. ERRNO data above 4095 is clamped; ERRNO(0) skips the
  * syscall and makes it return 0. TRACE without a tracer and USER_NOTIF without a listener give
@@ -136,21 +153,22 @@ export interface ActionContext {
  * decideAction(0x00051388); // { kind: 'errno', errno: 4095 }
  * decideAction(SECCOMP_RET_TRACE); // { kind: 'enosys' }
  */
-export function decideAction(ret: number, opts: ActionContext = {}): SeccompAction {
+
+export function decideAction(ret: number, opts?: ActionContext): SeccompAction {
   const data = ret & SECCOMP_RET_DATA;
   switch ((ret & SECCOMP_RET_ACTION_FULL) >>> 0) {
     case SECCOMP_RET_ALLOW:
-      return { kind: 'allow' };
+      return ALLOW_ACTION;
     case SECCOMP_RET_LOG:
-      return { kind: 'log' };
+      return LOG_ACTION;
     case SECCOMP_RET_ERRNO:
       return data === 0 ? { kind: 'ret', value: 0 } : { kind: 'errno', errno: Math.min(data, MAX_ERRNO) };
     case SECCOMP_RET_TRACE:
-      return opts.tracer === true ? { kind: 'trace', data } : { kind: 'enosys' };
+      return opts?.tracer === true ? { kind: 'trace', data } : { kind: 'enosys' };
     case SECCOMP_RET_USER_NOTIF:
-      return opts.listener === true ? { kind: 'notify' } : { kind: 'enosys' };
+      return opts?.listener === true ? { kind: 'notify' } : { kind: 'enosys' };
     case SECCOMP_RET_TRAP:
-      return opts.sigsysHandler === true ? { kind: 'trap', data } : kill('TRAP', data);
+      return opts?.sigsysHandler === true ? { kind: 'trap', data } : kill('TRAP', data);
     case SECCOMP_RET_KILL_THREAD:
       return kill('KILL_THREAD', data);
     case SECCOMP_RET_KILL_PROCESS:
