@@ -4,7 +4,7 @@
 // Sources: ARCHITECTURE.md (eval contract), model/names.ts (symbolic values).
 
 import {
-  ArgError, capMask, defaultEnv, fdTable, parseFamily, parseProtocol, parseType, profileByName, PROFILES,
+  ArgError, capMask, capNames, defaultEnv, fdTable, parseFamily, parseProtocol, parseType, profileByName, PROFILES,
   resultString, ALL_CAPS,
   type Call, type Decision, type Entry, type Env, type FdEntry, type KernelProfile, type Namespaces,
   type SeccompFilter,
@@ -225,4 +225,29 @@ export function resultObject(id: unknown, d: Decision): Record<string, unknown> 
   }
   out.clauses = d.trace;
   return out;
+}
+
+/** An Env back in the eval contract's terms, so that a finding can be replayed with `sockspec eval`. */
+export function envToContract(env: Env): Record<string, unknown> {
+  return {
+    caps: capNames(env.creds.caps),
+    uid: env.creds.uid,
+    gid: env.creds.gid,
+    groups: [...env.creds.groups],
+    namespaces: env.creds.namespaces,
+    pingGroupRange: [...env.pingGroupRange],
+    rlimitNofile: env.rlimitNofile,
+    openFds: env.fds.entries.map((e) => (e.cloexec || e.nonblock ? { fd: e.fd, cloexec: e.cloexec, nonblock: e.nonblock } : e.fd)),
+    ...(env.fds.maxFds !== undefined ? { maxFds: env.fds.maxFds } : {}),
+    nrFiles: env.nrFiles,
+    unixSockets: env.unixSockets,
+    sysctl: { 'fs.file-max': env.fileMax, 'fs.nr_open': env.nrOpen, 'net.mptcp.enabled': env.mptcpEnabled ? 1 : 0 },
+    seccomp: env.seccomp.map((f) => ({ bpf: f.prog.map((i) => [i[0], i[1], i[2], i[3]]), ...(f.label ? { label: f.label } : {}) })),
+  };
+}
+
+/** One eval request line for a call in an environment. */
+export function requestLine(call: Call, env: Env, id: unknown = null): string {
+  const hex = (r: bigint): string => `0x${r.toString(16)}`;
+  return JSON.stringify({ id, family: hex(call.a0), type: hex(call.a1), protocol: hex(call.a2), ...(call.entry ? { entry: call.entry } : {}), kernel: env.profile.name, env: envToContract(env) });
 }

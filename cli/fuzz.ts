@@ -1,68 +1,157 @@
-// `sockspec fuzz`: the main job. For now it runs every property against the model with one seed
-// and prints a summary; findings are written as they are found, the summary atomically at the end.
-// Sources: properties/index.ts.
+// `sockspec fuzz`: runs a campaign with a progress bar on a terminal (a status line every few
+// seconds otherwise), stops cleanly on Ctrl-C or SIGTERM keeping every finding, and writes
+// summary.json and junit.xml atomically. `--replay-seed` replays one finding.
+// Sources: cli/campaign.ts.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ALL_CLAUSES } from '../model';
-import { runProperty, selectProperties, type PropertyResult } from '../properties';
-import { appendLineSync, writeFileAtomic } from './io';
+import cliProgress from 'cli-progress';
+import fc from 'fast-check';
+import { PROPERTIES } from '../properties';
+import { executorAvailable, HostOracle } from '../oracle/host';
+import { probeHostProfile } from '../oracle/probe';
+import { findingLines, runCampaign, type CampaignProgress } from './campaign';
+import { ContractError, registerProfile, resolveProfile } from './contract';
+import { writeFileAtomic } from './io';
+import { junitXml } from './junit';
 
-/** Options of a fuzz run. */
-export interface FuzzOptions {
-  readonly seed: number;
-  readonly runs: number;
-  readonly properties: readonly string[];
-  readonly out?: string;
-  readonly path?: string;
-  readonly json: boolean;
+export interface FuzzFlags {
+  seed?: number;
+  runs: number;
+  time?: string;
+  oracle?: string;
+  kernel?: string;
+  properties?: string;
+  shard: string;
+  out: string;
+  resume?: string;
+  replaySeed?: string;
+  path?: string;
+  json: boolean;
 }
 
-/** The summary object written to summary.json and printed with --json. */
-export interface FuzzSummary {
-  readonly seed: number;
-  readonly runs: number;
-  readonly findings: number;
-  readonly oracle: 'none';
-  readonly kernel: string;
-  readonly clausesTotal: number;
-  readonly seconds: number;
-  readonly properties: readonly PropertyResult[];
+/** `90s`, `10m`, `2h` or plain seconds, in milliseconds. */
+export function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (m === null) throw new ContractError('--time', `expected a duration like 90s, 10m or 2h, got ${JSON.stringify(v)}`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60000 : 3600000);
 }
 
-/** Runs the campaign; returns the exit code (0 no findings, 1 findings). */
-export function runFuzz(opts: FuzzOptions, log: (line: string) => void): number {
-  const props = selectProperties(opts.properties);
-  const t0 = Date.now();
-  const results: PropertyResult[] = [];
-  if (!opts.json) log(`sockspec fuzz: ${props.length} properties, ${opts.runs} runs each, seed ${opts.seed}, oracle none`);
-  for (const p of props) {
-    const r = runProperty(p, { seed: opts.seed, numRuns: opts.runs, ...(opts.path ? { path: opts.path } : {}) }, Date.now);
-    results.push(r);
-    if (r.failed && opts.out !== undefined) {
-      appendLineSync(path.join(opts.out, 'findings.jsonl'), JSON.stringify({
-        property: r.id, seed: r.seed, path: r.path, counterexample: r.counterexample, error: r.error,
-      }));
-    }
-    if (!opts.json) {
-      log(`  ${r.failed ? 'FAIL' : 'ok  '} ${r.id.padEnd(28)} ${String(r.runs).padStart(7)} runs ${String(r.ms).padStart(6)} ms`);
-      if (r.failed) {
-        log(`       ${(r.error ?? '').split('\n').join('\n       ')}`);
-        log(`       replay: sockspec fuzz --seed ${r.seed} --properties ${r.id} --path "${r.path}"`);
-      }
-    }
+/** `i/n` as a 0-based index and a count. */
+export function parseShard(v: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+  const i = m ? Number(m[1]) : NaN;
+  const n = m ? Number(m[2]) : NaN;
+  if (!(n >= 1 && i >= 1 && i <= n)) throw new ContractError('--shard', `expected i/n with 1 <= i <= n, got ${JSON.stringify(v)}`);
+  return { index: i - 1, count: n };
+}
+
+function list(v: string | undefined): string[] {
+  return v === undefined ? [] : v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** Replays one property with a fixed round seed (and path): the finding's exact counterexample. */
+function replay(o: FuzzFlags, out: (s: string) => void): number {
+  const ids = list(o.properties);
+  const p = PROPERTIES.find((x) => x.id === ids[0]);
+  if (ids.length !== 1 || p === undefined) throw new ContractError('--properties', 'with --replay-seed, name exactly one model property');
+  const seed = Number(o.replaySeed);
+  if (!Number.isInteger(seed)) throw new ContractError('--replay-seed', 'expected an integer');
+  const d = fc.check(p.build(), { seed, numRuns: o.runs, ...(o.path ? { path: o.path } : {}) });
+  if (!d.failed) {
+    out(`${p.id}: no failure with seed ${seed}${o.path ? ` and path ${o.path}` : ''}\n`);
+    return 0;
   }
-  const summary: FuzzSummary = {
-    seed: opts.seed,
-    runs: results.reduce((n, r) => n + r.runs, 0),
-    findings: results.filter((r) => r.failed).length,
-    oracle: 'none',
-    kernel: 'model (all shipped profiles)',
-    clausesTotal: ALL_CLAUSES.length,
-    seconds: (Date.now() - t0) / 1000,
-    properties: results,
-  };
-  if (opts.out !== undefined) writeFileAtomic(path.join(opts.out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  if (opts.json) log(JSON.stringify(summary));
-  else log(`${summary.findings === 0 ? 'no findings' : `${summary.findings} finding(s)`}: ${summary.runs} runs of ${props.length} properties in ${summary.seconds.toFixed(1)} s (seed ${opts.seed})${opts.out ? `; summary in ${path.join(opts.out, 'summary.json')}` : ''}`);
-  return summary.findings === 0 ? 0 : 1;
+  out(`${p.id} fails: ${fc.stringify(d.counterexample)}\n${d.errorInstance instanceof Error ? d.errorInstance.message : String(d.errorInstance)}\n`);
+  return 1;
+}
+
+/** Runs the fuzz command; resolves to the exit code. */
+export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (o.replaySeed !== undefined) return replay(o, out);
+  if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
+  const shard = parseShard(o.shard);
+  const timeMs = o.time === undefined ? undefined : parseDuration(o.time);
+  const dir = o.resume ?? o.out;
+  let seed = o.seed;
+  if (o.resume !== undefined) {
+    const pf = path.join(o.resume, 'progress.json');
+    if (!fs.existsSync(pf)) throw new ContractError('--resume', `${pf} does not exist`);
+    const saved = JSON.parse(fs.readFileSync(pf, 'utf8')) as { seed: number };
+    if (seed !== undefined && seed !== saved.seed) throw new ContractError('--seed', `the campaign in ${o.resume} has seed ${saved.seed}`);
+    seed = saved.seed;
+  } else if (fs.existsSync(path.join(dir, 'progress.json'))) {
+    for (const f of ['progress.json', 'findings.jsonl', 'summary.json', 'junit.xml']) fs.rmSync(path.join(dir, f), { force: true });
+  }
+  seed ??= Date.now() & 0x7fffffff;
+  const useOracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable());
+  if (o.oracle === 'host' && !executorAvailable()) throw new ContractError('--oracle', 'the host oracle needs root and a built executor (npm run build)');
+  const oracle = useOracle ? await HostOracle.start() : undefined;
+  try {
+    let profile;
+    const want = o.kernel ?? (oracle !== undefined ? 'host' : 'reference-6.18');
+    if (want === 'host') {
+      if (oracle === undefined) throw new ContractError('--kernel', 'the host profile is probed by the executor');
+      profile = await probeHostProfile(oracle);
+      registerProfile(profile);
+    } else {
+      profile = resolveProfile(want);
+    }
+    const tty = process.stderr.isTTY === true && !o.json;
+    const bar = tty ? new cliProgress.SingleBar({
+      format: 'fuzz [{bar}] {percentage}% | {value}/{total} runs | {rate} runs/s | findings {findings} | clauses {covered}/{clauses} | ETA {eta_formatted}',
+      stream: process.stderr,
+    }, cliProgress.Presets.shades_classic) : undefined;
+    let stop = false;
+    const onSignal = (): void => { stop = true; };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const t0 = Date.now();
+    let lastLine = 0;
+    const progress = (p: CampaignProgress): void => {
+      const rate = Math.round(p.runs / Math.max(0.001, (Date.now() - t0) / 1000));
+      if (bar !== undefined) {
+        if (bar.getTotal() !== p.totalRuns) bar.start(p.totalRuns, 0, { rate, findings: 0, covered: 0, clauses: p.clausesTotal });
+        bar.update(p.runs, { rate, findings: p.findings, covered: p.clausesCovered, clauses: p.clausesTotal });
+      } else if (!o.json && Date.now() - lastLine > 5000) {
+        lastLine = Date.now();
+        err(`fuzz: ${p.runs}/${p.totalRuns} runs, ${rate} runs/s, ${p.findings} findings, clauses ${p.clausesCovered}/${p.clausesTotal}, at ${p.unit}\n`);
+      }
+    };
+    if (!o.json) err(`sockspec fuzz: seed ${seed}, kernel ${profile.name}, oracle ${oracle ? 'host' : 'none'}, shard ${o.shard}, ${o.runs} runs per property, output in ${dir}\n`);
+    let result;
+    try {
+      result = await runCampaign({
+        seed, runs: o.runs, profile, properties: list(o.properties), shard, out: dir,
+        ...(oracle ? { oracle } : {}), ...(timeMs !== undefined ? { timeMs } : {}),
+        onProgress: progress, shouldStop: () => stop, now: Date.now,
+      });
+    } catch (e) {
+      if (/^unknown property|needs --oracle host|belongs to seed/.test((e as Error).message)) throw new ContractError('--properties', (e as Error).message);
+      throw e;
+    } finally {
+      bar?.stop();
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
+    const { summary, findings } = result;
+    writeFileAtomic(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileAtomic(path.join(dir, 'junit.xml'), junitXml(summary, findings));
+    if (o.json) {
+      out(`${JSON.stringify(summary)}\n`);
+    } else {
+      const seen = new Set<string>();
+      for (const f of findings) {
+        if (seen.has(f.signature)) continue;
+        seen.add(f.signature);
+        out(`${findingLines(f).join('\n')}\n`);
+      }
+      out(`${summary.stopped ? 'stopped early (resume with --resume ' + dir + '); ' : ''}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs in ${summary.seconds.toFixed(1)} s, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${seed}; summary in ${path.join(dir, 'summary.json')}\n`);
+    }
+    return summary.findings === 0 ? 0 : 1;
+  } finally {
+    await oracle?.close();
+  }
 }

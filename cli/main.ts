@@ -13,7 +13,7 @@ import { ContractError, parseEnv, registerProfile, resolveProfile } from './cont
 import { formatCheck, runCheck } from './check';
 import { runEval } from './eval';
 import { explain, parseCallText } from './explain';
-import { runFuzz } from './fuzz';
+import { fuzzCommand, type FuzzFlags } from './fuzz';
 
 const DEFAULT_PROFILE = 'reference-6.18';
 
@@ -113,23 +113,21 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
 
   program
     .command('fuzz')
-    .description('run every property against the model (the main job); exit 0 no findings, 1 findings, 2 bad input')
-    .option('--seed <n>', 'seed (default: from the clock, printed)', intArg('--seed', 0, 0x7fffffff))
+    .description('the main job: every property, a coverage-guided exploration and the model ≡ kernel differential; exit 0 no findings, 1 findings, 2 bad input')
+    .option('--seed <n>', 'campaign seed (default: from the clock, printed)', intArg('--seed', 0, 0x7fffffff))
     .option('--runs <n>', 'runs per property', intArg('--runs', 1), 10000)
+    .option('--time <duration>', 'stop after this long (e.g. 90s, 10m, 2h); rounds in flight finish')
+    .option('--oracle <oracle>', 'host: add the differential against the running kernel (default where the executor runs); none: model only')
+    .option('--kernel <profile>', 'kernel profile (default: host where the executor runs)')
     .option('--properties <ids>', 'comma-separated property ids (default: all)')
-    .option('--path <path>', 'replay a counterexample path printed by a failure')
-    .option('--out <dir>', 'write summary.json and findings.jsonl here')
+    .option('--shard <i/n>', 'run the i-th of n deterministic shares of the rounds', '1/1')
+    .option('--out <dir>', 'write findings.jsonl, summary.json, junit.xml and progress.json here', 'sockspec-out')
+    .option('--resume <dir>', 'carry on a stopped campaign from its output folder (same seed and options)')
+    .option('--replay-seed <n>', 'replay one finding: its round seed, with --properties ID and --path')
+    .option('--path <path>', 'with --replay-seed: the counterexample path of the finding')
     .option('--json', 'print the summary as one JSON object', false)
-    .action((o: { seed?: number; runs: number; properties?: string; path?: string; out?: string; json: boolean }) => {
-      const seed = o.seed ?? (Date.now() & 0x7fffffff);
-      let ids: string[] = [];
-      if (o.properties !== undefined) ids = listArg(o.properties);
-      try {
-        setCode(runFuzz({ seed, runs: o.runs, properties: ids, json: o.json, ...(o.out ? { out: o.out } : {}), ...(o.path ? { path: o.path } : {}) }, (l: string) => out(`${l}\n`)));
-      } catch (e) {
-        if (/^unknown property/.test((e as Error).message)) throw new ContractError('--properties', (e as Error).message);
-        throw e;
-      }
+    .action(async (o: FuzzFlags) => {
+      setCode(await fuzzCommand(o, out, err));
     });
 
   program

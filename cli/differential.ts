@@ -1,0 +1,51 @@
+// The campaign's model ≡ kernel property: generated environments, each with a batch of generated
+// calls, run on the host kernel through the executor and compared with the model call by call.
+// A failure carries the first mismatching call, both outcomes and the model clause.
+// Sources: oracle/host.ts, oracle/compare.ts, generators/.
+
+import fc from 'fast-check';
+import { evaluate, formatStrace, resultString, type Call, type Env, type KernelProfile } from '../model';
+import { callArb, envArb, harnessSafe } from '../generators';
+import { compareOutcomes, describeMismatch, shortResult } from '../oracle/compare';
+import type { HostOracle } from '../oracle/host';
+import { observe } from '../oracle/observe';
+
+export const DIFFERENTIAL_ID = 'P-MODEL-EQ-KERNEL';
+
+/** The first disagreement of a batch, as data (it becomes the finding). */
+export class Disagreement extends Error {
+  constructor(
+    readonly call: Call,
+    readonly env: Env,
+    readonly model: string,
+    readonly kernel: string,
+    readonly clause: string,
+    readonly strace: string,
+    readonly details: readonly string[],
+  ) {
+    super(`${strace}\n  model ${model} (clause ${clause}), kernel ${kernel}: ${details.join('; ')}`);
+  }
+}
+
+/** Environments the host can reproduce exactly: global sysctls stay at their defaults. */
+export function hostEnvArb(profile: KernelProfile): fc.Arbitrary<Env> {
+  return envArb({ profile }).map((e) => ({
+    ...e, profile, fileMax: Number.MAX_SAFE_INTEGER, nrOpen: 1048576, seccomp: e.seccomp.map(harnessSafe),
+  }));
+}
+
+/** The async property: one environment and `calls` calls per run. */
+export function differentialProperty(oracle: HostOracle, profile: KernelProfile, covered?: Set<string>, calls = 16): fc.IAsyncProperty<[Env, Call[]]> {
+  return fc.asyncProperty(hostEnvArb(profile), fc.array(callArb({ entries: true }), { minLength: 1, maxLength: calls }), async (env, cs) => {
+    const run = await oracle.run(env, cs);
+    cs.forEach((call, i) => {
+      const d = evaluate(call, env);
+      covered?.add(d.trace[d.trace.length - 1]);
+      const obs = observe(run.results[i], run);
+      const ms = compareOutcomes(d.outcome, obs);
+      if (ms.length === 0) return;
+      const kernel = 'outcome' in obs ? shortResult(obs.outcome) : `unobserved (${obs.unobserved})`;
+      throw new Disagreement(call, env, resultString(d.outcome), kernel, d.trace[d.trace.length - 1], formatStrace(call, d.outcome), ms.map(describeMismatch));
+    });
+  });
+}
