@@ -12,6 +12,7 @@ import { probeHostProfile } from '../oracle/probe';
 import { ContractError, parseEnv, registerProfile, resolveProfile } from './contract';
 import { formatCheck, runCheck } from './check';
 import { runEval } from './eval';
+import { reproCommand } from './repro-command';
 import { explain, parseCallText } from './explain';
 import { fuzzCommand, type FuzzFlags } from './fuzz';
 
@@ -128,6 +129,15 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .option('--json', 'print the summary as one JSON object', false)
     .action(async (o: FuzzFlags) => {
       setCode(await fuzzCommand(o, out, err));
+    });
+
+  program
+    .command('repro')
+    .description('write a standalone C reproducer for a finding: repro FINDINGS.jsonl[:N] [-o file.c]')
+    .argument('<finding>', 'a findings.jsonl file, optionally :N for its N-th line (default: the first one about a single call)')
+    .option('-o, --output <file>', 'write the C source here instead of stdout')
+    .action((spec: string, o: { output?: string }) => {
+      out(reproCommand(spec, o.output));
     });
 
   program

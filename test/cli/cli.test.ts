@@ -67,22 +67,24 @@ describe('sockspec binary', () => {
     expect(r.err).toMatch(/call: expected socket\(FAMILY, TYPE, PROTOCOL\)/);
   });
 
-  it('fuzz writes a summary atomically and is deterministic for a seed', () => {
+  it('fuzz writes summary.json and junit.xml atomically and is deterministic for a seed', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-'));
-    const a = run(['fuzz', '--seed', '42', '--runs', '200', '--out', dir, '--json']);
+    const a = run(['fuzz', '--seed', '42', '--runs', '200', '--oracle', 'none', '--kernel', 'reference-6.18', '--out', dir, '--json']);
     expect(a.code).toBe(0);
     const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ seed: 42, findings: 0, oracle: 'none' });
+    expect(summary).toMatchObject({ seed: 42, findings: 0, oracle: 'none', kernel: 'reference-6.18', shard: '1/1' });
     expect(summary.runs).toBe(200 * summary.properties.length);
+    expect(summary.clausesTotal).toBeGreaterThan(60);
+    expect(fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8')).toContain('<testcase classname="sockspec.properties" name="P-FD-SEQUENCES"');
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    const b = run(['fuzz', '--seed', '42', '--runs', '200', '--json']);
-    const strip = (s: string) => JSON.parse(s).properties.map((p: { id: string; runs: number; failed: boolean }) => [p.id, p.runs, p.failed]);
+    const b = run(['fuzz', '--seed', '42', '--runs', '200', '--oracle', 'none', '--kernel', 'reference-6.18', '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-')), '--json']);
+    const strip = (s: string) => ({ ...JSON.parse(s), seconds: 0 });
     expect(strip(b.out)).toEqual(strip(a.out));
   });
 
   it('bad flags and unknown properties exit 2', () => {
     expect(run(['fuzz', '--runs', 'many']).code).toBe(2);
-    const r = run(['fuzz', '--properties', 'P-NOPE']);
+    const r = run(['fuzz', '--oracle', 'none', '--properties', 'P-NOPE', '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-'))]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('P-NOPE');
     expect(run(['no-such-command']).code).toBe(2);

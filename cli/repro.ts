@@ -1,0 +1,292 @@
+// `sockspec repro`: a standalone C program for a finding. It sets up the finding's environment the
+// way the executor does (fresh netns, user namespace with identity maps, sysctls inside the netns,
+// rlimits, the exact fd layout, credentials, NO_NEW_PRIVS and the filter stack), makes the call
+// with raw register values, prints one parseable line per call and exits 1 when the kernel's
+// result differs from the expected one. It compiles with `cc` alone and runs as root.
+// Sources: oracle/executor/executor.c (the same setup order), seccomp.md "harness".
+
+import { CAP_LAST_CAP, ERRNO_NAMES, formatCall, hasCap, type Call, type Env } from '../model';
+
+const NS = { init: 0, 'user+net': 1, user: 2, net: 3 } as const;
+
+function u64(r: bigint): string {
+  return `0x${r.toString(16)}ULL`;
+}
+
+function cString(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** The C source of a reproducer; `expected` is a result string of the eval contract (`ok`, `EPERM`, …). */
+export function reproSource(call: Call, env: Env, expected: string, title: string): string {
+  const capLo = Array.from({ length: 32 }, (_, i) => (hasCap(env.creds.caps, i) ? 2 ** i : 0)).reduce((a, b) => a + b, 0) >>> 0;
+  const capHi = Array.from({ length: CAP_LAST_CAP - 31 }, (_, i) => (hasCap(env.creds.caps, 32 + i) ? 2 ** i : 0)).reduce((a, b) => a + b, 0) >>> 0;
+  const fds = env.fds.entries.map((e) => `{${e.fd}, ${e.cloexec ? 1 : 0}, ${e.nonblock ? 1 : 0}}`).join(', ');
+  const filters = env.seccomp.map((f, i) => `static struct sock_filter filter${i}[] = {\n${f.prog.map(([c, t, ff, k]) => `\t{0x${c.toString(16)}, ${t}, ${ff}, 0x${(k >>> 0).toString(16)}},`).join('\n')}\n};`).join('\n');
+  const filterList = env.seccomp.map((f, i) => `{sizeof(filter${i}) / sizeof(filter${i}[0]), filter${i}}`).join(', ');
+  const entry = call.entry === 'i386' ? 1 : call.entry === 'i386-socketcall' ? 2 : 0;
+  const errnos = ERRNO_NAMES.map((n, i) => (n === '' ? '' : `\t[${i}] = "${n}",`)).filter((l) => l !== '').join('\n');
+  return `/*
+ * sockspec reproducer: ${title.replace(/\*\//g, '* /')}
+ * call: ${formatCall(call).replace(/\*\//g, '* /')}
+ * expected: ${expected}
+ * Build and run as root: cc -o repro repro.c && ./repro
+ * Prints one line "sockspec-repro call=0 ret=... result=... expected=..." and exits 1 when the
+ * kernel's result differs from the expected one, 0 when it matches, 2 when setup failed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct fd_spec { int fd; int cloexec; int nonblock; };
+struct filter_spec { unsigned short len; struct sock_filter *prog; };
+
+static const int namespaces = ${NS[env.creds.namespaces]};
+static const unsigned uid = ${env.creds.uid}, gid = ${env.creds.gid};
+static const gid_t groups[] = {${env.creds.groups.join(', ')}${env.creds.groups.length === 0 ? '0' : ''}};
+static const int ngroups = ${env.creds.groups.length};
+static const uint32_t cap_lo = 0x${capLo.toString(16)}, cap_hi = 0x${capHi.toString(16)};
+static const unsigned ping_lo = ${env.pingGroupRange[0]}, ping_hi = ${env.pingGroupRange[1]};
+static const int mptcp = ${env.mptcpEnabled ? 1 : 0};
+static const unsigned long rlimit_nofile = ${env.rlimitNofile}UL;
+static const struct fd_spec fds[] = {${fds}${fds === '' ? '{-1, 0, 0}' : ''}};
+static const int nfds = ${env.fds.entries.length};
+${filters}
+static const struct filter_spec filters[] = {${filterList}${filterList === '' ? '{0, 0}' : ''}};
+static const int nfilters = ${env.seccomp.length};
+static const int entry = ${entry};
+static const uint64_t a0 = ${u64(call.a0)}, a1 = ${u64(call.a1)}, a2 = ${u64(call.a2)};
+static const char *expected = ${cString(expected)};
+static const char *errno_names[] = {
+${errnos}
+};
+static int out_fd = -1;
+
+static void say(const char *s)
+{
+	if (write(out_fd, s, strlen(s)) < 0)
+		_exit(2);
+}
+
+static void fail(const char *step)
+{
+	char buf[256];
+
+	snprintf(buf, sizeof(buf), "sockspec-repro setup-failed step=%s errno=%d\\n", step, errno);
+	say(buf);
+	_exit(2);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, text, strlen(text)) < 0)
+		fail(path);
+	close(fd);
+}
+
+static long raw_call(void)
+{
+	long ret;
+
+	if (entry == 0) {
+		register long r10 asm("r10") = 0;
+		__asm__ volatile("syscall" : "=a"(ret) : "a"(41L), "D"(a0), "S"(a1), "d"(a2), "r"(r10)
+				 : "rcx", "r11", "memory");
+		return ret;
+	}
+	uint64_t rax = entry == 1 ? 359 : 102;
+	uint64_t b = a0, c = a1, d = a2;
+	if (entry == 2) {
+		uint32_t *block = (uint32_t *)0x10000;
+		block[0] = (uint32_t)a0;
+		block[1] = (uint32_t)a1;
+		block[2] = (uint32_t)a2;
+		b = 1;
+		c = 0x10000;
+		d = 0;
+	}
+	__asm__ volatile("int $0x80" : "+a"(rax) : "b"(b), "c"(c), "d"(d) : "r8", "r9", "r10", "r11", "memory", "cc");
+	return (long)(int32_t)(uint32_t)rax;
+}
+
+static void setup_fds(void)
+{
+	int i;
+
+	for (i = 0; i < 4096; i++) {
+		if (i != out_fd)
+			close(i);
+	}
+	for (i = 0; i < nfds; i++) {
+		int fd = open("/dev/null", O_RDWR | (fds[i].nonblock ? O_NONBLOCK : 0));
+
+		if (fd < 0)
+			fail("open /dev/null");
+		if (fd != fds[i].fd) {
+			if (dup3(fd, fds[i].fd, fds[i].cloexec ? O_CLOEXEC : 0) < 0)
+				fail("dup3");
+			close(fd);
+		} else if (fds[i].cloexec) {
+			fcntl(fd, F_SETFD, FD_CLOEXEC);
+		}
+	}
+}
+
+static void child(int sync_fd)
+{
+	char buf[512];
+	char c;
+	struct rlimit lim = { rlimit_nofile, rlimit_nofile };
+	struct rlimit core = { 0, 0 };
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2] = { { cap_lo, cap_lo, 0 }, { cap_hi, cap_hi, 0 } };
+	struct rlimit big = { 65536, 65536 };
+	long ret;
+	int i;
+
+	/* Raised while still real root: later, in a user namespace, the hard limit cannot grow. */
+	setrlimit(RLIMIT_NOFILE, &big);
+	if (entry == 2 && mmap((void *)0x10000, 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
+		fail("mmap 0x10000");
+	if (namespaces == 1) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			fail("unshare user");
+		if (write(sync_fd, "u", 1) != 1 || read(sync_fd, &c, 1) != 1)
+			fail("sync");
+		if (unshare(CLONE_NEWNET) < 0)
+			fail("unshare net");
+	} else {
+		if (unshare(CLONE_NEWNET) < 0)
+			fail("unshare net");
+	}
+	if (ping_lo != 1 || ping_hi != 0) {
+		snprintf(buf, sizeof(buf), "%u %u", ping_lo, ping_hi);
+		write_file("/proc/sys/net/ipv4/ping_group_range", buf);
+	}
+	if (!mptcp)
+		write_file("/proc/sys/net/mptcp/enabled", "0");
+	if (namespaces == 2) {
+		if (unshare(CLONE_NEWUSER) < 0)
+			fail("unshare user");
+		if (write(sync_fd, "u", 1) != 1 || read(sync_fd, &c, 1) != 1)
+			fail("sync");
+	}
+	setrlimit(RLIMIT_CORE, &core);
+	/* The sync socket is closed with the rest: only the layout and the output fd stay open. */
+	setup_fds();
+	if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+		fail("rlimit");
+	if (setgroups(ngroups, groups) < 0)
+		fail("setgroups");
+	if (setgid(gid) < 0)
+		fail("setgid");
+	prctl(PR_SET_KEEPCAPS, 1);
+	if (setuid(uid) < 0)
+		fail("setuid");
+	{
+		/* Only what this process holds can be kept (root may lack some, e.g. CAP_SYS_RESOURCE). */
+		struct __user_cap_data_struct held[2];
+
+		if (syscall(SYS_capget, &hdr, held) < 0)
+			fail("capget");
+		for (i = 0; i < 2; i++) {
+			data[i].effective &= held[i].permitted;
+			data[i].permitted &= held[i].permitted;
+		}
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		fail("capset");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fail("no_new_privs");
+	for (i = 0; i < nfilters; i++) {
+		struct sock_fprog prog = { filters[i].len, filters[i].prog };
+
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+			fail("seccomp");
+	}
+	ret = raw_call();
+	{
+		const char *result = "ok";
+		char num[32];
+
+		if (ret < 0 && -ret < (long)(sizeof(errno_names) / sizeof(errno_names[0])) && errno_names[-ret])
+			result = errno_names[-ret];
+		else if (ret < 0) {
+			snprintf(num, sizeof(num), "E#%ld", -ret);
+			result = num;
+		}
+		snprintf(buf, sizeof(buf), "sockspec-repro call=0 ret=%ld result=%s expected=%s\\n", ret, result, expected);
+		say(buf);
+		_exit(strcmp(result, expected) == 0 ? 0 : 1);
+	}
+}
+
+int main(void)
+{
+	int sv[2];
+	pid_t pid;
+	int status;
+	char c;
+
+	if (getuid() != 0) {
+		fprintf(stderr, "run as root: the reproducer builds namespaces and sets capabilities\\n");
+		return 2;
+	}
+	out_fd = fcntl(1, F_DUPFD_CLOEXEC, 4000);
+	if (out_fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return 2;
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		if (dup3(sv[1], 4001, O_CLOEXEC) < 0)
+			_exit(2);
+		close(sv[1]);
+		child(4001);
+	}
+	close(sv[1]);
+	if (namespaces == 1 || namespaces == 2) {
+		char path[64];
+
+		if (read(sv[0], &c, 1) != 1)
+			return 2;
+		snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+		write_file(path, "0 0 4294967295");
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", pid);
+		write_file(path, "0 0 4294967295");
+		if (write(sv[0], "m", 1) != 1)
+			return 2;
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return 2;
+	if (WIFSIGNALED(status)) {
+		char buf[160];
+
+		snprintf(buf, sizeof(buf), "sockspec-repro call=0 ret=? result=killed:%s expected=%s\\n",
+			 WTERMSIG(status) == SIGSYS ? "SIGSYS" : "signal", expected);
+		say(buf);
+		return strcmp("killed:SIGSYS", expected) == 0 && WTERMSIG(status) == SIGSYS ? 0 : 1;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
+`;
+}

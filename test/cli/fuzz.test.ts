@@ -1,0 +1,110 @@
+// Fuzz campaigns: determinism for a seed, shards that add up to the unsharded run, resume after a
+// stop, findings from a deliberately wrong kernel profile (flushed, in junit.xml) and a C
+// reproducer that compiles with cc and reproduces on this kernel; bad flags exit 2.
+
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { reference618 } from '../../model';
+import { planUnits, runCampaign } from '../../cli/campaign';
+import { executorAvailable } from '../../oracle/host';
+
+const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-fuzz-'));
+
+function run(args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const strip = (s: Record<string, unknown>): Record<string, unknown> => ({ ...s, seconds: 0 });
+
+describe('campaigns', () => {
+  it('give the same summary for the same seed and options', async () => {
+    const opts = { seed: 1234, runs: 300, profile: reference618, properties: [], shard: { index: 0, count: 1 }, roundSize: 100 };
+    const a = await runCampaign(opts);
+    const b = await runCampaign(opts);
+    expect(strip(a.summary as unknown as Record<string, unknown>)).toEqual(strip(b.summary as unknown as Record<string, unknown>));
+    expect(a.summary.runs).toBe(300 * a.summary.properties.length);
+    expect(a.summary.clausesCovered).toBeGreaterThan(20);
+  });
+
+  it('split into shards that together are exactly the unsharded rounds', async () => {
+    const ids = ['P-HIGH-BITS', 'P-FD-SEQUENCES', 'P-EXPLORE'];
+    const whole = planUnits(ids, 1000, 300, { index: 0, count: 1 }).map((u) => u.key);
+    const s1 = planUnits(ids, 1000, 300, { index: 0, count: 2 }).map((u) => u.key);
+    const s2 = planUnits(ids, 1000, 300, { index: 1, count: 2 }).map((u) => u.key);
+    expect([...s1, ...s2].sort()).toEqual([...whole].sort());
+    expect(s1.filter((k) => s2.includes(k))).toEqual([]);
+    const base = { seed: 99, runs: 1000, profile: reference618, properties: ids, roundSize: 300 };
+    const r1 = await runCampaign({ ...base, shard: { index: 0, count: 2 } });
+    const r2 = await runCampaign({ ...base, shard: { index: 1, count: 2 } });
+    const all = await runCampaign({ ...base, shard: { index: 0, count: 1 } });
+    expect(r1.summary.runs + r2.summary.runs).toBe(all.summary.runs);
+  });
+
+  it('resume after a stop and end where an uninterrupted run ends', async () => {
+    const dir = tmp();
+    const base = { seed: 77, runs: 400, profile: reference618, properties: ['P-HIGH-BITS', 'P-EXPLORE'], shard: { index: 0, count: 1 }, roundSize: 100, out: dir };
+    let units = 0;
+    const first = await runCampaign({ ...base, shouldStop: () => units++ >= 3 });
+    expect(first.summary.stopped).toBe(true);
+    const progress = JSON.parse(fs.readFileSync(path.join(dir, 'progress.json'), 'utf8'));
+    expect(progress.done.length).toBe(3);
+    const second = await runCampaign(base);
+    expect(second.summary.stopped).toBe(false);
+    expect(second.summary.runs).toBe(800);
+  });
+
+  it('reject bad flags with exit 2', () => {
+    expect(run(['fuzz', '--shard', '3/2', '--oracle', 'none']).code).toBe(2);
+    expect(run(['fuzz', '--time', 'soon', '--oracle', 'none']).code).toBe(2);
+    const r = run(['fuzz', '--oracle', 'none', '--properties', 'P-NOPE', '--out', tmp()]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('P-NOPE');
+  });
+});
+
+const why = executorAvailable() ? '' : (process.getuid?.() !== 0 ? 'not running as root' : 'the executor binary is missing (npm run build)');
+const maybe = why === '' ? describe : describe.skip;
+
+maybe(`a campaign with a wrong kernel profile${why ? ` — skipped: ${why}` : ''}`, () => {
+  const dir = tmp();
+  let result: ReturnType<typeof run>;
+
+  beforeAll(() => {
+    result = run(['fuzz', '--seed', '9', '--kernel', 'debian-6.1', '--properties', 'P-MODEL-EQ-KERNEL', '--runs', '2000', '--out', dir]);
+  });
+
+  it('finds the families the profile claims and this kernel lacks, exit 1, flushed and in junit.xml', () => {
+    expect(result.code).toBe(1);
+    const findings = fs.readFileSync(path.join(dir, 'findings.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    expect(findings.length).toBe(summary.findings);
+    expect(findings.length).toBeGreaterThan(0);
+    expect(findings.every((f) => f.kernel === 'EAFNOSUPPORT')).toBe(true);
+    expect(result.out).toMatch(/FINDING P-MODEL-EQ-KERNEL: socket\(AF_/);
+    const junit = fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8');
+    expect(junit).toContain('<failure message="P-MODEL-EQ-KERNEL|');
+  });
+
+  it('gives the same findings again for the same seed', () => {
+    const dir2 = tmp();
+    run(['fuzz', '--seed', '9', '--kernel', 'debian-6.1', '--properties', 'P-MODEL-EQ-KERNEL', '--runs', '2000', '--out', dir2]);
+    const sigs = (d: string) => fs.readFileSync(path.join(d, 'findings.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).signature);
+    expect(sigs(dir2)).toEqual(sigs(dir));
+  });
+
+  it('writes a C reproducer that compiles with cc and reproduces the finding on this kernel', () => {
+    const src = path.join(dir, 'repro.c');
+    const w = run(['repro', path.join(dir, 'findings.jsonl'), '-o', src]);
+    expect(w.code).toBe(0);
+    const cc = spawnSync('cc', ['-Wall', '-o', path.join(dir, 'repro'), src], { encoding: 'utf8' });
+    expect(cc.stderr).toBe('');
+    expect(cc.status).toBe(0);
+    const r = spawnSync(path.join(dir, 'repro'), [], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^sockspec-repro call=0 ret=-97 result=EAFNOSUPPORT expected=E[A-Z]+\n$/);
+    expect(r.status).toBe(1);
+  });
+});
