@@ -13,6 +13,7 @@ import { ContractError, parseEnv, registerProfile, resolveProfile } from './cont
 import { formatCheck, runCheck } from './check';
 import { runEval } from './eval';
 import { reproCommand } from './repro-command';
+import { writeMerged } from './merge';
 import { explain, parseCallText } from './explain';
 import { fuzzCommand, type FuzzFlags } from './fuzz';
 
@@ -138,6 +139,18 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .option('-o, --output <file>', 'write the C source here instead of stdout')
     .action((spec: string, o: { output?: string }) => {
       out(reproCommand(spec, o.output));
+    });
+
+  program
+    .command('merge')
+    .description('combine shard outputs into one summary, findings de-duplicated: merge DIR… --out DIR')
+    .argument('<dirs...>', 'campaign output folders (shards of one seed)')
+    .option('--out <dir>', 'where the merged outputs go', 'sockspec-merged')
+    .option('--json', 'print the merged summary as one JSON object', false)
+    .action((dirs: string[], o: { out: string; json: boolean }) => {
+      const s = writeMerged(dirs, o.out);
+      out(o.json ? `${JSON.stringify(s)}\n` : `merged ${dirs.length} folders: ${s.runs} runs, ${s.findings} findings (${s.uniqueFindings} distinct), clause coverage ${s.clausesCovered}/${s.clausesTotal}; written to ${o.out}\n`);
+      setCode(s.findings === 0 ? 0 : 1);
     });
 
   program

@@ -108,3 +108,27 @@ maybe(`a campaign with a wrong kernel profile${why ? ` — skipped: ${why}` : ''
     expect(r.status).toBe(1);
   });
 });
+
+describe('sockspec merge', () => {
+  it('combines two shards into what the unsharded campaign reports', () => {
+    const [a, b, whole, merged] = [tmp(), tmp(), tmp(), tmp()];
+    const common = ['fuzz', '--seed', '5', '--runs', '400', '--oracle', 'none', '--kernel', 'reference-6.18', '--properties', 'P-HIGH-BITS,P-EXPLORE,P-FD-SEQUENCES', '--json'];
+    expect(run([...common, '--shard', '1/2', '--out', a]).code).toBe(0);
+    expect(run([...common, '--shard', '2/2', '--out', b]).code).toBe(0);
+    const w = JSON.parse(run([...common, '--out', whole]).out);
+    const r = run(['merge', a, b, '--out', merged, '--json']);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(r.out);
+    expect(m.runs).toBe(w.runs);
+    expect(m.findings).toBe(0);
+    expect(fs.existsSync(path.join(merged, 'junit.xml'))).toBe(true);
+  });
+
+  it('refuses folders of different seeds and folders without a summary, exit 2', () => {
+    const [a, b] = [tmp(), tmp()];
+    run(['fuzz', '--seed', '1', '--runs', '50', '--oracle', 'none', '--properties', 'P-HIGH-BITS', '--out', a]);
+    run(['fuzz', '--seed', '2', '--runs', '50', '--oracle', 'none', '--properties', 'P-HIGH-BITS', '--out', b]);
+    expect(run(['merge', a, b]).err).toMatch(/different seeds/);
+    expect(run(['merge', tmp()]).code).toBe(2);
+  });
+});

@@ -1,0 +1,79 @@
+// `sockspec merge DIR…`: combines the outputs of shards (or of any campaigns with the same seed)
+// into one summary, findings de-duplicated by signature, and one junit.xml.
+// Sources: cli/campaign.ts (the output format).
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { CampaignSummary, Finding } from './campaign';
+import { ContractError } from './contract';
+import { writeFileAtomic } from './io';
+import { junitXml } from './junit';
+
+/** Merged outputs of several campaign folders. */
+export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummary; findings: Finding[] } {
+  if (dirs.length === 0) throw new ContractError('dirs', 'name at least one campaign output folder');
+  const summaries: CampaignSummary[] = dirs.map((d) => {
+    const f = path.join(d, 'summary.json');
+    if (!fs.existsSync(f)) throw new ContractError(d, 'has no summary.json (is it a finished campaign folder?)');
+    try {
+      return JSON.parse(fs.readFileSync(f, 'utf8')) as CampaignSummary;
+    } catch (e) {
+      throw new ContractError(f, `not JSON: ${(e as Error).message}`);
+    }
+  });
+  const seeds = new Set(summaries.map((s) => s.seed));
+  if (seeds.size > 1) throw new ContractError('dirs', `the campaigns have different seeds (${[...seeds].join(', ')}); shards of one campaign share a seed`);
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  let total = 0;
+  for (const d of dirs) {
+    const f = path.join(d, 'findings.jsonl');
+    if (!fs.existsSync(f)) continue;
+    for (const line of fs.readFileSync(f, 'utf8').split('\n')) {
+      if (line.trim() === '') continue;
+      const finding = JSON.parse(line) as Finding;
+      total++;
+      if (seen.has(finding.signature)) continue;
+      seen.add(finding.signature);
+      findings.push(finding);
+    }
+  }
+  const uncoveredEverywhere = summaries.map((s) => new Set(s.uncovered)).reduce((a, b) => new Set([...a].filter((x) => b.has(x))));
+  const props = new Map<string, { id: string; runs: number; findings: number; rounds: number }>();
+  for (const s of summaries) {
+    for (const p of s.properties) {
+      const m = props.get(p.id) ?? { id: p.id, runs: 0, findings: 0, rounds: 0 };
+      m.runs += p.runs;
+      m.findings += p.findings;
+      m.rounds += p.rounds;
+      props.set(p.id, m);
+    }
+  }
+  const first = summaries[0];
+  const summary: CampaignSummary = {
+    seed: first.seed,
+    runs: summaries.reduce((n, s) => n + s.runs, 0),
+    findings: total,
+    uniqueFindings: findings.length,
+    clausesCovered: first.clausesTotal - uncoveredEverywhere.size,
+    clausesTotal: first.clausesTotal,
+    uncovered: [...uncoveredEverywhere],
+    oracle: summaries.every((s) => s.oracle === 'host') ? 'host' : 'none',
+    kernel: [...new Set(summaries.map((s) => s.kernel))].join('+'),
+    seconds: summaries.reduce((n, s) => Math.max(n, s.seconds), 0),
+    shard: `merged ${summaries.map((s) => s.shard).join(', ')}`,
+    stopped: summaries.some((s) => s.stopped),
+    properties: [...props.values()],
+  };
+  return { summary, findings };
+}
+
+/** Writes the merged outputs into `out`. */
+export function writeMerged(dirs: readonly string[], out: string): CampaignSummary {
+  const { summary, findings } = mergeOutputs(dirs);
+  fs.mkdirSync(out, { recursive: true });
+  writeFileAtomic(path.join(out, 'findings.jsonl'), findings.map((f) => `${JSON.stringify(f)}\n`).join(''));
+  writeFileAtomic(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(path.join(out, 'junit.xml'), junitXml(summary, findings));
+  return summary;
+}
