@@ -14,6 +14,7 @@ import { findingLines, runCampaign, type CampaignProgress } from './campaign';
 import { ContractError, registerProfile, resolveProfile } from './contract';
 import { writeFileAtomic } from './io';
 import { junitXml } from './junit';
+import { writeReport } from './report';
 
 export interface FuzzFlags {
   seed?: number;
@@ -138,6 +139,8 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
     }
     const { summary, findings } = result;
     writeFileAtomic(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    writeFileAtomic(path.join(dir, 'profile.json'), `${JSON.stringify(profile, null, 2)}\n`);
+    const reportFile = writeReport(dir);
     writeFileAtomic(path.join(dir, 'junit.xml'), junitXml(summary, findings));
     if (o.json) {
       out(`${JSON.stringify(summary)}\n`);
@@ -148,7 +151,7 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
         seen.add(f.signature);
         out(`${findingLines(f).join('\n')}\n`);
       }
-      out(`${summary.stopped ? 'stopped early (resume with --resume ' + dir + '); ' : ''}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs in ${summary.seconds.toFixed(1)} s, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${seed}; summary in ${path.join(dir, 'summary.json')}\n`);
+      out(`${summary.stopped ? 'stopped early (resume with --resume ' + dir + '); ' : ''}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs in ${summary.seconds.toFixed(1)} s, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${seed}; summary in ${path.join(dir, 'summary.json')}, report in ${reportFile}\n`);
     }
     return summary.findings === 0 ? 0 : 1;
   } finally {

@@ -14,6 +14,7 @@ import { formatCheck, runCheck } from './check';
 import { runEval } from './eval';
 import { reproCommand } from './repro-command';
 import { writeMerged } from './merge';
+import { writeReport } from './report';
 import { explain, parseCallText } from './explain';
 import { fuzzCommand, type FuzzFlags } from './fuzz';
 
@@ -139,6 +140,15 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .option('-o, --output <file>', 'write the C source here instead of stdout')
     .action((spec: string, o: { output?: string }) => {
       out(reproCommand(spec, o.output));
+    });
+
+  program
+    .command('report')
+    .description('write one self-contained HTML report of a campaign folder: outcome matrix, findings, coverage')
+    .argument('<dir>', 'a campaign output folder')
+    .option('-o, --output <file>', 'where to write the page (default DIR/report.html)')
+    .action((dir: string, o: { output?: string }) => {
+      out(`wrote ${writeReport(dir, o.output)}\n`);
     });
 
   program

@@ -1,0 +1,114 @@
+// `sockspec report DIR`: one self-contained HTML file (no network needed to view it) with the
+// run's parameters, the outcome matrix family × type for each environment class (colour per
+// result, the strace line and the deciding clause with its kernel citation on hover), the findings
+// with their counterexamples and reproducers, and clause coverage.
+// Sources: cli/campaign.ts (outputs), generators/space.ts (environment classes), model/clauses.ts.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  AF_NAMES, ALL_CLAUSES, clauseById, evaluate, formatStrace, resultString, SOCK_TYPE_NAMES, type KernelProfile,
+} from '../model';
+import { ENV_CLASSES } from '../generators/space';
+import type { CampaignSummary, Finding } from './campaign';
+import { replayCommand } from './campaign';
+import { ContractError, resolveProfile } from './contract';
+import { writeFileAtomic } from './io';
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+const COLOURS: Readonly<Record<string, string>> = {
+  ok: '#4caf50', EAFNOSUPPORT: '#e0e0e0', EINVAL: '#bdbdbd', ESOCKTNOSUPPORT: '#ffcc80', EPROTONOSUPPORT: '#ffe082',
+  EPERM: '#ef5350', EACCES: '#f48fb1', ENODEV: '#90caf9', EPROTOTYPE: '#ce93d8', EMFILE: '#80deea', ENFILE: '#80cbc4',
+  ENOPROTOOPT: '#b39ddb', 'killed:SIGSYS': '#212121',
+};
+
+const TYPES = Array.from({ length: 11 }, (_, t) => t);
+
+/** The matrix for one environment class as an HTML table. */
+function matrix(profile: KernelProfile, classId: string): string {
+  const cls = ENV_CLASSES.find((c) => c.id === classId);
+  if (cls === undefined) throw new ContractError('--env', `unknown environment class ${classId}`);
+  const env = cls.env(profile);
+  const head = TYPES.map((t) => `<th>${esc(SOCK_TYPE_NAMES[t] ?? String(t))}</th>`).join('');
+  const rows = AF_NAMES.map((name, f) => {
+    const cells = TYPES.map((t) => {
+      const call = { a0: BigInt(f), a1: BigInt(t), a2: 0n };
+      const d = evaluate(call, env);
+      const r = resultString(d.outcome);
+      const c = clauseById(d.trace[d.trace.length - 1]);
+      const tip = `${formatStrace(call, d.outcome)}\ndecided by ${c?.id} — ${c?.title} [${c?.cite}]`;
+      const text = r === 'ok' ? 'ok' : r.replace(/^E/, '').slice(0, 8);
+      return `<td class="cell" data-result="${esc(r)}" style="background:${COLOURS[r] ?? '#fff59d'}" title="${esc(tip)}">${esc(text)}</td>`;
+    }).join('');
+    return `<tr><th>${f} ${esc(name)}</th>${cells}</tr>`;
+  }).join('\n');
+  return `<table class="matrix" data-env="${esc(classId)}"><caption>${esc(classId)}: ${esc(cls.description)} (protocol 0)</caption><tr><th>family \\ type</th>${head}</tr>\n${rows}</table>`;
+}
+
+/** The report's HTML text. */
+export function reportHtml(dir: string, summary: CampaignSummary, findings: readonly Finding[], profile: KernelProfile, envIds: readonly string[]): string {
+  const params = Object.entries({
+    seed: summary.seed, runs: summary.runs, kernel: summary.kernel, oracle: summary.oracle, shard: summary.shard,
+    seconds: summary.seconds, findings: summary.findings, 'distinct findings': summary.uniqueFindings,
+    'clause coverage': `${summary.clausesCovered}/${summary.clausesTotal}`, stopped: summary.stopped,
+  }).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`).join('');
+  const seen = new Set<string>();
+  const findingRows = findings.map((f, i) => {
+    const dup = seen.has(f.signature);
+    seen.add(f.signature);
+    return `<tr class="finding${dup ? ' duplicate' : ''}"><td>${i + 1}</td><td>${esc(f.property)}</td><td><code>${esc(f.strace ?? f.message.split('\n')[0])}</code></td>` +
+      `<td>${esc(f.model ?? '')}</td><td>${esc(f.kernel ?? '')}</td><td>${esc(f.clause ?? '')}</td>` +
+      `<td><details><summary>reproduce</summary><pre>${esc(f.request !== undefined ? `sockspec repro ${path.join(dir, 'findings.jsonl')}:${i + 1} -o repro.c && cc -o repro repro.c && ./repro\n\n` : '')}${esc(replayCommand(f))}\n\ncounterexample: ${esc(f.counterexample)}</pre></details></td></tr>`;
+  }).join('\n');
+  const uncovered = new Set(summary.uncovered);
+  const groups = [...new Set(ALL_CLAUSES.map((c) => c.group))];
+  const coverage = groups.map((g) => {
+    const cs = ALL_CLAUSES.filter((c) => c.group === g);
+    return `<tr><th>${esc(g)}</th><td>${cs.map((c) => `<span class="clause ${uncovered.has(c.id) ? 'uncovered' : 'covered'}" title="${esc(`${c.title} [${c.cite}]`)}">${esc(c.id)}</span>`).join(' ')}</td></tr>`;
+  }).join('\n');
+  const options = envIds.map((id, i) => `<option value="${esc(id)}"${i === 0 ? ' selected' : ''}>${esc(id)}</option>`).join('');
+  const legend = Object.entries(COLOURS).map(([r, c]) => `<span class="key" style="background:${c}">${esc(r)}</span>`).join(' ');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>sockspec report: seed ${summary.seed}</title>
+<style>
+body{font:14px system-ui,sans-serif;margin:24px;color:#222} h1{font-size:20px} h2{font-size:16px;margin-top:28px}
+table{border-collapse:collapse} th,td{border:1px solid #ccc;padding:2px 6px;font-size:12px;text-align:left}
+.matrix td.cell{text-align:center;min-width:64px;font-family:monospace} .matrix caption{text-align:left;font-weight:bold;padding:4px 0}
+.key{display:inline-block;padding:1px 6px;margin:2px;font:11px monospace;border:1px solid #999} span.key[style*="#212121"]{color:#fff}
+td.cell[data-result="killed:SIGSYS"]{color:#fff} .clause{display:inline-block;padding:1px 4px;margin:1px;font:11px monospace}
+.covered{background:#c8e6c9} .uncovered{background:#ffcdd2} tr.duplicate{color:#888} .hidden{display:none}
+</style></head><body>
+<h1>sockspec report</h1>
+<h2>Run</h2><table id="params">${params}</table>
+<h2>Findings (${summary.findings}, ${summary.uniqueFindings} distinct)</h2>
+${findings.length === 0 ? '<p id="no-findings">No findings.</p>' : `<table id="findings"><tr><th>#</th><th>property</th><th>counterexample</th><th>model</th><th>kernel</th><th>model clause</th><th></th></tr>\n${findingRows}</table>`}
+<h2>Outcome matrix (kernel profile ${esc(profile.name)})</h2>
+<p>Environment: <select id="env">${options}</select> Hover a cell for the call, its result and the clause that decided it.</p>
+<p>${legend}</p>
+${envIds.map((id, i) => `<div class="env${i === 0 ? '' : ' hidden'}" data-env="${esc(id)}">${matrix(profile, id)}</div>`).join('\n')}
+<h2>Clause coverage (${summary.clausesCovered}/${summary.clausesTotal})</h2>
+<table id="coverage">${coverage}</table>
+<script>
+document.getElementById('env').addEventListener('change', function (e) {
+  document.querySelectorAll('div.env').forEach(function (d) { d.classList.toggle('hidden', d.getAttribute('data-env') !== e.target.value); });
+});
+</script>
+</body></html>
+`;
+}
+
+/** Reads a campaign folder and writes DIR/report.html (or `output`); returns the file. */
+export function writeReport(dir: string, output?: string): string {
+  const sf = path.join(dir, 'summary.json');
+  if (!fs.existsSync(sf)) throw new ContractError('dir', `${dir} has no summary.json (run sockspec fuzz --out ${dir} first)`);
+  const summary = JSON.parse(fs.readFileSync(sf, 'utf8')) as CampaignSummary;
+  const ff = path.join(dir, 'findings.jsonl');
+  const findings = fs.existsSync(ff) ? fs.readFileSync(ff, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Finding) : [];
+  const pf = path.join(dir, 'profile.json');
+  const profile = fs.existsSync(pf) ? (JSON.parse(fs.readFileSync(pf, 'utf8')) as KernelProfile) : resolveProfile(summary.kernel);
+  const envIds = ENV_CLASSES.filter((c) => c.calls === 'full').map((c) => c.id);
+  const file = output ?? path.join(dir, 'report.html');
+  writeFileAtomic(file, reportHtml(dir, summary, findings, profile, envIds));
+  return file;
+}
