@@ -169,6 +169,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   let stopped = false;
   for (const u of units) {
     if (done.has(u.key)) continue;
+    // Yield to the event loop between rounds, so that SIGINT/SIGTERM handlers get to run.
+    await new Promise((resolve) => setImmediate(resolve));
     if (opts.shouldStop?.() === true || (opts.timeMs !== undefined && now() - t0 > opts.timeMs)) {
       stopped = true;
       break;

@@ -4,7 +4,9 @@
 // Sources: cli/campaign.ts.
 
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import cliProgress from 'cli-progress';
 import fc from 'fast-check';
 import { PROPERTIES } from '../properties';
@@ -14,6 +16,7 @@ import { findingLines, runCampaign, type CampaignProgress } from './campaign';
 import { ContractError, registerProfile, resolveProfile } from './contract';
 import { writeFileAtomic } from './io';
 import { junitXml } from './junit';
+import { mergeOutputs, writeMerged } from './merge';
 import { writeReport } from './report';
 
 export interface FuzzFlags {
@@ -29,6 +32,7 @@ export interface FuzzFlags {
   replaySeed?: string;
   path?: string;
   json: boolean;
+  workers?: number;
 }
 
 /** `90s`, `10m`, `2h` or plain seconds, in milliseconds. */
@@ -69,9 +73,81 @@ function replay(o: FuzzFlags, out: (s: string) => void): number {
   return 1;
 }
 
+/**
+ * `--workers N`: N child processes, each a campaign of its own (with its own executor) over a
+ * share of this shard's rounds, merged at the end. Worker j of N in shard i/n runs shard
+ * (i + j·n)/(n·N), so the workers together run exactly the rounds of shard i/n, and the findings
+ * do not depend on N.
+ */
+async function runWorkers(o: FuzzFlags, seed: number, dir: string, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const n = o.workers as number;
+  const shard = parseShard(o.shard);
+  const main = path.join(__dirname, 'main.js');
+  const dirs = Array.from({ length: n }, (_, j) => path.join(dir, `worker-${j + 1}`));
+  const pass = (flag: string, v: string | undefined): string[] => (v === undefined ? [] : [flag, v]);
+  const children = dirs.map((wd, j) => {
+    const args = [main, 'fuzz', '--seed', String(seed), '--runs', String(o.runs), '--json', '--workers', '1',
+      '--shard', `${shard.index + 1 + j * shard.count}/${shard.count * n}`,
+      ...pass('--time', o.time), ...pass('--oracle', o.oracle), ...pass('--kernel', o.kernel), ...pass('--properties', o.properties),
+      ...(o.resume !== undefined && fs.existsSync(path.join(wd, 'progress.json')) ? ['--resume', wd] : ['--out', wd])];
+    return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  });
+  const forward = (sig: NodeJS.Signals) => (): void => { for (const c of children) c.kill(sig); };
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  if (!o.json) err(`sockspec fuzz: seed ${seed}, ${n} workers, shard ${o.shard}, output in ${dir}\n`);
+  const timer = o.json ? undefined : setInterval(() => {
+    const done = dirs.map((d) => {
+      try {
+        return (JSON.parse(fs.readFileSync(path.join(d, 'progress.json'), 'utf8')) as { done: string[] }).done.length;
+      } catch {
+        return 0;
+      }
+    });
+    err(`fuzz: rounds done per worker: ${done.join(', ')}\n`);
+  }, 5000);
+  const codes = await Promise.all(children.map((c, j) => new Promise<number>((resolve) => {
+    let stderr = '';
+    c.stderr?.on('data', (b: Buffer) => { stderr += b.toString(); });
+    c.stdout?.resume();
+    c.on('close', (code) => {
+      if (code !== 0 && code !== 1) err(`worker ${j + 1} failed (exit ${code}): ${stderr.trim()}\n`);
+      resolve(code ?? 2);
+    });
+  })));
+  if (timer !== undefined) clearInterval(timer);
+  process.removeListener('SIGINT', onInt);
+  process.removeListener('SIGTERM', onTerm);
+  if (codes.some((c) => c !== 0 && c !== 1)) return 2;
+  const summary = writeMerged(dirs, dir);
+  const { findings } = mergeOutputs(dirs);
+  const pf = path.join(dirs[0], 'profile.json');
+  if (fs.existsSync(pf)) fs.copyFileSync(pf, path.join(dir, 'profile.json'));
+  writeFileAtomic(path.join(dir, 'progress.json'), JSON.stringify({ seed, workers: n }));
+  const report = writeReport(dir);
+  if (!o.json) for (const f of findings) out(`${findingLines(f).join('\n')}\n`);
+  out(o.json ? `${JSON.stringify(summary)}\n` : `${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs by ${n} workers, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${seed}; summary in ${path.join(dir, 'summary.json')}, report in ${report}\n`);
+  return summary.findings === 0 ? 0 : 1;
+}
+
 /** Runs the fuzz command; resolves to the exit code. */
 export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   if (o.replaySeed !== undefined) return replay(o, out);
+  const workers = o.workers ?? os.cpus().length;
+  if (workers > 1) {
+    const dir = o.resume ?? o.out;
+    let seed = o.seed;
+    if (o.resume !== undefined) {
+      const pf = path.join(o.resume, 'progress.json');
+      if (!fs.existsSync(pf)) throw new ContractError('--resume', `${pf} does not exist`);
+      seed = (JSON.parse(fs.readFileSync(pf, 'utf8')) as { seed: number }).seed;
+    }
+    parseShard(o.shard);
+    if (o.time !== undefined) parseDuration(o.time);
+    return runWorkers({ ...o, workers }, seed ?? Date.now() & 0x7fffffff, dir, out, err);
+  }
   if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
   const shard = parseShard(o.shard);
   const timeMs = o.time === undefined ? undefined : parseDuration(o.time);

@@ -128,6 +128,7 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .option('--resume <dir>', 'carry on a stopped campaign from its output folder (same seed and options)')
     .option('--replay-seed <n>', 'replay one finding: its round seed, with --properties ID and --path')
     .option('--path <path>', 'with --replay-seed: the counterexample path of the finding')
+    .option('--workers <n>', 'child processes, each with its own executor (default: one per core)', intArg('--workers', 1, 256))
     .option('--json', 'print the summary as one JSON object', false)
     .action(async (o: FuzzFlags) => {
       setCode(await fuzzCommand(o, out, err));

@@ -69,7 +69,7 @@ describe('sockspec binary', () => {
 
   it('fuzz writes summary.json and junit.xml atomically and is deterministic for a seed', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-'));
-    const a = run(['fuzz', '--seed', '42', '--runs', '200', '--oracle', 'none', '--kernel', 'reference-6.18', '--out', dir, '--json']);
+    const a = run(['fuzz', '--seed', '42', '--runs', '200', '--oracle', 'none', '--kernel', 'reference-6.18', '--workers', '1', '--out', dir, '--json']);
     expect(a.code).toBe(0);
     const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ seed: 42, findings: 0, oracle: 'none', kernel: 'reference-6.18', shard: '1/1' });
@@ -77,7 +77,7 @@ describe('sockspec binary', () => {
     expect(summary.clausesTotal).toBeGreaterThan(60);
     expect(fs.readFileSync(path.join(dir, 'junit.xml'), 'utf8')).toContain('<testcase classname="sockspec.properties" name="P-FD-SEQUENCES"');
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    const b = run(['fuzz', '--seed', '42', '--runs', '200', '--oracle', 'none', '--kernel', 'reference-6.18', '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-')), '--json']);
+    const b = run(['fuzz', '--seed', '42', '--runs', '200', '--oracle', 'none', '--kernel', 'reference-6.18', '--workers', '1', '--out', fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-')), '--json']);
     const strip = (s: string) => ({ ...JSON.parse(s), seconds: 0 });
     expect(strip(b.out)).toEqual(strip(a.out));
   });

@@ -2,7 +2,7 @@
 // stop, findings from a deliberately wrong kernel profile (flushed, in junit.xml) and a C
 // reproducer that compiles with cc and reproduces on this kernel; bad flags exit 2.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -106,6 +106,40 @@ maybe(`a campaign with a wrong kernel profile${why ? ` — skipped: ${why}` : ''
     const r = spawnSync(path.join(dir, 'repro'), [], { encoding: 'utf8' });
     expect(r.stdout).toMatch(/^sockspec-repro call=0 ret=-97 result=EAFNOSUPPORT expected=E[A-Z]+\n$/);
     expect(r.status).toBe(1);
+  });
+});
+
+describe('fuzz --workers', () => {
+  it('gives the same runs and findings whatever the number of workers', () => {
+    const common = ['fuzz', '--seed', '11', '--runs', '300', '--oracle', 'none', '--kernel', 'reference-6.18', '--properties', 'P-HIGH-BITS,P-EXPLORE', '--json'];
+    const one = JSON.parse(run([...common, '--workers', '1', '--out', tmp()]).out);
+    const dir = tmp();
+    const two = run([...common, '--workers', '2', '--out', dir]);
+    expect(two.code).toBe(0);
+    const s = JSON.parse(two.out);
+    expect(s.runs).toBe(one.runs);
+    expect(s.findings).toBe(one.findings);
+    expect(fs.existsSync(path.join(dir, 'worker-1', 'summary.json'))).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'report.html'))).toBe(true);
+  });
+
+  it('stops cleanly on SIGINT, keeps the summary and resumes', async () => {
+    const dir = tmp();
+    const child = spawn(process.execPath, [bin, 'fuzz', '--seed', '3', '--runs', '400000', '--oracle', 'none', '--kernel', 'reference-6.18', '--workers', '1', '--properties', 'P-HIGH-BITS', '--out', dir, '--json']);
+    let stdout = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code).toBe(0);
+    const s = JSON.parse(stdout);
+    expect(s.stopped).toBe(true);
+    expect(s.runs).toBeGreaterThan(0);
+    expect(s.runs).toBeLessThan(400000);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')).stopped).toBe(true);
+    const resumed = run(['fuzz', '--resume', dir, '--runs', '400000', '--oracle', 'none', '--kernel', 'reference-6.18', '--workers', '1', '--properties', 'P-HIGH-BITS', '--json']);
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.out)).toMatchObject({ seed: 3, runs: 400000, stopped: false });
   });
 });
 
