@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
-import { AF_NAMES, ALL_CLAUSES, evaluate, type Call, type Env, type KernelProfile } from '../model';
+import { AF_NAMES, ALL_CAPS, ALL_CLAUSES, evaluate, type Call, type Env, type KernelProfile } from '../model';
 import { callArb, envArb } from '../generators';
 import { PROPERTIES } from '../properties';
 import type { HostOracle } from '../oracle/host';
@@ -76,6 +76,8 @@ export interface CampaignSummary {
   readonly clausesCovered: number;
   readonly clausesTotal: number;
   readonly uncovered: readonly string[];
+  /** Clauses decided at least once in each environment class (root, unprivileged, namespaces …, seccomp). */
+  readonly coverageByClass: Readonly<Record<string, number>>;
   readonly oracle: 'host' | 'none';
   readonly kernel: string;
   readonly seconds: number;
@@ -115,16 +117,55 @@ function envJson(env: Env): unknown {
   return JSON.parse(JSON.stringify({ ...env, profile: env.profile.name }, (_k, v) => (typeof v === 'bigint' ? reg(v) : v)));
 }
 
+/** The environment class a generated environment falls in, for coverage per class. */
+export function envClassOf(env: Env): string {
+  if (env.seccomp.length > 0) return 'seccomp';
+  if (env.creds.namespaces !== 'init') return `namespaces ${env.creds.namespaces}`;
+  if (env.creds.caps === ALL_CAPS) return env.creds.uid === 0 ? 'root' : 'all caps, not uid 0';
+  if (env.creds.caps === 0) return env.creds.uid === 0 ? 'uid 0, no caps' : 'unprivileged';
+  return 'some caps';
+}
+
+/** Clauses decided at least once, overall and per environment class. */
+export class Coverage {
+  readonly covered = new Set<string>();
+  readonly byClass = new Map<string, Set<string>>();
+
+  /** Records a decision: its deciding clause, and effect rows it applied. */
+  record(env: Env, trace: readonly string[]): void {
+    const cls = envClassOf(env);
+    let set = this.byClass.get(cls);
+    if (set === undefined) {
+      set = new Set();
+      this.byClass.set(cls, set);
+    }
+    const add = (id: string): void => {
+      this.covered.add(id);
+      set?.add(id);
+    };
+    add(trace[trace.length - 1]);
+    for (const id of trace) if (ALL_CLAUSES_BY_ID.get(id)?.errno === null) add(id);
+  }
+
+  toJSON(): { covered: string[]; byClass: Record<string, string[]> } {
+    return { covered: [...this.covered], byClass: Object.fromEntries([...this.byClass].map(([k, v]) => [k, [...v]])) };
+  }
+
+  load(j: { covered?: string[]; byClass?: Record<string, string[]> }): void {
+    for (const id of j.covered ?? []) this.covered.add(id);
+    for (const [k, ids] of Object.entries(j.byClass ?? {})) this.byClass.set(k, new Set(ids));
+  }
+}
+
 /** Coverage-guided exploration: calls biased towards families whose clauses are not covered yet. */
-function exploreProperty(profile: KernelProfile, covered: Set<string>): fc.IProperty<[Call, Env]> {
+function exploreProperty(profile: KernelProfile, cov: Coverage): fc.IProperty<[Call, Env]> {
+  const covered = cov.covered;
   const uncoveredFamilies = [...new Set(ALL_CLAUSES.filter((c) => !covered.has(c.id)).map((c) => c.group))];
   const famNumbers = profile.families.filter((f) => uncoveredFamilies.includes(AF_NAMES[f]));
   const base = callArb();
   const targeted = famNumbers.length === 0 ? base : fc.tuple(base, fc.constantFrom(...famNumbers)).map(([c, f]): Call => ({ ...c, a0: BigInt(f) }));
   return fc.property(fc.oneof({ arbitrary: targeted, weight: 3 }, { arbitrary: base, weight: 1 }), envArb({ profile }), (call, env) => {
-    const d = evaluate(call, env);
-    covered.add(d.trace[d.trace.length - 1]);
-    for (const id of d.trace) if (ALL_CLAUSES_BY_ID.get(id)?.errno === null) covered.add(id);
+    cov.record(env, evaluate(call, env).trace);
   });
 }
 
@@ -153,13 +194,14 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   const units = planUnits(ids, opts.runs, roundSize, opts.shard);
   const progressFile = opts.out === undefined ? undefined : path.join(opts.out, 'progress.json');
   const done = new Set<string>();
-  const covered = new Set<string>();
+  const cov = new Coverage();
+  const covered = cov.covered;
   const findings: Finding[] = [];
   if (progressFile !== undefined && fs.existsSync(progressFile)) {
-    const p = JSON.parse(fs.readFileSync(progressFile, 'utf8')) as { done: string[]; covered: string[]; seed: number };
+    const p = JSON.parse(fs.readFileSync(progressFile, 'utf8')) as { done: string[]; coverage: { covered: string[]; byClass: Record<string, string[]> }; seed: number };
     if (p.seed !== opts.seed) throw new Error(`${progressFile} belongs to seed ${p.seed}, not ${opts.seed}`);
     p.done.forEach((k) => done.add(k));
-    p.covered.forEach((k) => covered.add(k));
+    cov.load(p.coverage ?? {});
     const ff = path.join(opts.out as string, 'findings.jsonl');
     if (fs.existsSync(ff)) for (const l of fs.readFileSync(ff, 'utf8').split('\n')) if (l.trim()) findings.push(JSON.parse(l) as Finding);
   }
@@ -167,6 +209,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   const totalRuns = units.reduce((n, u) => n + u.runs, 0);
   let runs = units.filter((u) => done.has(u.key)).reduce((n, u) => n + u.runs, 0);
   let stopped = false;
+  let lastSave = -Infinity;
   for (const u of units) {
     if (done.has(u.key)) continue;
     // Yield to the event loop between rounds, so that SIGINT/SIGTERM handlers get to run.
@@ -179,9 +222,9 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     let details;
     if (u.property === DIFFERENTIAL_ID) {
       // One environment per ten runs, each with a batch of up to 16 calls on the kernel.
-      details = await fc.check(differentialProperty(opts.oracle as HostOracle, opts.profile, covered), { seed, numRuns: Math.max(1, Math.ceil(u.runs / 10)) });
+      details = await fc.check(differentialProperty(opts.oracle as HostOracle, opts.profile, (e, t) => cov.record(e, t)), { seed, numRuns: Math.max(1, Math.ceil(u.runs / 10)) });
     } else if (u.property === EXPLORE_ID) {
-      details = fc.check(exploreProperty(opts.profile, covered), { seed, numRuns: u.runs });
+      details = fc.check(exploreProperty(opts.profile, cov), { seed, numRuns: u.runs });
     } else {
       const p = PROPERTIES.find((x) => x.id === u.property);
       details = fc.check((p as (typeof PROPERTIES)[number]).build(), { seed, numRuns: u.runs });
@@ -206,14 +249,23 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
         counterexample: fc.stringify(details.counterexample),
         message: err instanceof Error ? err.message : String(err),
       };
-      findings.push(f);
-      stat.findings++;
-      if (opts.out !== undefined) appendLineSync(path.join(opts.out, 'findings.jsonl'), JSON.stringify(f));
+      const known = findings.some((x) => x.property === f.property && x.round === f.round && x.signature === f.signature);
+      if (!known) {
+        findings.push(f);
+        stat.findings++;
+        if (opts.out !== undefined) appendLineSync(path.join(opts.out, 'findings.jsonl'), JSON.stringify(f));
+      }
     }
     done.add(u.key);
-    if (progressFile !== undefined) writeFileAtomic(progressFile, JSON.stringify({ seed: opts.seed, done: [...done], covered: [...covered] }));
+    // At most once a second: a long campaign has many rounds, and a round redone after a resume
+    // is harmless (rounds are deterministic; a finding already on file is not appended again).
+    if (progressFile !== undefined && now() - lastSave >= 1000) {
+      writeFileAtomic(progressFile, JSON.stringify({ seed: opts.seed, done: [...done], coverage: cov.toJSON() }));
+      lastSave = now();
+    }
     opts.onProgress?.({ runs, totalRuns, findings: findings.length, clausesCovered: covered.size, clausesTotal: ALL_CLAUSES.length, unit: u.key });
   }
+  if (progressFile !== undefined) writeFileAtomic(progressFile, JSON.stringify({ seed: opts.seed, done: [...done], coverage: cov.toJSON() }));
   const summary: CampaignSummary = {
     seed: opts.seed,
     runs,
@@ -222,6 +274,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     clausesCovered: ALL_CLAUSES.filter((c) => covered.has(c.id)).length,
     clausesTotal: ALL_CLAUSES.length,
     uncovered: ALL_CLAUSES.filter((c) => !covered.has(c.id)).map((c) => c.id),
+    coverageByClass: Object.fromEntries([...cov.byClass].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.size])),
     oracle: opts.oracle === undefined ? 'none' : 'host',
     kernel: opts.profile.name,
     seconds: (now() - t0) / 1000,

@@ -35,12 +35,12 @@ export function hostEnvArb(profile: KernelProfile): fc.Arbitrary<Env> {
 }
 
 /** The async property: one environment and `calls` calls per run. */
-export function differentialProperty(oracle: HostOracle, profile: KernelProfile, covered?: Set<string>, calls = 16): fc.IAsyncProperty<[Env, Call[]]> {
+export function differentialProperty(oracle: HostOracle, profile: KernelProfile, record?: (env: Env, trace: readonly string[]) => void, calls = 16): fc.IAsyncProperty<[Env, Call[]]> {
   return fc.asyncProperty(hostEnvArb(profile), fc.array(callArb({ entries: true }), { minLength: 1, maxLength: calls }), async (env, cs) => {
     const run = await oracle.run(env, cs);
     cs.forEach((call, i) => {
       const d = evaluate(call, env);
-      covered?.add(d.trace[d.trace.length - 1]);
+      record?.(env, d.trace);
       const obs = observe(run.results[i], run);
       const ms = compareOutcomes(d.outcome, obs);
       if (ms.length === 0) return;

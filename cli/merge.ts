@@ -58,6 +58,10 @@ export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummar
     clausesCovered: first.clausesTotal - uncoveredEverywhere.size,
     clausesTotal: first.clausesTotal,
     uncovered: [...uncoveredEverywhere],
+    coverageByClass: summaries.reduce<Record<string, number>>((acc, s) => {
+      for (const [k, v] of Object.entries(s.coverageByClass ?? {})) acc[k] = Math.max(acc[k] ?? 0, v);
+      return acc;
+    }, {}),
     oracle: summaries.every((s) => s.oracle === 'host') ? 'host' : 'none',
     kernel: [...new Set(summaries.map((s) => s.kernel))].join('+'),
     seconds: summaries.reduce((n, s) => Math.max(n, s.seconds), 0),

@@ -89,6 +89,8 @@ ${findings.length === 0 ? '<p id="no-findings">No findings.</p>' : `<table id="f
 ${envIds.map((id, i) => `<div class="env${i === 0 ? '' : ' hidden'}" data-env="${esc(id)}">${matrix(profile, id)}</div>`).join('\n')}
 <h2>Clause coverage (${summary.clausesCovered}/${summary.clausesTotal})</h2>
 <table id="coverage">${coverage}</table>
+<h3>Clauses decided per environment class</h3>
+<table id="coverage-by-class">${Object.entries(summary.coverageByClass ?? {}).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</table>
 <script>
 document.getElementById('env').addEventListener('change', function (e) {
   document.querySelectorAll('div.env').forEach(function (d) { d.classList.toggle('hidden', d.getAttribute('data-env') !== e.target.value); });
