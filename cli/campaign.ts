@@ -78,6 +78,8 @@ export interface CampaignSummary {
   readonly uncovered: readonly string[];
   /** Clauses decided at least once in each environment class (root, unprivileged, namespaces …, seccomp). */
   readonly coverageByClass: Readonly<Record<string, number>>;
+  /** The clause ids behind coverageByClass, so that merged shards count exactly. */
+  readonly clausesByClass: Readonly<Record<string, readonly string[]>>;
   readonly oracle: 'host' | 'none';
   readonly kernel: string;
   readonly seconds: number;
@@ -157,14 +159,34 @@ export class Coverage {
   }
 }
 
-/** Coverage-guided exploration: calls biased towards families whose clauses are not covered yet. */
+/** The environment classes the exploration steers between, each as a way to shape a generated env. */
+const CLASS_SHAPES: ReadonlyArray<[string, (e: Env) => Env]> = [
+  ['root', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, uid: 0, caps: ALL_CAPS, namespaces: 'init' } })],
+  ['uid 0, no caps', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, uid: 0, caps: 0, namespaces: 'init' } })],
+  ['unprivileged', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, uid: e.creds.uid === 0 ? 65534 : e.creds.uid, caps: 0, namespaces: 'init' } })],
+  ['namespaces user+net', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, namespaces: 'user+net' } })],
+  ['namespaces user', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, namespaces: 'user' } })],
+  ['namespaces net', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, namespaces: 'net' } })],
+  ['seccomp', (e) => e],
+];
+
+/**
+ * Coverage-guided exploration. Calls are biased towards families with clauses that have not
+ * decided anything yet; environments towards the classes with the fewest clauses decided so far
+ * (weights are fixed at the start of each round, so a round stays deterministic for its seed).
+ */
 function exploreProperty(profile: KernelProfile, cov: Coverage): fc.IProperty<[Call, Env]> {
   const covered = cov.covered;
   const uncoveredFamilies = [...new Set(ALL_CLAUSES.filter((c) => !covered.has(c.id)).map((c) => c.group))];
   const famNumbers = profile.families.filter((f) => uncoveredFamilies.includes(AF_NAMES[f]));
   const base = callArb();
   const targeted = famNumbers.length === 0 ? base : fc.tuple(base, fc.constantFrom(...famNumbers)).map(([c, f]): Call => ({ ...c, a0: BigInt(f) }));
-  return fc.property(fc.oneof({ arbitrary: targeted, weight: 3 }, { arbitrary: base, weight: 1 }), envArb({ profile }), (call, env) => {
+  const most = Math.max(1, ...[...cov.byClass.values()].map((s) => s.size));
+  const envs = fc.oneof(...CLASS_SHAPES.map(([name, shape]) => ({
+    arbitrary: envArb({ profile, seccomp: name === 'seccomp' }).map(shape),
+    weight: 1 + most - (cov.byClass.get(name)?.size ?? 0),
+  })));
+  return fc.property(fc.oneof({ arbitrary: targeted, weight: 3 }, { arbitrary: base, weight: 1 }), envs, (call, env) => {
     cov.record(env, evaluate(call, env).trace);
   });
 }
@@ -192,15 +214,17 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     }
   }
   const units = planUnits(ids, opts.runs, roundSize, opts.shard);
+  // Units run in order, so what is done is always a prefix of this shard's list: progress.json
+  // keeps its length, not the keys, and stays a few hundred bytes however long the campaign.
   const progressFile = opts.out === undefined ? undefined : path.join(opts.out, 'progress.json');
   const done = new Set<string>();
   const cov = new Coverage();
   const covered = cov.covered;
   const findings: Finding[] = [];
   if (progressFile !== undefined && fs.existsSync(progressFile)) {
-    const p = JSON.parse(fs.readFileSync(progressFile, 'utf8')) as { done: string[]; coverage: { covered: string[]; byClass: Record<string, string[]> }; seed: number };
+    const p = JSON.parse(fs.readFileSync(progressFile, 'utf8')) as { unitsDone: number; coverage: { covered: string[]; byClass: Record<string, string[]> }; seed: number };
     if (p.seed !== opts.seed) throw new Error(`${progressFile} belongs to seed ${p.seed}, not ${opts.seed}`);
-    p.done.forEach((k) => done.add(k));
+    units.slice(0, p.unitsDone).forEach((u) => done.add(u.key));
     cov.load(p.coverage ?? {});
     const ff = path.join(opts.out as string, 'findings.jsonl');
     if (fs.existsSync(ff)) for (const l of fs.readFileSync(ff, 'utf8').split('\n')) if (l.trim()) findings.push(JSON.parse(l) as Finding);
@@ -260,12 +284,12 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     // At most once a second: a long campaign has many rounds, and a round redone after a resume
     // is harmless (rounds are deterministic; a finding already on file is not appended again).
     if (progressFile !== undefined && now() - lastSave >= 1000) {
-      writeFileAtomic(progressFile, JSON.stringify({ seed: opts.seed, done: [...done], coverage: cov.toJSON() }));
+      writeFileAtomic(progressFile, JSON.stringify({ seed: opts.seed, unitsDone: done.size, coverage: cov.toJSON() }));
       lastSave = now();
     }
     opts.onProgress?.({ runs, totalRuns, findings: findings.length, clausesCovered: covered.size, clausesTotal: ALL_CLAUSES.length, unit: u.key });
   }
-  if (progressFile !== undefined) writeFileAtomic(progressFile, JSON.stringify({ seed: opts.seed, done: [...done], coverage: cov.toJSON() }));
+  if (progressFile !== undefined) writeFileAtomic(progressFile, JSON.stringify({ seed: opts.seed, unitsDone: done.size, coverage: cov.toJSON() }));
   const summary: CampaignSummary = {
     seed: opts.seed,
     runs,
@@ -275,6 +299,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     clausesTotal: ALL_CLAUSES.length,
     uncovered: ALL_CLAUSES.filter((c) => !covered.has(c.id)).map((c) => c.id),
     coverageByClass: Object.fromEntries([...cov.byClass].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.size])),
+    clausesByClass: Object.fromEntries([...cov.byClass].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort()])),
     oracle: opts.oracle === undefined ? 'none' : 'host',
     kernel: opts.profile.name,
     seconds: (now() - t0) / 1000,

@@ -101,7 +101,7 @@ async function runWorkers(o: FuzzFlags, seed: number, dir: string, out: (s: stri
   const timer = o.json ? undefined : setInterval(() => {
     const done = dirs.map((d) => {
       try {
-        return (JSON.parse(fs.readFileSync(path.join(d, 'progress.json'), 'utf8')) as { done: string[] }).done.length;
+        return (JSON.parse(fs.readFileSync(path.join(d, 'progress.json'), 'utf8')) as { unitsDone: number }).unitsDone;
       } catch {
         return 0;
       }

@@ -58,10 +58,21 @@ export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummar
     clausesCovered: first.clausesTotal - uncoveredEverywhere.size,
     clausesTotal: first.clausesTotal,
     uncovered: [...uncoveredEverywhere],
-    coverageByClass: summaries.reduce<Record<string, number>>((acc, s) => {
-      for (const [k, v] of Object.entries(s.coverageByClass ?? {})) acc[k] = Math.max(acc[k] ?? 0, v);
-      return acc;
-    }, {}),
+    ...(() => {
+      const byClass = new Map<string, Set<string>>();
+      for (const s of summaries) {
+        for (const [k, ids] of Object.entries(s.clausesByClass ?? {})) {
+          const set = byClass.get(k) ?? new Set<string>();
+          ids.forEach((id) => set.add(id));
+          byClass.set(k, set);
+        }
+      }
+      const keys = [...byClass.keys()].sort();
+      return {
+        coverageByClass: Object.fromEntries(keys.map((k) => [k, (byClass.get(k) as Set<string>).size])),
+        clausesByClass: Object.fromEntries(keys.map((k) => [k, [...(byClass.get(k) as Set<string>)].sort()])),
+      };
+    })(),
     oracle: summaries.every((s) => s.oracle === 'host') ? 'host' : 'none',
     kernel: [...new Set(summaries.map((s) => s.kernel))].join('+'),
     seconds: summaries.reduce((n, s) => Math.max(n, s.seconds), 0),

@@ -51,7 +51,7 @@ describe('campaigns', () => {
     const first = await runCampaign({ ...base, shouldStop: () => units++ >= 3 });
     expect(first.summary.stopped).toBe(true);
     const progress = JSON.parse(fs.readFileSync(path.join(dir, 'progress.json'), 'utf8'));
-    expect(progress.done.length).toBe(3);
+    expect(progress.unitsDone).toBe(3);
     const second = await runCampaign(base);
     expect(second.summary.stopped).toBe(false);
     expect(second.summary.runs).toBe(800);
@@ -155,6 +155,13 @@ describe('sockspec merge', () => {
     const m = JSON.parse(r.out);
     expect(m.runs).toBe(w.runs);
     expect(m.findings).toBe(0);
+    const sa = JSON.parse(fs.readFileSync(path.join(a, 'summary.json'), 'utf8'));
+    const sb = JSON.parse(fs.readFileSync(path.join(b, 'summary.json'), 'utf8'));
+    for (const [cls, ids] of Object.entries(m.clausesByClass as Record<string, string[]>)) {
+      const union = new Set([...(sa.clausesByClass[cls] ?? []), ...(sb.clausesByClass[cls] ?? [])]);
+      expect(ids.length).toBe(union.size);
+    }
+    expect(Object.keys(m.coverageByClass).length).toBeGreaterThan(3);
     expect(fs.existsSync(path.join(merged, 'junit.xml'))).toBe(true);
   });
 
