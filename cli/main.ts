@@ -18,6 +18,7 @@ import { runEval } from './eval';
 import { reproCommand } from './repro-command';
 import { writeMerged } from './merge';
 import { writeReport } from './report';
+import { exportSpec, lintSpec } from './spec';
 import { explain, parseCallText } from './explain';
 import { fuzzCommand, type FuzzFlags } from './fuzz';
 
@@ -202,6 +203,25 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
       const { runBench, writeBenchResults } = await import('../bench/run');
       const file = writeBenchResults(await runBench({ quick: o.quick }), o.quick);
       out(`results in ${file}\n`);
+    });
+
+  const spec = program.command('spec').description('KAPI specs: export one as JSON, or list its internal inconsistencies');
+  spec
+    .command('export')
+    .description('parse the KAPI spec in FILE (a C file, a patch, or an e-mail carrying one) and print it as JSON')
+    .argument('<file>', 'the file holding DEFINE_KERNEL_API_SPEC … KAPI_END_SPEC')
+    .action((file: string) => {
+      out(exportSpec(file));
+    });
+  spec
+    .command('lint')
+    .description('list the internal inconsistencies of the spec in FILE; exit 1 when there are any')
+    .argument('<file>', 'the file holding the spec')
+    .option('--json', 'one JSON object', false)
+    .action((file: string, o: { json: boolean }) => {
+      const r = lintSpec(file, o.json);
+      out(r.text);
+      setCode(r.code);
     });
 
   program
