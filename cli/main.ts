@@ -19,6 +19,7 @@ import { reproCommand } from './repro-command';
 import { writeMerged } from './merge';
 import { writeReport } from './report';
 import { exportSpec, lintSpec } from './spec';
+import { specCheck, specCheckMarkdown } from './spec-check';
 import { explain, parseCallText } from './explain';
 import { fuzzCommand, type FuzzFlags } from './fuzz';
 
@@ -212,6 +213,23 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .argument('<file>', 'the file holding DEFINE_KERNEL_API_SPEC … KAPI_END_SPEC')
     .action((file: string) => {
       out(exportSpec(file));
+    });
+  spec
+    .command('check')
+    .description('every contradiction between the spec in FILE, the model and the kernel; exit 1 when there are any')
+    .argument('<file>', 'the file holding the spec')
+    .option('--oracle <oracle>', 'host: replay each counter-example on the running kernel (default where the executor runs); none')
+    .option('--kernel <profile>', 'kernel profile (default: host where the executor runs)')
+    .option('--out <dir>', 'write spec-check.md, spec-check.json and the reproducers here')
+    .option('--json', 'print one summary object', false)
+    .action(async (file: string, o: { oracle?: string; kernel?: string; out?: string; json: boolean }) => {
+      if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
+      const useOracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable());
+      const profile = await profileFor(o.kernel ?? (useOracle ? 'host' : DEFAULT_PROFILE), useOracle);
+      const s = await specCheck(file, profile, useOracle ? await sharedOracle() : undefined, o.out, Date.now);
+      if (o.json) out(`${JSON.stringify(s)}\n`);
+      else out(`${specCheckMarkdown(s)}\n`);
+      setCode(s.contradictions.length > 0 ? 1 : 0);
     });
   spec
     .command('lint')

@@ -106,6 +106,8 @@ export function formalizeCause(text: string): { predicate: Predicate; formal: st
   const both = (p: Predicate, f: string): { predicate: Predicate; formal: string } => ({
     predicate: guard === undefined ? p : (x) => guard(x) && p(x), formal: gf === undefined ? f : `${gf} ∧ (${f})`,
   });
+  // An LSM denial is a cause the model's environments never contain (no LSM policy is modelled).
+  if (/Security Module|security_socket_(post_)?create/.test(rest)) return both(() => false, 'an LSM denies (no LSM policy in this environment)');
   if (/^protocol family not registered in net_families\[\]$/.test(rest.trim())) {
     return both((x) => x.family >= 0 && x.family < NPROTO && !x.registered(x.family), 'family ∈ [0, NPROTO) ∧ ¬net_families[family]');
   }
@@ -139,7 +141,7 @@ export function errorCauses(spec: ParsedSpec): Cause[] {
     const m = /Returned when:\s*(.*)$/is.exec(text);
     const parts = m === null ? [text] : m[1].split(';').map((s) => s.trim()).filter((s) => s !== '');
     for (const part of parts) {
-      const f = m === null ? undefined : formalizeCause(part);
+      const f = m === null && !/Security Module/.test(part) ? undefined : formalizeCause(part);
       out.push({ errno, text: part, line: e.line, ...(f ? { predicate: f.predicate, formal: f.formal } : {}) });
     }
   }
