@@ -14,6 +14,7 @@ import type { CampaignSummary, Finding } from './campaign';
 import { replayCommand } from './campaign';
 import { ContractError, resolveProfile } from './contract';
 import { writeFileAtomic } from './io';
+import type { SpecCheckSummary } from './spec-check';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -46,8 +47,18 @@ function matrix(profile: KernelProfile, classId: string): string {
   return `<table class="matrix" data-env="${esc(classId)}"><caption>${esc(classId)}: ${esc(cls.description)} (protocol 0)</caption><tr><th>family \\ type</th>${head}</tr>\n${rows}</table>`;
 }
 
+/** The spec contradictions section, from a spec-check.json in the campaign folder. */
+function specSection(check: SpecCheckSummary | undefined): string {
+  if (check === undefined) return '';
+  const rows = check.contradictions.map((c, i) => `<tr class="contradiction"><td>${i + 1}</td><td>${esc(c.class)}</td><td>${esc(c.title)}</td>` +
+    `<td>${esc(c.specLines.join(', '))}</td><td><code>${esc(c.counterexample)}</code></td><td>${esc(c.kernel ?? '-')}</td><td>${c.confirmed ? 'yes' : 'no'}</td></tr>`).join('\n');
+  return `<h2>Spec contradictions (${esc(check.spec)}: ${check.contradictions.length}; ${check.formalized} causes formalized, ${check.informal} informal)</h2>
+<table id="spec-contradictions"><tr><th>#</th><th>class</th><th>contradiction</th><th>spec lines</th><th>counter-example</th><th>kernel</th><th>confirmed</th></tr>
+${rows}</table>`;
+}
+
 /** The report's HTML text. */
-export function reportHtml(dir: string, summary: CampaignSummary, findings: readonly Finding[], profile: KernelProfile, envIds: readonly string[]): string {
+export function reportHtml(dir: string, summary: CampaignSummary, findings: readonly Finding[], profile: KernelProfile, envIds: readonly string[], check?: SpecCheckSummary): string {
   const params = Object.entries({
     seed: summary.seed, runs: summary.runs, kernel: summary.kernel, oracle: summary.oracle, shard: summary.shard,
     seconds: summary.seconds, findings: summary.findings, 'distinct findings': summary.uniqueFindings,
@@ -83,6 +94,7 @@ td.cell[data-result="killed:SIGSYS"]{color:#fff} .clause{display:inline-block;pa
 <h2>Run</h2><table id="params">${params}</table>
 <h2>Findings (${summary.findings}, ${summary.uniqueFindings} distinct)</h2>
 ${findings.length === 0 ? '<p id="no-findings">No findings.</p>' : `<table id="findings"><tr><th>#</th><th>property</th><th>counterexample</th><th>model</th><th>kernel</th><th>model clause</th><th></th></tr>\n${findingRows}</table>`}
+${specSection(check)}
 <h2>Outcome matrix (kernel profile ${esc(profile.name)})</h2>
 <p>Environment: <select id="env">${options}</select> Hover a cell for the call, its result and the clause that decided it.</p>
 <p>${legend}</p>
@@ -111,6 +123,8 @@ export function writeReport(dir: string, output?: string): string {
   const profile = fs.existsSync(pf) ? (JSON.parse(fs.readFileSync(pf, 'utf8')) as KernelProfile) : resolveProfile(summary.kernel);
   const envIds = ENV_CLASSES.filter((c) => c.calls === 'full').map((c) => c.id);
   const file = output ?? path.join(dir, 'report.html');
-  writeFileAtomic(file, reportHtml(dir, summary, findings, profile, envIds));
+  const cf = path.join(dir, 'spec-check.json');
+  const check = fs.existsSync(cf) ? (JSON.parse(fs.readFileSync(cf, 'utf8')) as SpecCheckSummary) : undefined;
+  writeFileAtomic(file, reportHtml(dir, summary, findings, profile, envIds, check));
   return file;
 }

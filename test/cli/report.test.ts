@@ -22,6 +22,9 @@ maybe(`sockspec report in headless chromium${why ? ` — skipped: ${why}` : ''}`
   beforeAll(async () => {
     const r = spawnSync(process.execPath, [bin, 'fuzz', '--seed', '9', '--kernel', 'debian-6.1', '--properties', 'P-MODEL-EQ-KERNEL,P-EXPLORE', '--runs', '2000', '--out', dir], { encoding: 'utf8' });
     expect(r.status).toBe(1);
+    const spec = path.join(__dirname, '..', 'fixtures', 'kapi-socket-rfc-v2.eml');
+    expect(spawnSync(process.execPath, [bin, 'spec', 'check', spec, '--out', dir, '--json'], { encoding: 'utf8' }).status).toBe(1);
+    expect(spawnSync(process.execPath, [bin, 'report', dir], { encoding: 'utf8' }).status).toBe(0);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -42,6 +45,8 @@ maybe(`sockspec report in headless chromium${why ? ` — skipped: ${why}` : ''}`
     expect(await rows.count()).toBeGreaterThan(0);
     expect(await rows.first().innerText()).toMatch(/P-MODEL-EQ-KERNEL\s+socket\(AF_[A-Z]+/);
     expect(await page.locator('#coverage .clause').count()).toBeGreaterThan(60);
+    expect(await page.locator('#spec-contradictions tr.contradiction').count()).toBeGreaterThan(5);
+    expect(await page.locator('#spec-contradictions').innerText()).toMatch(/ENODEV, which the spec does not list/);
     await page.selectOption('#env', 'nobody');
     const packetRaw = page.locator('div.env:not(.hidden) tr:nth-child(19) td.cell').nth(3);
     expect(await packetRaw.getAttribute('data-result')).toBe('EPERM');
