@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { reference618 } from '../../model';
 import { planUnits, runCampaign } from '../../cli/campaign';
-import { executorAvailable } from '../../oracle/host';
+import { executorSkipReason } from '../helpers';
 
 const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-fuzz-'));
@@ -66,7 +66,7 @@ describe('campaigns', () => {
   });
 });
 
-const why = executorAvailable() ? '' : (process.getuid?.() !== 0 ? 'not running as root' : 'the executor binary is missing (npm run build)');
+const why = executorSkipReason();
 const maybe = why === '' ? describe : describe.skip;
 
 maybe(`a campaign with a wrong kernel profile${why ? ` — skipped: ${why}` : ''}`, () => {

@@ -4,10 +4,10 @@
 
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { executorAvailable } from '../../oracle/host';
+import { executorSkipReason } from '../helpers';
 
 const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
-const why = executorAvailable() ? '' : (process.getuid?.() !== 0 ? 'not running as root' : 'the executor binary is missing (npm run build)');
+const why = executorSkipReason();
 const maybe = why === '' ? describe : describe.skip;
 
 function run(args: string[], input = ''): { code: number | null; out: string; err: string } {

@@ -5,27 +5,18 @@
 
 import { defaultEnv, type KernelProfile } from '../../model';
 import { runCheck, formatCheck } from '../../cli/check';
-import { executorAvailable, HostOracle } from '../../oracle/host';
+import { executorSkipReason, hostOracleForSuite } from '../helpers';
 import { loadPreset, presetFilters, presetNames } from '../../oracle/oci';
 import { observeOnHost } from '../../oracle/observe';
-import { probeHostProfile } from '../../oracle/probe';
 
-const why = executorAvailable() ? '' : (process.getuid?.() !== 0 ? 'not running as root' : 'the executor binary is missing (npm run build)');
+const why = executorSkipReason();
 const maybe = why === '' ? describe : describe.skip;
 
 maybe(`bounded check against the host kernel${why ? ` — skipped: ${why}` : ''}`, () => {
-  let oracle: HostOracle;
-  let profile: KernelProfile;
-
-  beforeAll(async () => {
-    oracle = await HostOracle.start();
-    profile = await probeHostProfile(oracle);
-  });
-  afterAll(async () => {
-    await oracle?.close();
-  });
+  const host = hostOracleForSuite();
 
   it('the cached preset programs equal a live libseccomp compile', async () => {
+    const { oracle } = host.get();
     for (const name of presetNames()) {
       const plans = loadPreset(name).plans;
       const cached = presetFilters(name);
@@ -39,6 +30,7 @@ maybe(`bounded check against the host kernel${why ? ` — skipped: ${why}` : ''}
   });
 
   it('finds zero mismatches in every environment class', async () => {
+    const { oracle, profile } = host.get();
     const extraClasses = presetNames().map((name) => ({
       id: `preset-${name}`, description: name, calls: 'seccomp' as const,
       env: (p: KernelProfile) => ({ ...defaultEnv({ profile: p }), seccomp: presetFilters(name) }),

@@ -5,32 +5,23 @@
 // executor binary), with the reason.
 
 import fc from 'fast-check';
-import { evaluate, formatStrace, type KernelProfile } from '../../model';
+import { evaluate, formatStrace } from '../../model';
 import { callArb, envArb, harnessSafe } from '../../generators';
 import { compareOutcomes, describeMismatch } from '../../oracle/compare';
-import { executorAvailable, HostOracle } from '../../oracle/host';
+import { executorSkipReason, hostOracleForSuite } from '../helpers';
 import { observe } from '../../oracle/observe';
-import { probeHostProfile } from '../../oracle/probe';
 
 const seed = Number(process.env.SOCKSPEC_SEED ?? 0x5eed0c);
 const envRuns = Number(process.env.SOCKSPEC_DIFF_ENVS ?? 400);
 const callsPerEnv = 50;
-const why = executorAvailable() ? '' : (process.getuid?.() !== 0 ? 'not running as root (namespaces, capabilities and seccomp setup need it)' : 'the executor binary is missing (npm run build)');
+const why = executorSkipReason();
 const maybe = why === '' ? describe : describe.skip;
 
 maybe(`model ≡ host kernel (seed ${seed}, ${envRuns} environments × ${callsPerEnv} calls)${why ? ` — skipped: ${why}` : ''}`, () => {
-  let oracle: HostOracle;
-  let profile: KernelProfile;
-
-  beforeAll(async () => {
-    oracle = await HostOracle.start();
-    profile = await probeHostProfile(oracle);
-  });
-  afterAll(async () => {
-    await oracle?.close();
-  });
+  const host = hostOracleForSuite();
 
   it('agrees on every generated tuple', async () => {
+    const { oracle, profile } = host.get();
     let tuples = 0;
     const arb = fc.tuple(
       envArb({ profile: undefined }).map((e) => ({

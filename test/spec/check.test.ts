@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { reference618 } from '../../model';
 import { specCheck } from '../../cli/spec-check';
-import { executorAvailable, HostOracle } from '../../oracle/host';
+import { HostOracle } from '../../oracle/host';
+import { executorSkipReason } from '../helpers';
 import { probeHostProfile } from '../../oracle/probe';
 
 const FIX = path.join(__dirname, '..', 'fixtures');
@@ -53,7 +54,7 @@ describe('spec check against the model', () => {
   }, 60000);
 });
 
-const why = executorAvailable() ? '' : (process.getuid?.() !== 0 ? 'not running as root' : 'the executor binary is missing (npm run build)');
+const why = executorSkipReason();
 (why === '' ? describe : describe.skip)(`spec check confirmed on the host kernel${why ? ` — skipped: ${why}` : ''}`, () => {
   it('confirms every counter-example on the kernel and writes reproducers that reproduce', async () => {
     const oracle = await HostOracle.start();
