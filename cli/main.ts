@@ -67,7 +67,7 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .command('explain')
     .description("explain one call, e.g. sockspec explain 'socket(AF_PACKET, SOCK_STREAM, 0)' --caps none")
     .argument('<call>', 'socket(FAMILY, TYPE, PROTOCOL) with names or numbers')
-    .option('--kernel <profile>', 'kernel profile', DEFAULT_PROFILE)
+    .option('--kernel <profile>', 'kernel profile (default: host where the executor runs)')
     .option('--env <json>', 'a whole environment as in the eval contract')
     .option('--caps <list>', 'effective capabilities, comma-separated, or "none" / "all"')
     .option('--uid <n>', 'uid', intArg('--uid'))
@@ -81,8 +81,8 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .option('--nr-open <n>', 'fs.nr_open', intArg('--nr-open', 1))
     .option('--mptcp <0|1>', 'net.mptcp.enabled', intArg('--mptcp', 0, 1))
     .option('--entry <entry>', 'x86_64 | i386 | i386-socketcall')
-    .action((text: string, o: Record<string, string | number | undefined>) => {
-      const profile = resolveProfile(String(o.kernel));
+    .action(async (text: string, o: Record<string, string | number | undefined>) => {
+      const profile = await profileFor(o.kernel === undefined ? undefined : String(o.kernel), false);
       let env: Env = o.env === undefined ? defaultEnv({ profile }) : parseEnv(parseJson(String(o.env), '--env'), profile);
       const creds = { ...env.creds };
       if (o.caps !== undefined) {
