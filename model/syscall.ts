@@ -5,48 +5,22 @@
 // (syscall_get_arguments), arch/x86/entry/syscalls/syscall_{64,32}.tbl,
 // net/compat.c (compat_sys_socketcall); seccomp.md §4.4 and §6.
 
+import {
+  AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, NR_SOCKETCALL_I386, NR_SOCKET_I386, NR_SOCKET_X86_64,
+} from './seccomp/asm';
 import type { SeccompData } from './seccomp/bpf';
 import type { Call } from './types';
 
-export const AUDIT_ARCH_X86_64 = 0xc000003e;
-export const AUDIT_ARCH_I386 = 0x40000003;
-export const NR_SOCKET_X86_64 = 41;
-export const NR_SOCKET_I386 = 359;
-export const NR_SOCKETCALL_I386 = 102;
+export { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, NR_SOCKETCALL_I386, NR_SOCKET_I386, NR_SOCKET_X86_64 };
 export const SYS_SOCKET = 1;
 /** The address of the socketcall argument block (the executor maps it there, below 4 GiB). */
 export const SOCKETCALL_ARGS_ADDR = 0x10000n;
 
-const MASK64 = 0xffffffffffffffffn;
-
-/** The `seccomp_data` a filter sees for this call. */
+/** The `seccomp_data` a filter sees for this call, as an object (read off `fillSeccompWords`). */
 export function seccompDataFor(call: Call): SeccompData {
-  const entry = call.entry ?? 'x86_64';
-  if (entry === 'x86_64') {
-    return {
-      nr: NR_SOCKET_X86_64,
-      arch: AUDIT_ARCH_X86_64,
-      instructionPointer: 0n,
-      args: [call.a0 & MASK64, call.a1 & MASK64, call.a2 & MASK64, 0n, 0n, 0n],
-    };
-  }
-  if (entry === 'i386') {
-    // int $0x80 from a 64-bit process: the syscall reads the low words, but seccomp_data.args[]
-    // holds the whole 64-bit registers (probed on 6.18: a filter testing args[0].hi under
-    // AUDIT_ARCH_I386 matched rbx = 0x1_00000001).
-    return {
-      nr: NR_SOCKET_I386,
-      arch: AUDIT_ARCH_I386,
-      instructionPointer: 0n,
-      args: [call.a0 & MASK64, call.a1 & MASK64, call.a2 & MASK64, 0n, 0n, 0n],
-    };
-  }
-  return {
-    nr: NR_SOCKETCALL_I386,
-    arch: AUDIT_ARCH_I386,
-    instructionPointer: 0n,
-    args: [BigInt(SYS_SOCKET), SOCKETCALL_ARGS_ADDR, 0n, 0n, 0n, 0n],
-  };
+  const w = fillSeccompWords(call, new Uint32Array(16));
+  const arg = (i: number): bigint => (BigInt(w[5 + 2 * i]) << 32n) | BigInt(w[4 + 2 * i]);
+  return { nr: w[0], arch: w[1], instructionPointer: 0n, args: [0, 1, 2, 3, 4, 5].map(arg) };
 }
 
 const TWO32 = 4294967296;
@@ -76,6 +50,9 @@ export function fillSeccompWords(call: Call, words: Uint32Array): Uint32Array {
     words[6] = Number(SOCKETCALL_ARGS_ADDR);
     return words;
   }
+  // int $0x80 from a 64-bit process: the syscall reads the low words, but seccomp_data.args[]
+  // holds the whole 64-bit registers (probed on 6.18: a filter testing args[0].hi under
+  // AUDIT_ARCH_I386 matched rbx = 0x1_00000001).
   words[0] = entry === 'x86_64' ? NR_SOCKET_X86_64 : NR_SOCKET_I386;
   words[1] = entry === 'x86_64' ? AUDIT_ARCH_X86_64 : AUDIT_ARCH_I386;
   putReg(words, 4, call.a0);
