@@ -28,6 +28,9 @@ export interface CheckSummary {
   readonly classes: ReadonlyArray<{ id: string; points: number; mismatches: number }>;
   readonly mismatches: readonly CheckMismatch[];
   readonly mismatchCount: number;
+  /** Points the kernel could not run (an entry path it lacks), and why. */
+  readonly unavailable: number;
+  readonly unavailableWhy: string | null;
   readonly clausesCovered: number;
   readonly clausesTotal: number;
   readonly uncovered: readonly string[];
@@ -72,6 +75,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
   const classes: { id: string; points: number; mismatches: number }[] = [];
   let points = 0;
   let mismatchCount = 0;
+  let unavailable = 0;
+  let unavailableWhy: string | null = null;
   const keep = opts.keep ?? 200;
   const batchSize = opts.batchSize ?? 4096;
   for (const cls of selectClasses(opts.classes, opts.extraClasses)) {
@@ -89,7 +94,13 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       if (opts.kernel !== undefined) {
         const obs = await opts.kernel(env, batch);
         decisions.forEach((d, i) => {
-          const ms: Mismatch[] = compareOutcomes(d.outcome, obs[i]);
+          const oi = obs[i];
+          if ('unavailable' in oi && oi.unavailable === true) {
+            unavailable++;
+            unavailableWhy = oi.unobserved;
+            return;
+          }
+          const ms: Mismatch[] = compareOutcomes(d.outcome, oi);
           if (ms.length === 0) return;
           clsMismatches++;
           mismatchCount++;
@@ -126,6 +137,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
     classes,
     mismatches,
     mismatchCount,
+    unavailable,
+    unavailableWhy,
     clausesCovered: ALL_CLAUSES.length - uncovered.length,
     clausesTotal: ALL_CLAUSES.length,
     uncovered,
@@ -140,6 +153,7 @@ export function formatCheck(s: CheckSummary): string[] {
   out.push(`clause coverage: ${s.clausesCovered}/${s.clausesTotal}${s.uncovered.length ? ` (not decided by any point: ${s.uncovered.join(', ')})` : ''}`);
   for (const m of s.mismatches) out.push(`MISMATCH [${m.class}] ${m.call}: model ${m.model}, kernel ${m.kernel} (model clause ${m.clause}; ${m.details.join('; ')})`);
   if (s.oracle !== 'none') out.push(`${s.mismatchCount} mismatches${s.mismatchCount > s.mismatches.length ? ` (first ${s.mismatches.length} shown)` : ''}`);
+  if (s.unavailable > 0) out.push(`${s.unavailable} points not compared: the kernel could not run them (${s.unavailableWhy})`);
   out.push(`${s.seconds.toFixed(1)} s`);
   return out;
 }

@@ -13,7 +13,7 @@ export type Mismatch =
   | { readonly kind: 'unobserved'; readonly reason: string };
 
 /** What the oracle saw for one call: an outcome, or why there is none. */
-export type Observation = { readonly outcome: Outcome } | { readonly unobserved: string };
+export type Observation = { readonly outcome: Outcome } | { readonly unobserved: string; readonly unavailable?: true };
 
 /** The short result string: `ok`, an errno name, `ret:N`, `killed:SIGSYS`. */
 export function shortResult(o: Outcome): string {

@@ -9,7 +9,7 @@
 // (the kernel sizes the child's fd table from the layout). Per-netns sysctls are applied, inside
 // the child's own new network namespace.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -66,7 +66,9 @@ export type KernelResult =
   | { readonly status: 'timeout' }
   /** Not run, or run without an observation: `reason` says which (e.g. the child was killed by a signal
    * that is no seccomp verdict, such as the OOM killer's SIGKILL; the model has no outcome for that). */
-  | { readonly status: 'not-run'; readonly signal?: number; readonly reason?: string };
+  | { readonly status: 'not-run'; readonly signal?: number; readonly reason?: string }
+  /** The kernel lacks the call's entry path (i386 without IA32 emulation): not sent. */
+  | { readonly status: 'unavailable'; readonly reason: string };
 
 /** One RUN: a result per call, the setup failure if any, how many children it took, its wall time. */
 export interface KernelRun {
@@ -159,6 +161,23 @@ function packageRoot(): string {
  */
 export function executorAvailable(): boolean {
   return process.getuid?.() === 0 && fs.existsSync(executorPath());
+}
+
+let ia32: string | undefined;
+
+/**
+ * Why this kernel cannot run the i386 entries for a 64-bit process, or '' where it can (probed
+ * once with dist/executor/ia32-probe: int $0x80 raises SIGSEGV without IA32 emulation).
+ */
+export function ia32Unavailable(): string {
+  if (ia32 !== undefined) return ia32;
+  const probe = path.join(path.dirname(executorPath()), 'ia32-probe');
+  if (!fs.existsSync(probe)) return (ia32 = '');
+  const r = spawnSync(probe, [], { stdio: 'ignore' });
+  ia32 = r.status === 0 ? '' : r.signal === 'SIGSEGV'
+    ? 'this kernel has no IA32 emulation: int $0x80 raises SIGSEGV (CONFIG_IA32_EMULATION off or ia32_emulation=0)'
+    : `the i386 entry probe failed (${r.signal ?? `exit ${r.status}`})`;
+  return ia32;
 }
 
 /** A request the executor refused (an ERROR frame), or an executor that died or broke the protocol. */
@@ -416,6 +435,18 @@ export class HostOracle {
    * the executor refuses the batch or dies.
    */
   run(env: Env, calls: readonly Call[], opts: { timeoutMs?: number } = {}): Promise<KernelRun> {
+    const why = calls.some((c) => (c.entry ?? 'x86_64') !== 'x86_64') ? ia32Unavailable() : '';
+    if (why === '') return this.runAll(env, calls, opts);
+    // Each call runs from the same environment (its fd closed after it), so the others run alone.
+    const sent = calls.map((c, i) => ((c.entry ?? 'x86_64') === 'x86_64' ? i : -1)).filter((i) => i >= 0);
+    return this.runAll(env, sent.map((i) => calls[i]), opts).then((run) => {
+      const results: KernelResult[] = calls.map(() => ({ status: 'unavailable', reason: why }));
+      sent.forEach((i, k) => { results[i] = run.results[k]; });
+      return { ...run, results };
+    });
+  }
+
+  private runAll(env: Env, calls: readonly Call[], opts: { timeoutMs?: number }): Promise<KernelRun> {
     let out: Buffer;
     try {
       out = Buffer.concat([

@@ -16,7 +16,9 @@ export function observe(r: KernelResult, run: Pick<KernelRun, 'setupFailure'>): 
     case 'timeout':
       return { unobserved: 'the call hung and was killed after the timeout' };
     case 'not-run':
-      return { unobserved: 'the call was not run' };
+      return { unobserved: r.reason ?? 'the call was not run' };
+    case 'unavailable':
+      return { unobserved: `not run: ${r.reason}`, unavailable: true };
   }
 }
 

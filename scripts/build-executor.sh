@@ -2,6 +2,7 @@
 # Builds the real-kernel executor (oracle/executor/executor.c) with the system C compiler:
 #   dist/executor/sockspec-executor         dynamic; loads libseccomp.so.2 at run time with dlopen
 #   dist/executor/sockspec-executor-static  static, -DSOCKSPEC_STATIC (no COMPILE), for a QEMU initramfs
+#   dist/executor/ia32-probe                whether this kernel runs int $0x80 (IA32 emulation)
 # Each binary is written to a temporary name and renamed, so a running executor is never clobbered.
 # CC overrides the compiler (default: cc).
 set -euo pipefail
@@ -38,6 +39,12 @@ if ! "$CC" "${FLAGS[@]}" -static -DSOCKSPEC_STATIC -o "$tmp/sockspec-executor-st
   exit 1
 fi
 
+if ! "$CC" "${FLAGS[@]}" -o "$tmp/ia32-probe" oracle/executor/ia32-probe.c; then
+  echo "build-executor: compiling oracle/executor/ia32-probe.c failed (see the compiler output above)" >&2
+  exit 1
+fi
+
+mv -f "$tmp/ia32-probe" "$OUT/ia32-probe"
 mv -f "$tmp/sockspec-executor" "$OUT/sockspec-executor"
 mv -f "$tmp/sockspec-executor-static" "$OUT/sockspec-executor-static"
-echo "build-executor: built $OUT/sockspec-executor and $OUT/sockspec-executor-static"
+echo "build-executor: built $OUT/sockspec-executor, $OUT/sockspec-executor-static and $OUT/ia32-probe"
