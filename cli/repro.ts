@@ -31,8 +31,11 @@ export function reproSource(call: Call, env: Env, expected: string, title: strin
  * call: ${formatCall(call).replace(/\*\//g, '* /')}
  * expected: ${expected}
  * Build and run as root: cc -o repro repro.c && ./repro
- * Prints one line "sockspec-repro call=0 ret=... result=... expected=..." and exits 1 when the
- * kernel's result differs from the expected one, 0 when it matches, 2 when setup failed.
+ * Prints one line "sockspec-repro call=0 ret=... result=... expected=..." (on success followed by
+ * the fd and its flags) and exits 1 when the kernel's result does not match the expected one, 0
+ * when it does, 2 when setup failed. The expectation is a list of alternatives separated by '|',
+ * each a ','-separated list of tokens that must all appear in the result ("ok fd=3 cloexec=1
+ * nonblock=0", or an errno name); a leading '!' negates it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -78,6 +81,48 @@ static const char *errno_names[] = {
 ${errnos}
 };
 static int out_fd = -1;
+
+static int has_token(const char *detail, const char *tok, size_t n)
+{
+	const char *p = detail;
+
+	while (*p) {
+		size_t len = strcspn(p, " ");
+
+		if (len == n && strncmp(p, tok, n) == 0)
+			return 1;
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	return 0;
+}
+
+static int matches(const char *detail, const char *exp)
+{
+	int negate = exp[0] == '!';
+	const char *alt = exp + negate;
+	int any = 0;
+
+	while (!any) {
+		size_t alen = strcspn(alt, "|");
+		const char *tok = alt;
+		int all = 1;
+
+		while (tok < alt + alen) {
+			size_t tlen = strcspn(tok, ",|");
+
+			if (!has_token(detail, tok, tlen))
+				all = 0;
+			tok += tlen + (tok[tlen] == ',');
+		}
+		any = all;
+		if (alt[alen] != '|')
+			break;
+		alt += alen + 1;
+	}
+	return negate ? !any : any;
+}
 
 static void say(const char *s)
 {
@@ -227,17 +272,23 @@ static void child(int sync_fd)
 	ret = raw_call();
 	{
 		const char *result = "ok";
-		char num[32];
+		char num[32], detail[160], more[80] = "";
 
 		if (ret < 0 && -ret < (long)(sizeof(errno_names) / sizeof(errno_names[0])) && errno_names[-ret])
 			result = errno_names[-ret];
 		else if (ret < 0) {
 			snprintf(num, sizeof(num), "E#%ld", -ret);
 			result = num;
+		} else {
+			int fdfl = fcntl((int)ret, F_GETFD), fl = fcntl((int)ret, F_GETFL);
+
+			snprintf(more, sizeof(more), " fd=%ld cloexec=%d nonblock=%d", ret,
+				 fdfl >= 0 && (fdfl & FD_CLOEXEC) ? 1 : 0, fl >= 0 && (fl & O_NONBLOCK) ? 1 : 0);
 		}
-		snprintf(buf, sizeof(buf), "sockspec-repro call=0 ret=%ld result=%s expected=%s\\n", ret, result, expected);
+		snprintf(detail, sizeof(detail), "%s%s", result, more);
+		snprintf(buf, sizeof(buf), "sockspec-repro call=0 ret=%ld result=%s expected=%s%s\\n", ret, result, expected, more);
 		say(buf);
-		_exit(strcmp(result, expected) == 0 ? 0 : 1);
+		_exit(matches(detail, expected) ? 0 : 1);
 	}
 }
 

@@ -1,13 +1,13 @@
 // `sockspec spec check FILE`: every contradiction between a KAPI spec, the model and (with
 // --oracle host) the running kernel, once each, with the spec text and its input lines, the
-// simplest counter-example, the kernel's observed result, the model clause and the kernel function
-// behind it, whether the oracle confirmed it, and a C reproducer where the spec names one errno.
+// shrunk counter-example, the kernel's observed result, the model clause and the kernel function
+// behind it, whether the oracle confirmed it, and a C reproducer that exits 1 while the kernel
+// still contradicts the spec. Also lists which of the spec's clauses were formalized.
 // Writes spec-check.md and spec-check.json atomically. Sources: spec/contradict.ts.
 
 import * as path from 'node:path';
 import { clauseById, type KernelProfile } from '../model';
-import { findContradictions, envWords, type Contradiction } from '../spec/contradict';
-import { formalizationCoverage } from '../spec/formalize';
+import { findContradictions, envWords, type SpecJudge } from '../spec/contradict';
 import type { HostOracle } from '../oracle/host';
 import { observeOnHost } from '../oracle/observe';
 import { shortResult } from '../oracle/compare';
@@ -39,18 +39,42 @@ export interface SpecCheckSummary {
   readonly kernel: string;
   readonly oracle: 'host' | 'none';
   readonly points: number;
+  /** Points a seccomp filter decided: a policy, not judged against the spec. */
+  readonly policyPoints: number;
   readonly formalized: number;
   readonly informal: number;
+  /** Every normative clause of the spec, with its predicate where it was formalized. */
+  readonly clauses: readonly SpecClause[];
   readonly contradictions: readonly SpecCheckEntry[];
   readonly byClass: Readonly<Record<string, number>>;
   readonly seconds: number;
+}
+
+/** One clause of the spec as the checker reads it. */
+export interface SpecClause {
+  readonly line: number;
+  readonly kind: 'error cause' | 'capability' | 'parameter' | 'success claim' | 'example';
+  readonly about: string;
+  readonly text: string;
+  readonly formal: string | null;
+}
+
+/** The spec's clauses, formalized or informal, in input order. */
+export function specClauses(j: SpecJudge): SpecClause[] {
+  const out: SpecClause[] = [
+    ...j.causes.map((c) => ({ line: c.line, kind: c.source === 'capability' ? 'capability' as const : 'error cause' as const, about: c.errno, text: c.text, formal: c.formal ?? null })),
+    ...j.constraints.map((c) => ({ line: c.line, kind: 'parameter' as const, about: c.param, text: c.text, formal: c.formal ?? null })),
+    ...j.claims.map((c) => ({ line: c.line, kind: 'success claim' as const, about: 'return', text: c.text, formal: c.formal })),
+    ...j.examples.map((c) => ({ line: c.line, kind: 'example' as const, about: 'a working call', text: c.text, formal: `socket(${c.family}, ${c.type}, ${c.protocol}) succeeds as root` })),
+  ];
+  return out.sort((a, b) => a.line - b.line);
 }
 
 /** Runs the check; with an oracle, each counter-example is replayed on the kernel. */
 export async function specCheck(file: string, profile: KernelProfile, oracle: HostOracle | undefined, out: string | undefined, now: () => number): Promise<SpecCheckSummary> {
   const t0 = now();
   const spec = loadSpec(file);
-  const { contradictions, causes, points } = findContradictions(spec, profile);
+  const { contradictions, judge, points, policyPoints } = findContradictions(spec, profile);
   const entries: SpecCheckEntry[] = [];
   let n = 0;
   for (const c of contradictions) {
@@ -61,9 +85,9 @@ export async function specCheck(file: string, profile: KernelProfile, oracle: Ho
       kernel = 'outcome' in obs ? shortResult(obs.outcome) : `unobserved: ${obs.unobserved}`;
     }
     let reproducer: string | null = null;
-    if (out !== undefined && c.specErrno !== undefined) {
+    if (out !== undefined && c.expect !== undefined) {
       reproducer = path.join(out, `repro-${n}.c`);
-      writeFileAtomic(reproducer, reproSource(c.call, c.env, c.specErrno, `spec line ${c.specLines.join(',')}: ${c.title}`));
+      writeFileAtomic(reproducer, reproSource(c.call, c.env, c.expect, `spec line ${c.specLines.join(',')}: ${c.title}`));
     }
     entries.push({
       class: c.class, title: c.title, specLines: c.specLines, specText: c.specText, counterexample: c.counterexample,
@@ -72,12 +96,13 @@ export async function specCheck(file: string, profile: KernelProfile, oracle: Ho
       kernelFunction: clauseById(c.clause)?.cite ?? '-', points: c.points, reproducer,
     });
   }
-  const cov = formalizationCoverage(causes);
+  const clauses = specClauses(judge);
+  const cov = { formalized: clauses.filter((c) => c.formal !== null).length, informal: clauses.filter((c) => c.formal === null).length };
   const byClass: Record<string, number> = {};
   for (const e of entries) byClass[e.class] = (byClass[e.class] ?? 0) + 1;
   const summary: SpecCheckSummary = {
-    file, spec: spec.name, kernel: profile.name, oracle: oracle === undefined ? 'none' : 'host', points,
-    formalized: cov.formalized, informal: cov.informal, contradictions: entries, byClass, seconds: (now() - t0) / 1000,
+    file, spec: spec.name, kernel: profile.name, oracle: oracle === undefined ? 'none' : 'host', points, policyPoints,
+    formalized: cov.formalized, informal: cov.informal, clauses, contradictions: entries, byClass, seconds: (now() - t0) / 1000,
   };
   if (out !== undefined) {
     writeFileAtomic(path.join(out, 'spec-check.json'), `${JSON.stringify(summary, null, 2)}\n`);
@@ -91,9 +116,11 @@ export function specCheckMarkdown(s: SpecCheckSummary): string {
   const out = [
     `# ${s.spec}: contradictions with the model${s.oracle === 'host' ? ' and the kernel' : ''}`,
     '',
-    `Spec: \`${s.file}\`. Kernel profile: ${s.kernel}. Oracle: ${s.oracle}. ${s.points} points of the bounded space. ` +
-      `Stated causes: ${s.formalized} formalized, ${s.informal} informal. ${s.contradictions.length} contradictions ` +
-      `(${Object.entries(s.byClass).map(([k, v]) => `${k} ${v}`).join(', ')}).`,
+    `Spec: \`${s.file}\`. Kernel profile: ${s.kernel}. Oracle: ${s.oracle}. ${s.points} points judged (the bounded space of \`sockspec check\`, ` +
+      `fuzzed tuples and environments, the spec's examples); ${s.policyPoints} more were decided by a seccomp filter and not judged. ` +
+      `Clauses: ${s.formalized} formalized, ${s.informal} informal (${((100 * s.formalized) / Math.max(1, s.formalized + s.informal)).toFixed(0)}%). ` +
+      `${s.contradictions.length} contradictions (${Object.entries(s.byClass).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
+      `${s.contradictions.filter((c) => c.confirmed).length} confirmed on the kernel. ${s.seconds.toFixed(1)} s.`,
     '',
   ];
   s.contradictions.forEach((c, i) => {
@@ -102,10 +129,14 @@ export function specCheckMarkdown(s: SpecCheckSummary): string {
       out.push(`- counter-example: \`${c.counterexample}\` (${c.environment}; ${c.points} points in this group)`,
         `- kernel: ${c.kernel ?? 'not run (--oracle none)'}; confirmed: ${c.confirmed ? 'yes' : 'no'}`,
         `- model clause: ${c.clause} [${c.kernelFunction}]`);
-      if (c.reproducer) out.push(`- reproducer: \`${c.reproducer}\` (cc -o repro ${path.basename(c.reproducer)} && ./repro)`);
+      if (c.reproducer) out.push(`- reproducer: \`${c.reproducer}\` (cc -o repro ${path.basename(c.reproducer)} && ./repro; exits 1 while the kernel contradicts the spec)`);
       if (c.request) out.push(`- replay: \`echo '${c.request}' | sockspec eval --compare\``);
     }
     out.push('');
   });
+  out.push('## Formalization', '', '| line | kind | about | clause | predicate |', '|---|---|---|---|---|');
+  const cell = (t: string): string => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  for (const c of s.clauses) out.push(`| ${c.line} | ${c.kind} | ${cell(c.about)} | ${cell(c.text)} | ${c.formal === null ? 'informal' : `\`${cell(c.formal)}\``} |`);
+  out.push('');
   return out.join('\n');
 }

@@ -1,20 +1,30 @@
-// Contradictions between a KAPI spec and the model (and, when confirmed, the kernel): over the
-// bounded space of `sockspec check` and over fuzzed tuples and environments, each point's model outcome is compared with the outcomes the
-// spec's formalized causes allow. Each contradiction is reported once per spec item and model
-// clause, with the simplest counter-example found.
-// Sources: spec/formalize.ts, generators/space.ts, model/evaluate.ts.
+// Contradictions between a KAPI spec and the model (and, when confirmed, the kernel). Every point
+// of the bounded space of `sockspec check`, and seeded fuzzed tuples and environments, is judged:
+// the model's outcome against the outcomes the spec's formalized causes allow, its parameter
+// constraints, its success claims (lowest fd, flags) and its example calls. Each contradiction is
+// reported once per spec item and model clause, with a counter-example shrunk greedily towards
+// small registers and the root environment (every shrinking step keeps the same spec item and
+// clause). A capability the spec names without its namespace is read as `capable()` (the initial
+// user namespace); where only that reading contradicts the kernel, the class says so.
+// Sources: spec/formalize.ts, generators/space.ts, model/evaluate.ts, model/creds.ts.
 
-import { ALL_CLAUSES, capNames, evaluate, formatStrace, resultString, type Call, type Env, type KernelProfile } from '../model';
 import fc from 'fast-check';
+import {
+  ALL_CAPS, ALL_CLAUSES, CAP_NAMES, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK, capNames, evaluate, formatStrace,
+  lowestFree, resultString, type Call, type Env, type KernelProfile, type Outcome,
+} from '../model';
+import { inetLookup } from '../model/families/inet';
 import { callArb, envArb } from '../generators';
 import { classCalls, ENV_CLASSES } from '../generators/space';
-import { errorCauses, type Cause, type SpecInput } from './formalize';
+import { checkConsistency } from './consistency';
+import { errorCauses, exampleCalls, paramConstraints, successClaims, type Cause, type ExampleCall, type ParamConstraint, type SpecInput, type SuccessClaim } from './formalize';
 import type { ParsedSpec } from './parse';
 
 export type ContradictionClass =
-  | 'unlisted-errno' | 'cause-absent' | 'cause-holds-other' | 'capability-condition' | 'never-produced';
+  | 'unlisted-errno' | 'cause-absent' | 'cause-holds-other' | 'capability-condition' | 'capability-namespace'
+  | 'success-path' | 'never-produced' | 'internal';
 
-/** One contradiction, with the simplest counter-example found. */
+/** One contradiction, with its shrunk counter-example. */
 export interface Contradiction {
   readonly class: ContradictionClass;
   readonly title: string;
@@ -23,114 +33,336 @@ export interface Contradiction {
   readonly clause: string;
   readonly call: Call;
   readonly env: Env;
+  /** The environment class the counter-example came from, or `shrunk`. */
   readonly envClass: string;
+  /** `-` where there is no call (a listed errno nothing produces, an internal inconsistency). */
   readonly counterexample: string;
   readonly model: string;
-  /** The errno the spec requires here, where it names exactly one (for reproducers). */
-  readonly specErrno?: string;
+  /** What the spec says the result must match, as the reproducer checks it (see cli/repro.ts). */
+  readonly expect?: string;
   readonly points: number;
 }
 
-function specInput(call: Call, env: Env): SpecInput {
-  const i32 = (r: bigint): number => Number(BigInt.asIntN(32, r));
-  const caps = new Set(capNames(env.creds.namespaces === 'user' ? 0 : env.creds.caps));
+/** One judgement of one point, before grouping. */
+interface Draft {
+  readonly key: string;
+  readonly class: ContradictionClass;
+  readonly title: string;
+  readonly specLines: readonly number[];
+  readonly specText: string;
+  readonly expect: string;
+  /** Whether the draft rests on a capability the spec names. */
+  readonly capability?: string;
+}
+
+interface Judged {
+  readonly drafts: Draft[];
+  readonly outcome: Outcome;
+  readonly result: string;
+  readonly clause: string;
+  /** Decided by a seccomp filter: a policy, like an LSM's, not socket()'s contract. */
+  readonly policy: boolean;
+}
+
+const i32 = (r: bigint): number => Number(BigInt.asIntN(32, r));
+const POLICY = new Set(['seccomp-errno', 'seccomp-errno-zero', 'seccomp-no-listener', 'seccomp-kill']);
+
+/** The spec's view of a point: capabilities as `capable()` (init) or as `ns_capable()` over the netns owner. */
+function specInput(call: Call, env: Env, reading: 'init' | 'netns'): SpecInput {
+  const ns = env.creds.namespaces;
+  const held = ns === 'init' || ns === 'net' || (reading === 'netns' && ns === 'user+net');
+  const caps = new Set(capNames(held ? env.creds.caps : 0));
+  const p = env.profile;
   return {
     family: i32(call.a0), type: i32(call.a1), protocol: i32(call.a2),
-    hasCap: (c) => caps.has(c), registered: (f) => env.profile.families.includes(f),
+    hasCap: (c) => caps.has(c), registered: (f) => p.families.includes(f),
+    inetswAccepts: (f, t, proto) => inetLookup((f === 10 ? p.inet6sw : p.inetsw)[t] ?? [], proto) >= 0,
   };
 }
 
-/** How simple a counter-example is: small registers and the first environment classes first. */
-function weight(call: Call, classIndex: number): number {
-  const w = (r: bigint): number => (r > 0xffffffffn ? 1e12 : Math.abs(Number(BigInt.asIntN(32, r))));
-  return classIndex * 1e13 + w(call.a0) * 1e6 + w(call.a1) * 1e3 + w(call.a2);
+/** The judge of one spec: every formalized part, ready to apply to points. */
+export class SpecJudge {
+  readonly causes: Cause[];
+  readonly constraints: ParamConstraint[];
+  readonly claims: SuccessClaim[];
+  readonly examples: ExampleCall[];
+  private readonly listed: Set<string>;
+  private readonly byErrno = new Map<string, Cause[]>();
+
+  constructor(readonly spec: ParsedSpec) {
+    this.causes = errorCauses(spec);
+    this.constraints = paramConstraints(spec);
+    this.claims = successClaims(spec);
+    this.examples = exampleCalls(spec);
+    this.listed = new Set(spec.errors.map((e) => String(e.name)));
+    for (const c of this.causes) this.byErrno.set(c.errno, [...(this.byErrno.get(c.errno) ?? []), c]);
+  }
+
+  /** The contradictions one point shows. */
+  judge(call: Call, env: Env): Judged {
+    const d = evaluate(call, env);
+    const result = resultString(d.outcome);
+    const clause = d.trace[d.trace.length - 1];
+    if (POLICY.has(clause)) return { drafts: [], outcome: d.outcome, result, clause, policy: true };
+    const lit = specInput(call, env, 'init');
+    if (env.creds.namespaces !== 'user+net') return { drafts: this.drafts(d.outcome, result, clause, lit, lit, env), outcome: d.outcome, result, clause, policy: false };
+    const ns = specInput(call, env, 'netns');
+    const literal = this.drafts(d.outcome, result, clause, lit, ns, env);
+    const nsKeys = new Set(this.drafts(d.outcome, result, clause, ns, ns, env).map((x) => x.key));
+    // A draft is the namespace's doing only if the same call without the capabilities, in the
+    // initial namespaces (what the literal reading sees), does not show it too.
+    let plain: Set<string> | undefined;
+    const plainKeys = (): Set<string> => (plain ??= new Set(this.judge(call, { ...env, creds: { ...env.creds, namespaces: 'init', caps: 0 } }).drafts.map((x) => x.key)));
+    const drafts = literal.map((x) => (nsKeys.has(x.key) || x.capability === undefined || plainKeys().has(x.key) ? x : {
+      ...x, key: `ns|${x.key}`, class: 'capability-namespace' as const,
+      title: `"${x.specText}" names ${x.capability} without its namespace: read as capable() (the initial user namespace) the spec expects ${x.expect.replace(/\|/g, ' or ')}, but the kernel checks ns_capable() in the user namespace that owns the network namespace and returns ${result}`,
+    }));
+    return { drafts, outcome: d.outcome, result, clause, policy: false };
+  }
+
+  private drafts(o: Outcome, result: string, clause: string, x: SpecInput, xNs: SpecInput, env: Env): Draft[] {
+    const out: Draft[] = [];
+    const holds = (c: Cause): boolean => c.predicate?.(c.namespaced === true ? xNs : x) === true;
+    const holding = this.causes.filter(holds);
+    const allowed = new Set(holding.map((c) => c.errno));
+    if (o.kind === 'errno' && !this.listed.has(result)) {
+      out.push({
+        key: `unlisted|${result}|${clause}`, class: 'unlisted-errno', title: `the kernel returns ${result}, which the spec does not list`,
+        specLines: [this.spec.line], specText: `errors: ${[...this.listed].join(', ')}`, expect: ['ok', ...this.listed].join('|'),
+      });
+      return out;
+    }
+    if (o.kind === 'errno' && !allowed.has(result)) {
+      const own = this.byErrno.get(result) ?? [];
+      if (own.length > 0 && own.every((c) => c.predicate !== undefined)) {
+        const cap = own.find((c) => c.capability !== undefined)?.capability;
+        out.push({
+          key: `absent|${result}|${clause}`, class: 'cause-absent', title: `${result} is returned although none of its stated causes holds`,
+          specLines: [...new Set(own.map((c) => c.line))], specText: own.map((c) => c.text).join('; '), expect: `!${result}`, ...(cap ? { capability: cap } : {}),
+        });
+      }
+    }
+    for (const c of holding) {
+      if (c.errno === result || allowed.has(result)) continue;
+      const own = o.kind === 'errno' ? this.byErrno.get(result) ?? [] : [];
+      if (own.some((w) => w.predicate === undefined)) continue;
+      const cap = c.capability !== undefined;
+      out.push({
+        key: `holds|${c.line}|${c.text}|${clause}`,
+        class: cap ? 'capability-condition' : 'cause-holds-other',
+        title: cap ? `the capability condition "${c.text}" holds, yet the kernel returns ${result}` : `the cause "${c.text}" of ${c.errno} holds, yet the kernel returns ${result}`,
+        specLines: [c.line], specText: c.text, expect: [...allowed].join('|'), ...(cap ? { capability: c.capability } : {}),
+      });
+    }
+    if (o.kind === 'fd') {
+      for (const p of this.constraints) {
+        if (p.predicate === undefined || p.predicate(x)) continue;
+        out.push({
+          key: `param|${p.line}|${p.text}|${clause}`, class: 'success-path',
+          title: `the kernel creates the socket although the ${p.param} constraint "${p.text}" rules the call out`,
+          specLines: [p.line], specText: `${p.param}: ${p.text}`, expect: '!ok',
+        });
+      }
+      const lowest = lowestFree(env.fds);
+      for (const s of this.claims) {
+        if (s.holds(x, o, lowest)) continue;
+        out.push({
+          key: `claim|${s.line}|${s.text}|${clause}`, class: 'success-path',
+          title: `the call succeeds, but not as the spec says: "${s.text}" (fd ${o.fd}, cloexec ${o.cloexec ? 1 : 0}, nonblock ${o.nonblock ? 1 : 0})`,
+          specLines: [s.line], specText: s.text, expect: s.expect(x, lowest),
+        });
+      }
+    }
+    return out;
+  }
+}
+
+/** A counter-example's size, compared lexicographically: environment first (a namespace counts twice), then registers. */
+function weight(call: Call, env: Env, root: Env): number[] {
+  const c = env.creds;
+  const r = root.creds;
+  const diff = [c.uid !== r.uid, c.gid !== r.gid, c.groups.length > 0, c.caps !== r.caps, c.namespaces !== r.namespaces, c.namespaces !== r.namespaces,
+    env.pingGroupRange[0] !== root.pingGroupRange[0] || env.pingGroupRange[1] !== root.pingGroupRange[1],
+    env.mptcpEnabled !== root.mptcpEnabled, env.fileMax !== root.fileMax, env.nrOpen !== root.nrOpen, env.nrFiles !== root.nrFiles,
+    env.unixSockets !== root.unixSockets, env.rlimitNofile !== root.rlimitNofile, env.seccomp.length > 0,
+    env.fds.entries.length !== root.fds.entries.length || env.fds.entries.some((e, k) => e.fd !== root.fds.entries[k]?.fd || e.cloexec || e.nonblock) || env.fds.maxFds !== root.fds.maxFds,
+  ].filter(Boolean).length;
+  const missing = CAP_NAMES.length - capNames(c.caps).length;
+  const numbers = (['fileMax', 'nrOpen', 'nrFiles', 'unixSockets', 'rlimitNofile'] as const)
+    .reduce((s, k) => s + (env[k] === root[k] ? 0 : Math.min(env[k], 1e9)), 0) + env.fds.entries.length + c.uid + c.gid;
+  const reg = (v: bigint): number => (v > 0xffffffffn ? 2 ** 40 : 0) + Math.abs(i32(v));
+  return [diff, missing, numbers, call.entry === 'x86_64' ? 0 : 1, reg(call.a0), reg(call.a1), reg(call.a2)];
+}
+
+function lighter(a: number[], b: number[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return false;
+}
+
+/** Simpler neighbours of a register value. */
+function registerCandidates(v: bigint): bigint[] {
+  const n = i32(v);
+  const out = [0, 1, 2, 3, n & SOCK_TYPE_MASK, n & ~(SOCK_CLOEXEC | SOCK_NONBLOCK), n & ~SOCK_CLOEXEC, n & ~SOCK_NONBLOCK, Math.trunc(n / 2), n > 0 ? n - 1 : n + 1, -n]
+    .map((c) => BigInt.asUintN(32, BigInt(c | 0)));
+  if (v > 0xffffffffn) out.unshift(BigInt.asUintN(32, v));
+  return out;
+}
+
+/** Simpler neighbours of an environment: one field back to the root's, a capability given back, a number smaller. */
+function envCandidates(env: Env, root: Env): Env[] {
+  const out: Env[] = [];
+  const c = env.creds;
+  out.push({ ...env, seccomp: [] }, { ...env, fds: root.fds }, { ...env, pingGroupRange: root.pingGroupRange }, { ...env, mptcpEnabled: root.mptcpEnabled });
+  for (const k of ['fileMax', 'nrOpen', 'nrFiles', 'unixSockets', 'rlimitNofile'] as const) {
+    out.push({ ...env, [k]: root[k] });
+    for (const v of [0, 1, 2, 3, env.fds.entries.length, Math.floor(env[k] / 2), env[k] - 1]) if (v >= 0 && v < env[k]) out.push({ ...env, [k]: v });
+  }
+  env.fds.entries.forEach((e, k) => {
+    if (e.fd > 2 || env.fds.entries.length > 3) out.push({ ...env, fds: { entries: env.fds.entries.filter((_, j) => j !== k) } });
+  });
+  out.push({ ...env, creds: { ...c, namespaces: 'init' } }, { ...env, creds: { ...c, uid: 0 } }, { ...env, creds: { ...c, gid: 0 } }, { ...env, creds: { ...c, groups: [] } }, { ...env, creds: { ...c, caps: ALL_CAPS } });
+  for (let i = 0; i < CAP_NAMES.length; i++) if ((Math.floor(c.caps / 2 ** i) & 1) === 0) out.push({ ...env, creds: { ...c, caps: c.caps + 2 ** i } });
+  return out;
+}
+
+/** Shrinks a counter-example greedily while the point still shows the draft `key`. */
+export function shrink(judge: SpecJudge, key: string, call: Call, env: Env, root: Env, budget = 2000): { call: Call; env: Env } {
+  let cur = { call, env };
+  let w = weight(call, env, root);
+  let left = budget;
+  const tryOne = (cand: { call: Call; env: Env }): boolean => {
+    const cw = weight(cand.call, cand.env, root);
+    if (!lighter(cw, w) || left-- <= 0) return false;
+    if (!judge.judge(cand.call, cand.env).drafts.some((d) => d.key === key)) return false;
+    cur = cand;
+    w = cw;
+    return true;
+  };
+  let progress = true;
+  while (progress && left > 0) {
+    progress = false;
+    for (const e of envCandidates(cur.env, root)) if (tryOne({ call: cur.call, env: e })) { progress = true; break; }
+    if (progress) continue;
+    if (cur.call.entry !== 'x86_64' && tryOne({ call: { ...cur.call, entry: 'x86_64' }, env: cur.env })) { progress = true; continue; }
+    for (const reg of ['a0', 'a1', 'a2'] as const) {
+      for (const v of registerCandidates(cur.call[reg])) if (tryOne({ call: { ...cur.call, [reg]: v }, env: cur.env })) { progress = true; break; }
+      if (progress) break;
+    }
+  }
+  return cur;
+}
+
+/** Whether two environments agree on everything a decision reads (the profile aside). */
+function sameEnv(a: Env, b: Env): boolean {
+  const { profile: _a, ...x } = a;
+  const { profile: _b, ...y } = b;
+  return JSON.stringify(x) === JSON.stringify(y);
+}
+
+/** The class an environment belongs to, if it is one of the bounded space's; `shrunk` otherwise. */
+function classOf(env: Env, profile: KernelProfile): string {
+  return ENV_CLASSES.find((c) => c.calls === 'full' && sameEnv(c.env(profile), env))?.id ?? 'shrunk';
 }
 
 /**
- * Every contradiction between `spec` and the model on `profile` over the kernel environment
- * classes of the bounded space (seccomp classes are left out: a filter's errno is not socket()'s).
+ * Every contradiction between `spec` and the model on `profile`, over the kernel environment
+ * classes of the bounded space and seeded fuzzed tuples and environments (seccomp stacks
+ * included: points a filter decides are a policy, counted apart and not judged).
  */
 export function findContradictions(
   spec: ParsedSpec,
   profile: KernelProfile,
   fuzz: { readonly seed: number; readonly runs: number } = { seed: 0x5bec, runs: 100000 },
-): { contradictions: Contradiction[]; causes: Cause[]; points: number } {
-  const causes = errorCauses(spec);
-  const listed = new Set(spec.errors.map((e) => String(e.name)));
-  const byErrno = new Map<string, Cause[]>();
-  for (const c of causes) byErrno.set(c.errno, [...(byErrno.get(c.errno) ?? []), c]);
-  const found = new Map<string, Contradiction & { w: number }>();
+): { contradictions: Contradiction[]; judge: SpecJudge; points: number; policyPoints: number } {
+  const judge = new SpecJudge(spec);
+  const root = ENV_CLASSES[0].env(profile);
+  const found = new Map<string, { draft: Draft; call: Call; env: Env; w: number[]; points: number; clause: string }>();
   const produced = new Set<string>();
   let points = 0;
-  const note = (key: string, c: Omit<Contradiction, 'points'>, w: number): void => {
-    const old = found.get(key);
-    if (old === undefined) found.set(key, { ...c, points: 1, w });
-    else found.set(key, w < old.w ? { ...c, points: old.points + 1, w } : { ...old, points: old.points + 1 });
-  };
-  const classes = ENV_CLASSES.filter((c) => c.calls === 'full');
-  const visit = (call: Call, env: Env, envClass: string, ci: number): void => {
+  let policyPoints = 0;
+  const visit = (call: Call, env: Env): void => {
     points++;
-    const d = evaluate(call, env);
-    const result = resultString(d.outcome);
-    const clause = d.trace[d.trace.length - 1];
-    produced.add(result);
-    const x = specInput(call, env);
-    const holding = causes.filter((c) => c.predicate?.(x) === true);
-    const allowed = new Set(holding.map((c) => c.errno));
-    const w = weight(call, ci);
-    const base = { call, env, envClass, clause, model: result, counterexample: formatStrace(call, d.outcome) };
-    if (d.outcome.kind === 'errno' && !listed.has(result)) {
-      note(`unlisted|${result}|${clause}`, { ...base, class: 'unlisted-errno', title: `the kernel returns ${result}, which the spec does not list`, specLines: [spec.line], specText: `errors: ${[...listed].join(', ')}` }, w);
-      return;
-    }
-    if (d.outcome.kind === 'errno' && !allowed.has(result)) {
-      const own = byErrno.get(result) ?? [];
-      if (own.length > 0 && own.every((c) => c.predicate !== undefined)) {
-        note(`absent|${result}|${clause}`, { ...base, class: 'cause-absent', title: `${result} is returned although none of its stated causes holds`, specLines: [...new Set(own.map((c) => c.line))], specText: own.map((c) => c.text).join('; ') }, w);
-      }
-    }
-    for (const c of holding) {
-      if (c.errno === result || allowed.has(result)) continue;
-      const own = d.outcome.kind === 'errno' ? byErrno.get(result) ?? [] : [];
-      if (own.some((o) => o.predicate === undefined)) continue;
-      const cap = c.text.includes(' without CAP_');
-      note(`holds|${c.line}|${c.text}|${clause}`, {
-        ...base,
-        specErrno: c.errno,
-        class: cap ? 'capability-condition' : 'cause-holds-other',
-        title: cap ? `the capability condition "${c.text}" holds, yet the kernel returns ${result}` : `the cause "${c.text}" of ${c.errno} holds, yet the kernel returns ${result}`,
-        specLines: [c.line], specText: c.text,
-      }, w);
+    const j = judge.judge(call, env);
+    if (j.policy) { policyPoints++; return; }
+    produced.add(j.result);
+    for (const d of j.drafts) {
+      const old = found.get(d.key);
+      if (old !== undefined) {
+        old.points++;
+        const w = weight(call, env, root);
+        if (lighter(w, old.w)) Object.assign(old, { call, env, w });
+      } else found.set(d.key, { draft: d, call, env, w: weight(call, env, root), points: 1, clause: j.clause });
     }
   };
-  classes.forEach((cls, ci) => {
+  for (const cls of ENV_CLASSES) {
+    if (cls.calls !== 'full') continue;
     const env = cls.env(profile);
-    for (const call of classCalls(cls)) visit(call, env, cls.id, ci);
-  });
-  // Fuzzed tuples and environments (credentials, namespaces, ping ranges, MPTCP, fd tables and
-  // limits, global sysctls), seeded; seccomp stacks are left out: a filter's errno is not socket()'s.
-  const pairs = fc.sample(fc.tuple(callArb(), envArb({ profile, seccomp: false })), { seed: fuzz.seed, numRuns: fuzz.runs });
-  for (const [call, env] of pairs) visit(call, env, 'fuzzed', classes.length);
+    for (const call of classCalls(cls)) visit(call, env);
+  }
+  for (const [call, env] of fc.sample(fc.tuple(callArb(), envArb({ profile })), { seed: fuzz.seed, numRuns: fuzz.runs })) visit(call, env);
+  // The calls the spec shows as working, as root.
+  const examples: Contradiction[] = [];
+  for (const ex of judge.examples) {
+    const call: Call = { a0: BigInt.asUintN(32, BigInt(ex.family)), a1: BigInt.asUintN(32, BigInt(ex.type)), a2: BigInt.asUintN(32, BigInt(ex.protocol)), entry: 'x86_64' };
+    points++;
+    const d = evaluate(call, root);
+    if (d.outcome.kind === 'fd') continue;
+    examples.push({
+      class: 'success-path', title: `the spec shows ${ex.text} as a working call, yet the kernel returns ${resultString(d.outcome)}`,
+      specLines: [ex.line], specText: ex.text, clause: d.trace[d.trace.length - 1], call, env: root, envClass: 'root',
+      counterexample: formatStrace(call, d.outcome), model: resultString(d.outcome), expect: 'ok', points: 1,
+    });
+  }
+  const out: Contradiction[] = [];
+  for (const g of found.values()) {
+    const s = shrink(judge, g.draft.key, g.call, g.env, root);
+    const j = judge.judge(s.call, s.env);
+    const d = j.drafts.find((x) => x.key === g.draft.key) ?? g.draft;
+    out.push({
+      class: d.class, title: d.title, specLines: d.specLines, specText: d.specText, clause: j.clause, call: s.call, env: s.env,
+      envClass: classOf(s.env, profile), counterexample: formatStrace(s.call, j.outcome), model: j.result, expect: d.expect, points: g.points,
+    });
+  }
+  out.push(...examples);
   // "No input can produce it": no clause of the model returns it, and it is neither an errno of
   // memory exhaustion (real but not an input) nor ENOSYS (which seccomp can produce for any call).
   const modelled = new Set(ALL_CLAUSES.map((c) => c.errno).filter((e): e is string => e !== null));
   for (const e of spec.errors) {
     const name = String(e.name);
     if (!produced.has(name) && !modelled.has(name) && !['ENOMEM', 'ENOBUFS', 'ENOSYS'].includes(name)) {
-      found.set(`never|${name}`, {
+      out.push({
         class: 'never-produced', title: `${name} is listed, but no input makes the kernel return it (no clause of the model returns it)`, specLines: [e.line],
-        specText: String(e.description ?? ''), clause: '-', call: { a0: 0n, a1: 0n, a2: 0n }, env: classes[0].env(profile), envClass: '-',
-        counterexample: '-', model: '-', points: 0, w: 0,
+        specText: String(e.description ?? ''), clause: '-', call: { a0: 0n, a1: 0n, a2: 0n, entry: 'x86_64' }, env: root, envClass: '-',
+        counterexample: '-', model: '-', points: 0,
       });
     }
   }
-  return { contradictions: [...found.values()].map(({ w: _w, ...c }) => c), causes, points };
+  for (const i of checkConsistency(spec)) {
+    out.push({
+      class: 'internal', title: i.title, specLines: i.lines, specText: i.detail, clause: '-', call: { a0: 0n, a1: 0n, a2: 0n, entry: 'x86_64' },
+      env: root, envClass: '-', counterexample: '-', model: '-', points: 0,
+    });
+  }
+  return { contradictions: out, judge, points, policyPoints };
 }
 
-/** The counter-example's environment in words. */
+/** The counter-example's environment in words: what differs from uid 0 with every capability in the initial namespaces. */
 export function envWords(c: Contradiction): string {
   const e = c.env;
   const caps = capNames(e.creds.caps);
-  return `${c.envClass}: uid ${e.creds.uid}, ${caps.length === 41 ? 'all capabilities' : caps.length === 0 ? 'no capabilities' : caps.join(',')}, namespaces ${e.creds.namespaces}`;
+  const missing = CAP_NAMES.filter((n) => !caps.includes(n));
+  const capText = missing.length === 0 ? 'all capabilities' : caps.length === 0 ? 'no capabilities'
+    : missing.length <= caps.length ? `all capabilities but ${missing.join(',')}` : caps.join(',');
+  const root = ENV_CLASSES[0].env(e.profile);
+  const parts = [`uid ${e.creds.uid}`, ...(e.creds.gid !== e.creds.uid ? [`gid ${e.creds.gid}`] : []), ...(e.creds.groups.length ? [`groups ${e.creds.groups.join(',')}`] : []), capText, `namespaces ${e.creds.namespaces}`];
+  if (e.rlimitNofile !== root.rlimitNofile) parts.push(`RLIMIT_NOFILE ${e.rlimitNofile}`);
+  if (e.fds.entries.map((x) => x.fd).join() !== root.fds.entries.map((x) => x.fd).join()) parts.push(`open fds ${e.fds.entries.map((x) => x.fd).join(',')}`);
+  if (e.pingGroupRange.join() !== root.pingGroupRange.join()) parts.push(`ping_group_range ${e.pingGroupRange.join(' ')}`);
+  if (e.mptcpEnabled !== root.mptcpEnabled) parts.push(`net.mptcp.enabled ${e.mptcpEnabled ? 1 : 0}`);
+  if (e.fileMax !== root.fileMax) parts.push(`fs.file-max ${e.fileMax}`);
+  if (e.nrOpen !== root.nrOpen) parts.push(`fs.nr_open ${e.nrOpen}`);
+  if (e.nrFiles !== root.nrFiles) parts.push(`${e.nrFiles} files open`);
+  if (e.unixSockets !== root.unixSockets) parts.push(`${e.unixSockets} unix sockets`);
+  if (e.seccomp.length > 0) parts.push(`${e.seccomp.length} seccomp filters`);
+  return `${c.envClass}: ${parts.join(', ')}`;
 }
-

@@ -50,6 +50,8 @@ export interface ParsedSpec {
   readonly characteristics: Record<string, { value: string; line: number }>;
   /** Macros the parser does not know, kept as written. */
   readonly other: MacroCall[];
+  /** The input line of each single field (`description`, `examples`, `notes`, …). */
+  readonly lines: Record<string, number>;
 }
 
 interface BlockDef {
@@ -174,7 +176,7 @@ export function parseSpec(input: string): ParsedSpec {
   const { name, line, endLine, macros, fields } = calls(lex(sourceLines(input)));
   const spec: Record<string, unknown> = {
     name, line, endLine, params: [], errors: [], locks: [], signals: [], sideEffects: [], stateTransitions: [],
-    protocolBehaviors: [], addressFamilies: [], capabilities: [], constraints: [], counts: {}, other: [],
+    protocolBehaviors: [], addressFamilies: [], capabilities: [], constraints: [], counts: {}, other: [], lines: {},
     characteristics: Object.fromEntries(fields.map((f) => [f.name, { value: f.value, line: f.line }])),
   };
   let open: { def: BlockDef; item: Record<string, unknown>; name: string; line: number; col: number } | null = null;
@@ -206,7 +208,11 @@ export function parseSpec(input: string): ParsedSpec {
       continue;
     }
     const single = SINGLES[m.name];
-    if (single !== undefined) { spec[single] = m.args.length === 1 ? (typeof m.args[0] === 'object' ? m.args[0].expr : m.args[0]) : m.args; continue; }
+    if (single !== undefined) {
+      spec[single] = m.args.length === 1 ? (typeof m.args[0] === 'object' ? m.args[0].expr : m.args[0]) : m.args;
+      (spec.lines as Record<string, number>)[single] = m.line;
+      continue;
+    }
     if (m.name === 'KAPI_ERROR') {
       const item: Record<string, unknown> = { line: m.line };
       ERROR_ARGS.forEach((a, k) => { if (m.args[k] !== undefined) item[a] = m.args[k]; });
