@@ -13,6 +13,7 @@ import { loadPreset, presetFilters, presetFromJson, presetNames, ProfileError } 
 import { observeOnHost } from '../oracle/observe';
 import { probeHostProfile } from '../oracle/probe';
 import { ContractError, parseEnv, registerProfile, resolveProfile } from './contract';
+import { KERNEL_NAMES, KernelFetchError, cachedKernel, cachedKernels, fetchKernel, kernelDescription } from '../oracle/kernels';
 import { formatCheck, runCheck } from './check';
 import { runEval } from './eval';
 import { reproCommand } from './repro-command';
@@ -265,6 +266,35 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .description('list the kernel profiles')
     .action(() => {
       for (const p of PROFILES) out(`${p.name.padEnd(22)} ${p.description}\n`);
+    });
+
+  const kernels = program.command('kernels').description('kernel images for the VM oracle: fetch Debian kernels, list the cached ones');
+  kernels
+    .command('fetch')
+    .description(`download and unpack kernels (${KERNEL_NAMES.join(', ')} or a linux-image-… package) into the cache; nothing is installed`)
+    .argument('<name...>', 'kernels to fetch')
+    .option('--json', 'one JSON line per kernel', false)
+    .action((names: string[], o: { json: boolean }) => {
+      for (const n of names) {
+        if (kernelDescription(n) === undefined && !/^linux-image-/.test(n)) throw new ContractError(n, `unknown kernel: expected ${KERNEL_NAMES.join(', ')} or a linux-image-… package name`);
+      }
+      for (const n of names) {
+        try {
+          const k = fetchKernel(n, (line) => { if (!o.json) err(`${line}\n`); });
+          out(o.json ? `${JSON.stringify(k)}\n` : `${k.name.padEnd(14)} ${k.release.padEnd(30)} ${k.vmlinuz}\n`);
+        } catch (e) {
+          if (!(e instanceof KernelFetchError)) throw e;
+          err(`sockspec kernels fetch: ${n}: ${e.message}\n`);
+          setCode(1);
+        }
+      }
+    });
+  kernels
+    .command('list')
+    .description('the cached kernels, and the names fetch knows')
+    .action(() => {
+      for (const k of cachedKernels()) out(`${k.name.padEnd(14)} ${k.release.padEnd(30)} ${k.vmlinuz}\n`);
+      for (const n of KERNEL_NAMES) if (cachedKernel(n) === undefined) out(`${n.padEnd(14)} (not fetched) ${kernelDescription(n)}\n`);
     });
 
   return program;
