@@ -377,6 +377,11 @@ class FrameReader {
     }
     this.buf = at === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
   }
+
+  /** Bytes of an incomplete frame still buffered. */
+  get pending(): number {
+    return this.buf.length;
+  }
 }
 
 interface Pending {
@@ -399,6 +404,59 @@ function errorText(payload: Buffer): { code: number; err: number; text: string }
  * const run = await o.run(defaultEnv(), [{ a0: 2n, a1: 1n, a2: 0n }]);   // results[0].outcome: fd 3
  * await o.close();
  */
+/** The frames of one RUN request: ENV, FILTERs, CALLS, RUN. Throws RangeError for an env the executor cannot represent. */
+export function runRequest(env: Env, calls: readonly Call[], timeoutMs: number): Buffer {
+  return Buffer.concat([frame(KIND.ENV, encodeEnv(env, timeoutMs)), ...filterFrames(env), callsFrame(calls), frame(KIND.RUN)]);
+}
+
+/** A frame of the protocol (for the VM runner, which writes whole request streams at once). */
+export function requestFrame(kind: number, payload?: Buffer): Buffer {
+  return frame(kind, payload);
+}
+
+/**
+ * Decodes the replies to one RUN: RESULT frames, ERRORs, then DONE, which yields the run (without
+ * capsNotHeld, which depends on the executor's own capabilities). Throws ExecutorError when the
+ * executor refused the batch, ProtocolError on a frame that does not belong.
+ */
+export function runReplyDecoder(env: Env, count: number): (kind: number, payload: Buffer) => KernelRun | undefined {
+  const layout = new Set(env.fds.entries.map((e) => e.fd));
+  const results: KernelResult[] = new Array<KernelResult>(count).fill({ status: 'not-run' });
+  const refused: string[] = [];
+  return (kind, payload) => {
+    if (kind === KIND.RESULT) {
+      const r = decodeRecord(RESULT_RECORD, payload);
+      results[r.index as number] = toResult(r, layout);
+      return undefined;
+    }
+    if (kind === KIND.ERROR) {
+      const e = errorText(payload);
+      refused.push(`${e.text} (request ${e.code}, errno ${e.err})`);
+      if (e.code === KIND.RUN) throw new ExecutorError(`executor refused the batch: ${refused.join('; ')}`);
+      return undefined;
+    }
+    if (kind !== KIND.DONE) throw new ProtocolError(`unexpected frame kind ${kind} in a RUN reply`);
+    const d = decodeRecord(DONE_RECORD, payload);
+    const step = d.setup_step as number;
+    return {
+      results,
+      ...(step !== SETUP_STEP.NONE
+        ? { setupFailure: { step: STEP_NAME.get(step) ?? `STEP#${step}`, errno: setupErrno(d.setup_errno as number) } }
+        : {}),
+      children: d.children as number,
+      elapsedNs: d.elapsed_ns as bigint,
+    };
+  };
+}
+
+/** Splits a byte stream of reply frames into (kind, payload) pairs; a partial frame at the end is left. */
+export function replyFrames(buf: Buffer): { frames: Array<{ kind: number; payload: Buffer }>; rest: number } {
+  const frames: Array<{ kind: number; payload: Buffer }> = [];
+  const reader = new FrameReader();
+  reader.push(buf, (kind, payload) => frames.push({ kind, payload }));
+  return { frames, rest: reader.pending };
+}
+
 export class HostOracle {
   private proc: ChildProcessWithoutNullStreams | null = null;
   private pending: Pending | null = null;
@@ -449,40 +507,14 @@ export class HostOracle {
   private runAll(env: Env, calls: readonly Call[], opts: { timeoutMs?: number }): Promise<KernelRun> {
     let out: Buffer;
     try {
-      out = Buffer.concat([
-        frame(KIND.ENV, encodeEnv(env, opts.timeoutMs ?? this.timeoutMs)), ...filterFrames(env), callsFrame(calls),
-        frame(KIND.RUN),
-      ]);
+      out = runRequest(env, calls, opts.timeoutMs ?? this.timeoutMs);
     } catch (err) {
       return Promise.reject(err);
     }
-    const layout = new Set(env.fds.entries.map((e) => e.fd));
-    const results: KernelResult[] = new Array<KernelResult>(calls.length).fill({ status: 'not-run' });
-    const refused: string[] = [];
+    const decode = runReplyDecoder(env, calls.length);
     return this.request<KernelRun>('RUN', out, (kind, payload) => {
-      if (kind === KIND.RESULT) {
-        const r = decodeRecord(RESULT_RECORD, payload);
-        results[r.index as number] = toResult(r, layout);
-        return undefined;
-      }
-      if (kind === KIND.ERROR) {
-        const e = errorText(payload);
-        refused.push(`${e.text} (request ${e.code}, errno ${e.err})`);
-        if (e.code === KIND.RUN) throw new ExecutorError(`executor refused the batch: ${refused.join('; ')}`);
-        return undefined;
-      }
-      if (kind !== KIND.DONE) throw new ProtocolError(`unexpected frame kind ${kind} in a RUN reply`);
-      const d = decodeRecord(DONE_RECORD, payload);
-      const step = d.setup_step as number;
-      return {
-        ...this.missingCaps(env),
-        results,
-        ...(step !== SETUP_STEP.NONE
-          ? { setupFailure: { step: STEP_NAME.get(step) ?? `STEP#${step}`, errno: setupErrno(d.setup_errno as number) } }
-          : {}),
-        children: d.children as number,
-        elapsedNs: d.elapsed_ns as bigint,
-      };
+      const run = decode(kind, payload);
+      return run === undefined ? undefined : { ...this.missingCaps(env), ...run };
     });
   }
 

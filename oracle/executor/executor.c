@@ -13,11 +13,16 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -1594,6 +1599,104 @@ static void handle_hello(void)
 	tx_put(&r, sizeof r);
 }
 
+/*
+ * VM mode: the executor is PID 1 of a throwaway QEMU guest (oracle/vm/). It mounts /proc and
+ * /dev, reads its requests from /requests (appended to the initramfs as a second archive) and
+ * writes its replies to the second UART, /dev/ttyS1, in raw mode: the console (ttyS0) carries
+ * kernel messages that would interleave with them. SOCKSPEC_MODULES (from the kernel command
+ * line) is "preload" (modprobe every alias in /preload, then forbid loading: order-independent
+ * answers), "autoload" (the kernel loads modules on demand, as an installed system does) or
+ * "none" (loading forbidden). At the end it powers the guest off; PID 1 must never exit.
+ */
+static int vm_mode;
+
+static void vm_end(void)
+{
+	tx_flush();
+	tcdrain(1);
+	sync();
+	reboot(RB_POWER_OFF);
+	for (;;)
+		pause();
+}
+
+static void vm_modprobe(const char *alias)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char *argv[] = { "modprobe", "-q", "--", (char *)alias, NULL };
+		char *envp[] = { "PATH=/sbin:/bin", NULL };
+
+		execve("/sbin/modprobe", argv, envp);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+static void vm_preload(void)
+{
+	static char list[1 << 16];
+	ssize_t n = read_file("/preload", list, sizeof list);
+	char *p = list, *end;
+
+	if (n <= 0)
+		return;
+	end = list + n;
+	while (p < end) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if (nl == NULL)
+			nl = end;
+		*nl = 0;
+		if (*p)
+			vm_modprobe(p);
+		p = nl + 1;
+	}
+}
+
+static void vm_init(void)
+{
+	const char *modules = getenv("SOCKSPEC_MODULES");
+	struct termios t;
+	int fd;
+
+	vm_mode = 1;
+	mkdir("/proc", 0555);
+	mount("proc", "/proc", "proc", 0, NULL);
+	mkdir("/dev", 0755);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
+	fd = open("/dev/ttyS1", O_RDWR | O_NOCTTY);
+	if (fd >= 0) {
+		if (tcgetattr(fd, &t) == 0) {
+			cfmakeraw(&t);
+			tcsetattr(fd, TCSANOW, &t);
+		}
+		dup2(fd, 1);
+		if (fd != 1)
+			close(fd);
+	}
+	fd = open("/requests", O_RDONLY);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		if (fd != 0)
+			close(fd);
+	}
+	if (modules != NULL && strcmp(modules, "preload") == 0)
+		vm_preload();
+	if (modules == NULL || strcmp(modules, "autoload") != 0) {
+		fd = open("/proc/sys/kernel/modprobe", O_WRONLY);
+		if (fd >= 0) {
+			/* An empty modprobe path: request_module() returns at once, nothing loads. */
+			if (write(fd, "\n", 1) < 0)
+				(void)0;
+			close(fd);
+		}
+	}
+}
+
 /* Routes one complete request frame to its handler. */
 static void serve(const struct frame_header *h, const uint8_t *p)
 {
@@ -1621,6 +1724,8 @@ static void serve(const struct frame_header *h, const uint8_t *p)
 		break;
 	case KIND_QUIT:
 		tx_flush();
+		if (vm_mode)
+			vm_end();
 		_exit(0);
 	default:
 		send_error(h->kind, EINVAL, "unknown frame kind", h->kind);
@@ -1636,6 +1741,8 @@ int main(void)
 	struct frame_header h;
 
 	signal(SIGPIPE, SIG_IGN);
+	if (getpid() == 1)
+		vm_init();
 	parent_pid = getpid();
 	if (map_areas())
 		return 1;
@@ -1652,5 +1759,7 @@ int main(void)
 		tx_flush();
 	}
 	tx_flush();
+	if (vm_mode)
+		vm_end();
 	return 0;
 }
