@@ -23,7 +23,7 @@ export interface CheckMismatch {
 /** What a check reports; the `--json` object. */
 export interface CheckSummary {
   readonly kernel: string;
-  readonly oracle: 'none' | 'host';
+  readonly oracle: 'none' | 'host' | 'vm';
   readonly points: number;
   readonly classes: ReadonlyArray<{ id: string; points: number; mismatches: number }>;
   readonly mismatches: readonly CheckMismatch[];
@@ -43,6 +43,8 @@ export interface CheckOptions {
   /** Classes beyond the built-in ones (the seccomp presets, which live outside generators/). */
   readonly extraClasses?: readonly EnvClass[];
   readonly kernel?: KernelBatch;
+  /** Which oracle `kernel` is, for the summary (default host). */
+  readonly oracleName?: 'host' | 'vm';
   readonly batchSize?: number;
   /** Keep at most this many mismatches in the summary (all are counted). */
   readonly keep?: number;
@@ -132,7 +134,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
   const uncovered = ALL_CLAUSES.filter((c) => !decided.has(c.id) && !(c.errno === null && seen.has(c.id))).map((c) => c.id);
   return {
     kernel: opts.profile.name,
-    oracle: opts.kernel === undefined ? 'none' : 'host',
+    oracle: opts.kernel === undefined ? 'none' : opts.oracleName ?? 'host',
     points,
     classes,
     mismatches,

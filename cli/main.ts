@@ -7,6 +7,8 @@
 // ~17 MiB with the heap in use unchanged, which hides real growth from memory checks.
 
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ALL_CLAUSES, capMask, defaultEnv, fdTable, PROFILES, type Call, type Env, type KernelProfile, type Namespaces } from '../model';
 import { executorAvailable, HostOracle } from '../oracle/host';
 import { loadPreset, presetFilters, presetFromJson, presetNames, ProfileError } from '../oracle/oci';
@@ -14,6 +16,7 @@ import { observeOnHost } from '../oracle/observe';
 import { probeHostProfile } from '../oracle/probe';
 import { ContractError, parseEnv, registerProfile, resolveProfile } from './contract';
 import { KERNEL_NAMES, KernelFetchError, cachedKernel, cachedKernels, fetchKernel, kernelDescription } from '../oracle/kernels';
+import { VmOracle, type ModuleMode } from '../oracle/vm/runner';
 import { formatCheck, runCheck } from './check';
 import { runEval } from './eval';
 import { reproCommand } from './repro-command';
@@ -174,19 +177,27 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .command('check')
     .description('exhaustive bounded model check over every environment class; exit 1 on mismatches')
     .option('--kernel <profile>', 'kernel profile: host (probed; the default where the executor runs) or a shipped one')
-    .option('--oracle <oracle>', 'host: diff every point against the real kernel; none: model only', 'none')
+    .option('--oracle <oracle>', 'host: diff every point against the running kernel; vm: against --kernel-image booted in QEMU; none: model only', 'none')
+    .option('--kernel-image <image>', 'with --oracle vm: a bzImage/vmlinuz, or a name `sockspec kernels fetch` knows (debian-6.1, debian-6.12)')
+    .option('--modules <dir>', "with --oracle vm: the image's lib/modules/RELEASE (default: the fetched kernel's)")
+    .option('--module-mode <mode>', 'with --oracle vm: preload (every socket-family module, then no loading; default), autoload or none')
     .option('--classes <ids>', 'comma-separated environment classes (default: all)')
     .option('--json', 'print one summary object', false)
-    .action(async (o: { kernel?: string; oracle: string; classes?: string; json: boolean }) => {
-      if (o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
-      const profile = await profileFor(o.kernel, o.oracle === 'host');
+    .action(async (o: { kernel?: string; oracle: string; kernelImage?: string; modules?: string; moduleMode?: string; classes?: string; json: boolean }) => {
+      if (o.oracle !== 'host' && o.oracle !== 'none' && o.oracle !== 'vm') throw new ContractError('--oracle', 'expected host, vm or none');
+      const vm = o.oracle === 'vm' ? vmFor(o.kernelImage, o.modules, o.moduleMode) : undefined;
+      if (vm !== undefined && o.kernel === undefined && vm.defaultProfile === undefined) throw new ContractError('--kernel', 'required with --oracle vm for this image: the profile the kernel is checked against');
+      const profile = await profileFor(o.kernel ?? vm?.defaultProfile, o.oracle === 'host');
       let summary;
       try {
-        const kernel = o.oracle === 'host' ? async (env: Env, calls: readonly Call[]) => observeOnHost(await sharedOracle(), env, calls) : undefined;
+        const kernel = o.oracle === 'host' ? async (env: Env, calls: readonly Call[]) => observeOnHost(await sharedOracle(), env, calls)
+          : vm !== undefined ? (env: Env, calls: readonly Call[]) => vm.oracle.observe(env, calls) : undefined;
         const progress = process.stderr.isTTY && !o.json ? (cls: string, done: number) => { process.stderr.write(`\r  ${cls} ${done} points`); } : undefined;
         summary = await runCheck({
           profile, classes: o.classes ? listArg(o.classes) : undefined, extraClasses: presetClasses(),
-          ...(kernel ? { kernel } : {}), ...(progress ? { onProgress: progress } : {}), now: Date.now,
+          ...(kernel ? { kernel, oracleName: vm ? 'vm' as const : 'host' as const } : {}), ...(progress ? { onProgress: progress } : {}), now: Date.now,
+          // In a VM every class is one boot: the whole class is one batch.
+          ...(vm ? { batchSize: Number.MAX_SAFE_INTEGER } : {}),
         });
         if (progress) process.stderr.write('\n');
       } catch (e) {
@@ -306,6 +317,33 @@ let oracle: Promise<HostOracle> | undefined;
 function sharedOracle(): Promise<HostOracle> {
   oracle ??= HostOracle.start();
   return oracle;
+}
+
+/** The VM oracle for --kernel-image/--modules/--module-mode, checked before anything boots. */
+function vmFor(image: string | undefined, modules: string | undefined, mode: string | undefined): { oracle: VmOracle; defaultProfile?: string } {
+  if (image === undefined) throw new ContractError('--kernel-image', 'required with --oracle vm (a bzImage path, or debian-6.1 / debian-6.12)');
+  if (mode !== undefined && !['preload', 'autoload', 'none'].includes(mode)) throw new ContractError('--module-mode', 'expected preload, autoload or none');
+  let kernel: { image: string; modules?: string };
+  let defaultProfile: string | undefined;
+  if (KERNEL_NAMES.includes(image)) {
+    let k;
+    try {
+      k = fetchKernel(image, (line) => process.stderr.write(`${line}\n`));
+    } catch (e) {
+      if (e instanceof KernelFetchError) throw new ContractError('--kernel-image', e.message);
+      throw e;
+    }
+    kernel = { image: k.vmlinuz, ...(k.modules !== null ? { modules: k.modules } : {}) };
+    defaultProfile = PROFILES.some((p) => p.name === `${image}${mode === 'autoload' ? '-autoload' : ''}`) ? `${image}${mode === 'autoload' ? '-autoload' : ''}` : undefined;
+  } else {
+    if (!fs.existsSync(image) || !fs.statSync(image).isFile()) throw new ContractError('--kernel-image', `${image} is not a file`);
+    kernel = { image };
+  }
+  if (modules !== undefined) {
+    if (!fs.existsSync(path.join(modules, 'modules.dep'))) throw new ContractError('--modules', `${modules} has no modules.dep (give lib/modules/RELEASE, indexed with depmod)`);
+    kernel = { ...kernel, modules };
+  }
+  return { oracle: new VmOracle({ kernel, ...(mode !== undefined ? { moduleMode: mode as ModuleMode } : {}) }), ...(defaultProfile ? { defaultProfile } : {}) };
 }
 
 /** The profile for --kernel: `host` is probed through the executor; it is the default where one runs. */

@@ -1610,6 +1610,7 @@ static void handle_hello(void)
  */
 static int vm_mode;
 
+/* VM mode's end: flush the replies, let the UART drain, power the guest off. */
 static void vm_end(void)
 {
 	tx_flush();
@@ -1620,6 +1621,7 @@ static void vm_end(void)
 		pause();
 }
 
+/* Runs the guest's /sbin/modprobe (busybox) for one alias or module name and waits for it. */
 static void vm_modprobe(const char *alias)
 {
 	pid_t pid = fork();
@@ -1636,6 +1638,7 @@ static void vm_modprobe(const char *alias)
 			;
 }
 
+/* Loads every alias or module name listed in /preload, one per line. */
 static void vm_preload(void)
 {
 	static char list[1 << 16];
@@ -1657,6 +1660,7 @@ static void vm_preload(void)
 	}
 }
 
+/* PID 1's setup: /proc and /dev, replies to ttyS1 in raw mode, requests from /requests, modules. */
 static void vm_init(void)
 {
 	const char *modules = getenv("SOCKSPEC_MODULES");

@@ -15,7 +15,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Call, Env } from '../../model/types';
 import { decodeRecord } from '../codec';
-import { executorPath, replyFrames, requestFrame, runReplyDecoder, runRequest, type KernelRun } from '../host';
+import { executorPath, MAX_BATCH_CALLS, replyFrames, requestFrame, runReplyDecoder, runRequest, type KernelRun } from '../host';
+import type { Observation } from '../compare';
+import { observe } from '../observe';
 import { HELLO_REPLY, KIND } from '../protocol';
 import { cpioGz, type CpioEntry } from './cpio';
 
@@ -250,6 +252,14 @@ export class VmOracle {
 
   run(env: Env, calls: readonly Call[]): Promise<KernelRun> {
     return this.runMany([{ env, calls }]).then((r) => r[0]);
+  }
+
+  /** Any number of calls in one environment, in one boot (split into RUNs of at most MAX_BATCH_CALLS). */
+  async observe(env: Env, calls: readonly Call[]): Promise<Observation[]> {
+    const jobs: Array<{ env: Env; calls: readonly Call[] }> = [];
+    for (let i = 0; i < calls.length; i += MAX_BATCH_CALLS) jobs.push({ env, calls: calls.slice(i, i + MAX_BATCH_CALLS) });
+    const runs = await this.runMany(jobs);
+    return runs.flatMap((run) => run.results.map((r) => observe(r, run)));
   }
 }
 

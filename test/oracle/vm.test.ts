@@ -63,6 +63,18 @@ const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN
     expect(short).toEqual(['ESOCKTNOSUPPORT', 'ok', 'ok', 'EAFNOSUPPORT']);
   }, 300000);
 
+  it('sockspec check --oracle vm: the summary of the host check, from the guest, with zero mismatches', () => {
+    const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+    const r = spawnSync(process.execPath, [bin, 'check', '--oracle', 'vm', '--kernel-image', 'debian-6.1', '--classes', 'seccomp-errno-0,seccomp-trace', '--json'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ kernel: 'debian-6.1', oracle: 'vm', mismatchCount: 0, unavailable: 0 });
+    expect(s.points).toBeGreaterThan(5000);
+    const bad = spawnSync(process.execPath, [bin, 'check', '--oracle', 'vm', '--kernel-image', 'debian-6.1', '--module-mode', 'sometimes'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--module-mode');
+  }, 300000);
+
   it('reports an image QEMU cannot boot as an oracle failure, not as a kernel result', async () => {
     const bogus = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-vm-')), 'vmlinuz');
     fs.writeFileSync(bogus, 'not a kernel\n');
