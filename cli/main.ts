@@ -17,7 +17,10 @@ import { probeHostProfile } from '../oracle/probe';
 import { ContractError, parseEnv, registerProfile, resolveProfile } from './contract';
 import { KERNEL_NAMES, KernelFetchError, cachedKernel, cachedKernels, fetchKernel, kernelDescription } from '../oracle/kernels';
 import { VmOracle, type ModuleMode } from '../oracle/vm/runner';
-import { formatCheck, runCheck } from './check';
+import { classGroups, formatDiff, runDiff, tupleGroups, type DiffSide } from './diff';
+import { formatCheck, runCheck, selectClasses } from './check';
+import { writeFileAtomic } from './io';
+import { ENV_CLASSES } from '../generators/space';
 import { runEval } from './eval';
 import { reproCommand } from './repro-command';
 import { writeMerged } from './merge';
@@ -206,6 +209,56 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
       }
       out(o.json ? `${JSON.stringify(summary)}\n` : `${formatCheck(summary).join('\n')}\n`);
       setCode(summary.mismatchCount > 0 ? 1 : 0);
+    });
+
+  program
+    .command('diff')
+    .description('run one corpus on two kernels (the host, or images booted in QEMU) and list every call whose outcome differs, by model clause; exit 1 when any does')
+    .requiredOption('--b <kernel>', 'kernel B: a bzImage/vmlinuz path, or a name `sockspec kernels fetch` knows (debian-6.1, debian-6.12)')
+    .option('--a <kernel>', 'kernel A: host (the running kernel), an image path, or a fetched name', 'host')
+    .option('--a-modules <dir>', "A's lib/modules/RELEASE (default: the fetched kernel's)")
+    .option('--b-modules <dir>', "B's lib/modules/RELEASE (default: the fetched kernel's)")
+    .option('--module-mode <mode>', 'for kernels in QEMU: preload (default), autoload or none')
+    .option('--kernel <profile>', "the profile whose clauses group the differences and whose environments the classes build (default: A's if it has one, else reference-6.18)")
+    .option('--classes <ids>', 'environment classes of the bounded space to run (default: the nine kernel classes)')
+    .option('--tuples <file>', 'run these calls instead: JSON Lines eval requests, or FAMILY TYPE PROTOCOL lines')
+    .option('--out <dir>', 'write diff.json here (sockspec report shows it)')
+    .option('--json', 'print one summary object', false)
+    .action(async (o: { a: string; b: string; aModules?: string; bModules?: string; moduleMode?: string; kernel?: string; classes?: string; tuples?: string; out?: string; json: boolean }) => {
+      const side = (which: string, k: string, modules: string | undefined): DiffSide & { profile?: string } => {
+        if (k === 'host') {
+          if (modules !== undefined) throw new ContractError(`--${which}-modules`, 'the host runs its own modules');
+          if (!executorAvailable()) throw new ContractError(`--${which}`, 'host needs the executor (root and npm run build)');
+          return { name: 'host', observe: async (env, calls) => observeOnHost(await sharedOracle(), env, calls) };
+        }
+        let vm;
+        try {
+          vm = vmFor(k, modules, o.moduleMode);
+        } catch (e) {
+          if (e instanceof ContractError) throw new ContractError(`--${which}`, e.message.replace(/^--[a-z-]+: /, ''));
+          throw e;
+        }
+        const oracle = vm.oracle;
+        return { name: k, observe: (env, calls) => oracle.observe(env, calls), ...(vm.defaultProfile ? { profile: vm.defaultProfile } : {}) };
+      };
+      const a = side('a', o.a, o.aModules);
+      const b = side('b', o.b, o.bModules);
+      const profile = await profileFor(o.kernel ?? a.profile ?? DEFAULT_PROFILE, o.a === 'host' && o.kernel === undefined);
+      let groups;
+      try {
+        groups = o.tuples !== undefined ? tupleGroups(o.tuples, profile, ENV_CLASSES[0].env(profile))
+          : classGroups(selectClasses(o.classes ? listArg(o.classes) : ENV_CLASSES.filter((c) => c.calls === 'full').map((c) => c.id), presetClasses()), profile);
+      } catch (e) {
+        if (/^unknown environment class/.test((e as Error).message)) throw new ContractError('--classes', (e as Error).message);
+        throw e;
+      }
+      const summary = await runDiff(a, b, groups, profile, Date.now);
+      if (o.out !== undefined) {
+        fs.mkdirSync(o.out, { recursive: true });
+        writeFileAtomic(path.join(o.out, 'diff.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      }
+      out(o.json ? `${JSON.stringify(summary)}\n` : `${formatDiff(summary).join('\n')}\n`);
+      setCode(summary.differences.length > 0 ? 1 : 0);
     });
 
   program

@@ -15,6 +15,7 @@ import { replayCommand } from './campaign';
 import { ContractError, resolveProfile } from './contract';
 import { writeFileAtomic } from './io';
 import type { SpecCheckSummary } from './spec-check';
+import type { DiffSummary } from './diff';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -57,8 +58,20 @@ function specSection(check: SpecCheckSummary | undefined): string {
 ${rows}</table>`;
 }
 
+/** The kernel A/B section, from a diff.json in the folder. */
+function diffSection(diff: DiffSummary | undefined): string {
+  if (diff === undefined) return '';
+  const total = Object.values(diff.byClause).reduce((x, y) => x + y, 0);
+  const rows = diff.differences.map((d, i) => `<tr class="difference"><td>${i + 1}</td><td>${esc(d.clause)}</td><td>${esc(d.group)}</td>` +
+    `<td><code>${esc(d.call)}</code></td><td>${esc(d.a)}</td><td>${esc(d.b)}</td></tr>`).join('\n');
+  const clauses = Object.entries(diff.byClause).sort((x, y) => y[1] - x[1]).map(([c, n]) => `<tr><th>${esc(c)}</th><td>${n}</td></tr>`).join('');
+  return `<h2>Kernel diff: A ${esc(diff.a)}, B ${esc(diff.b)} (${diff.points} points, ${total} differ${diff.unobserved ? `, ${diff.unobserved} not run on one side` : ''})</h2>
+<table id="diff-by-clause">${clauses}</table>
+${diff.differences.length === 0 ? '<p id="no-differences">No call differs.</p>' : `<table id="diff"><tr><th>#</th><th>model clause</th><th>class</th><th>call</th><th>A</th><th>B</th></tr>\n${rows}</table>`}`;
+}
+
 /** The report's HTML text. */
-export function reportHtml(dir: string, summary: CampaignSummary, findings: readonly Finding[], profile: KernelProfile, envIds: readonly string[], check?: SpecCheckSummary): string {
+export function reportHtml(dir: string, summary: CampaignSummary, findings: readonly Finding[], profile: KernelProfile, envIds: readonly string[], check?: SpecCheckSummary, diff?: DiffSummary): string {
   const params = Object.entries({
     seed: summary.seed, runs: summary.runs, kernel: summary.kernel, oracle: summary.oracle, shard: summary.shard,
     seconds: summary.seconds, findings: summary.findings, 'distinct findings': summary.uniqueFindings,
@@ -95,6 +108,7 @@ td.cell[data-result="killed:SIGSYS"]{color:#fff} .clause{display:inline-block;pa
 <h2>Findings (${summary.findings}, ${summary.uniqueFindings} distinct)</h2>
 ${findings.length === 0 ? '<p id="no-findings">No findings.</p>' : `<table id="findings"><tr><th>#</th><th>property</th><th>counterexample</th><th>model</th><th>kernel</th><th>model clause</th><th></th></tr>\n${findingRows}</table>`}
 ${specSection(check)}
+${diffSection(diff)}
 <h2>Outcome matrix (kernel profile ${esc(profile.name)})</h2>
 <p>Environment: <select id="env">${options}</select> Hover a cell for the call, its result and the clause that decided it.</p>
 <p>${legend}</p>
@@ -114,17 +128,34 @@ document.getElementById('env').addEventListener('change', function (e) {
 
 /** Reads a campaign folder and writes DIR/report.html (or `output`); returns the file. */
 export function writeReport(dir: string, output?: string): string {
+  const file = output ?? path.join(dir, 'report.html');
+  const cf = path.join(dir, 'spec-check.json');
+  const check = fs.existsSync(cf) ? (JSON.parse(fs.readFileSync(cf, 'utf8')) as SpecCheckSummary) : undefined;
+  const df = path.join(dir, 'diff.json');
+  const diff = fs.existsSync(df) ? (JSON.parse(fs.readFileSync(df, 'utf8')) as DiffSummary) : undefined;
   const sf = path.join(dir, 'summary.json');
-  if (!fs.existsSync(sf)) throw new ContractError('dir', `${dir} has no summary.json (run sockspec fuzz --out ${dir} first)`);
+  if (!fs.existsSync(sf)) {
+    if (check === undefined && diff === undefined) {
+      throw new ContractError('dir', `${dir} has no summary.json, spec-check.json or diff.json (run sockspec fuzz, spec check or diff with --out ${dir} first)`);
+    }
+    // A folder of a spec check or a kernel diff alone: just those sections.
+    writeFileAtomic(file, `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>sockspec report</title>
+<style>body{font:14px system-ui,sans-serif;margin:24px;color:#222} h1{font-size:20px} h2{font-size:16px;margin-top:28px}
+table{border-collapse:collapse} th,td{border:1px solid #ccc;padding:2px 6px;font-size:12px;text-align:left}</style></head><body>
+<h1>sockspec report</h1>
+${specSection(check)}
+${diffSection(diff)}
+</body></html>
+`);
+    return file;
+  }
   const summary = JSON.parse(fs.readFileSync(sf, 'utf8')) as CampaignSummary;
   const ff = path.join(dir, 'findings.jsonl');
   const findings = fs.existsSync(ff) ? fs.readFileSync(ff, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Finding) : [];
   const pf = path.join(dir, 'profile.json');
   const profile = fs.existsSync(pf) ? (JSON.parse(fs.readFileSync(pf, 'utf8')) as KernelProfile) : resolveProfile(summary.kernel);
   const envIds = ENV_CLASSES.filter((c) => c.calls === 'full').map((c) => c.id);
-  const file = output ?? path.join(dir, 'report.html');
-  const cf = path.join(dir, 'spec-check.json');
-  const check = fs.existsSync(cf) ? (JSON.parse(fs.readFileSync(cf, 'utf8')) as SpecCheckSummary) : undefined;
-  writeFileAtomic(file, reportHtml(dir, summary, findings, profile, envIds, check));
+  writeFileAtomic(file, reportHtml(dir, summary, findings, profile, envIds, check, diff));
   return file;
 }

@@ -258,10 +258,22 @@ static int read_full(int fd, void *buf, size_t n)
 	return 0;
 }
 
-/* Writes exactly n bytes; a host that went away ends the executor (there is no one to answer). */
+/* VM mode with SOCKSPEC_REPLIES=debugcon: the I/O port of QEMU's isa-debugcon, else 0. */
+static uint16_t reply_port;
+
+/*
+ * Writes exactly n bytes (in VM mode with a debug port, to that port); a host that went away ends
+ * the executor (there is no one to answer).
+ */
 static void write_full(int fd, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
+
+	if (fd == 1 && reply_port) {
+		/* VM mode: the replies go to QEMU's debug port byte by byte, no interrupts, no tty. */
+		__asm__ volatile("rep outsb" : "+S"(p), "+c"(n) : "d"(reply_port) : "memory");
+		return;
+	}
 
 	while (n) {
 		ssize_t r = write(fd, p, n);
@@ -1664,6 +1676,7 @@ static void vm_preload(void)
 static void vm_init(void)
 {
 	const char *modules = getenv("SOCKSPEC_MODULES");
+	const char *out;
 	struct termios t;
 	int fd;
 
@@ -1672,7 +1685,10 @@ static void vm_init(void)
 	mount("proc", "/proc", "proc", 0, NULL);
 	mkdir("/dev", 0755);
 	mount("devtmpfs", "/dev", "devtmpfs", 0, NULL);
-	fd = open("/dev/ttyS1", O_RDWR | O_NOCTTY);
+	out = getenv("SOCKSPEC_REPLIES");
+	if (out != NULL && strcmp(out, "debugcon") == 0 && syscall(SYS_ioperm, 0xe9, 1, 1) == 0)
+		reply_port = 0xe9;
+	fd = reply_port ? -1 : open("/dev/ttyS1", O_RDWR | O_NOCTTY);
 	if (fd >= 0) {
 		if (tcgetattr(fd, &t) == 0) {
 			cfmakeraw(&t);

@@ -41,6 +41,14 @@ export interface VmOptions {
   readonly callTimeoutMs?: number;
   /** Where base initramfs archives are cached (default: $SOCKSPEC_CACHE/initramfs). */
   readonly cacheDir?: string;
+  /**
+   * The replies' channel: `serial` (the second UART, ttyS1) or `debugcon` (QEMU's isa-debugcon
+   * port 0xe9, written with outsb: no interrupts and no tty layer, so large batches come back
+   * many times faster). Default serial.
+   */
+  readonly replies?: 'serial' | 'debugcon';
+  /** Guest CPUs (default 1; TCG runs one host thread per vCPU). */
+  readonly cpus?: number;
 }
 
 /** A boot that did not give a complete result: never a kernel answer. */
@@ -197,9 +205,13 @@ export async function bootOnce(opts: VmOptions, requests: Buffer): Promise<{ rep
     const consoleLog = path.join(dir, 'console.log');
     const repliesFile = path.join(dir, 'replies.bin');
     const args = [
-      '-accel', 'tcg', '-M', 'pc', '-m', '512', '-smp', '1', '-display', 'none', '-monitor', 'none', '-no-reboot',
-      '-nodefaults', '-no-user-config', '-serial', `file:${consoleLog}`, '-serial', `file:${repliesFile}`,
-      '-kernel', opts.kernel.image, '-initrd', initrd, '-append', `console=ttyS0 quiet panic=-1 SOCKSPEC_MODULES=${mode}`,
+      '-accel', 'tcg', '-M', 'pc', '-m', '512', '-smp', String(opts.cpus ?? 1), '-display', 'none', '-monitor', 'none', '-no-reboot',
+      '-nodefaults', '-no-user-config', '-serial', `file:${consoleLog}`,
+      ...(opts.replies === 'debugcon'
+        ? ['-chardev', `file,id=replies,path=${repliesFile}`, '-device', 'isa-debugcon,iobase=0xe9,chardev=replies']
+        : ['-serial', `file:${repliesFile}`]),
+      '-kernel', opts.kernel.image, '-initrd', initrd,
+      '-append', `console=ttyS0 quiet panic=-1 SOCKSPEC_MODULES=${mode} SOCKSPEC_REPLIES=${opts.replies ?? 'serial'}`,
     ];
     const t0 = process.hrtime.bigint();
     const limit = opts.bootTimeoutMs ?? 180000;

@@ -1,6 +1,6 @@
 // The VM oracle end to end: Debian's 6.1 cloud kernel (fetched with `sockspec kernels fetch`)
-// booted under QEMU (TCG, -M pc) with the static executor as PID 1; a small corpus over seven
-// environment classes in one boot agrees with the model's debian-6.1 profile call by call;
+// and 6.12 booted under QEMU (TCG, -M pc) with the static executor as PID 1; a corpus over the
+// nine kernel environment classes in one boot agrees with the model's profile call by call;
 // autoload mode shows the order dependence the design measured; a broken image is an oracle
 // failure, never a result. Skipped only where the machine lacks QEMU or the Debian tools.
 
@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { debian61, defaultEnv, evaluate, formatCall, SOCK_CLOEXEC, SOCK_NONBLOCK, type Call } from '../../model';
+import { debian61, debian612, defaultEnv, evaluate, formatCall, SOCK_CLOEXEC, SOCK_NONBLOCK, type Call } from '../../model';
 import { ENV_CLASSES } from '../../generators/space';
 import { fetchKernel, type KernelImage } from '../../oracle/kernels';
 import { compareOutcomes, describeMismatch } from '../../oracle/compare';
@@ -30,14 +30,15 @@ const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN
     kernel = fetchKernel('debian-6.1');
   }, 300000);
 
-  it('agrees with the debian-6.1 profile on a corpus over seven environment classes, all in one boot', async () => {
-    const vm = new VmOracle({ kernel: { image: kernel.vmlinuz, modules: kernel.modules ?? undefined }, moduleMode: 'preload' });
+  it.each([['debian-6.1', debian61], ['debian-6.12', debian612]] as const)('%s agrees with its profile on a corpus over the nine kernel environment classes, all in one boot', async (name, profile) => {
+    const k = name === 'debian-6.1' ? kernel : fetchKernel(name);
+    const vm = new VmOracle({ kernel: { image: k.vmlinuz, modules: k.modules ?? undefined }, moduleMode: 'preload' });
     const families = [1, 2, 3, 10, 15, 16, 17, 21, 30, 38, 40, 41, 43, 44, 46];
-    const types = [1, 2, 3, 5, 10, 1 | SOCK_CLOEXEC | SOCK_NONBLOCK];
-    const protocols = [0, 1, 6, 17, 58, 132, 256];
+    const types = [1, 2, 3, 5, 6, 10, 1 | SOCK_CLOEXEC | SOCK_NONBLOCK];
+    const protocols = [0, 1, 6, 17, 58, 132, 256, 262];
     const calls = families.flatMap((f) => types.flatMap((t) => protocols.map((p) => call(f, t, p))));
-    const classes = ['root', 'no-caps', 'nobody', 'userns', 'fd-full', 'ping-open', 'mptcp-off'];
-    const jobs = classes.map((id) => ({ id, env: (ENV_CLASSES.find((c) => c.id === id) as (typeof ENV_CLASSES)[number]).env(debian61), calls }));
+    const jobs = ENV_CLASSES.filter((c) => c.calls === 'full').map((c) => ({ id: c.id, env: c.env(profile), calls }));
+    expect(jobs).toHaveLength(9);
     const runs = await vm.runMany(jobs);
     const mismatches: string[] = [];
     let successes = 0;
@@ -51,8 +52,8 @@ const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN
       });
     });
     expect(mismatches).toEqual([]);
-    expect(successes).toBeGreaterThan(100);
-    process.stdout.write(`VM oracle: ${jobs.length * calls.length} calls, boot to results ${vm.lastBootSeconds.toFixed(2)} s\n`);
+    expect(successes).toBeGreaterThan(500);
+    process.stdout.write(`VM oracle ${name}: ${jobs.length * calls.length} calls, boot to results ${vm.lastBootSeconds.toFixed(2)} s\n`);
   }, 300000);
 
   it('autoload mode depends on call order: SCTP loads on demand and changes a later answer', async () => {
@@ -73,6 +74,30 @@ const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN
     const bad = spawnSync(process.execPath, [bin, 'check', '--oracle', 'vm', '--kernel-image', 'debian-6.1', '--module-mode', 'sometimes'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--module-mode');
+  }, 300000);
+
+  it('sockspec diff: the host against Debian 6.1 finds AF_KEY, the same kernel twice finds nothing; diff.json feeds the report', () => {
+    const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-diff-'));
+    const tuples = path.join(dir, 'tuples.txt');
+    fs.writeFileSync(tuples, '# family type protocol\nAF_INET SOCK_STREAM 0\nAF_KEY SOCK_RAW 2\nAF_UNIX SOCK_DGRAM 0\n{"family":"AF_INET","type":"SOCK_RAW","protocol":"IPPROTO_ICMP","env":{"caps":[]}}\n');
+    const hostAvailable = spawnSync('sh', ['-c', 'test "$(id -u)" = 0']).status === 0;
+    if (hostAvailable) {
+      const r = spawnSync(process.execPath, [bin, 'diff', '--a', 'host', '--b', 'debian-6.1', '--tuples', tuples, '--json', '--out', dir], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      const s = JSON.parse(r.stdout);
+      expect(s).toMatchObject({ a: 'host', b: 'debian-6.1', points: 4, unobserved: 0 });
+      expect(s.differences.map((d: { call: string; a: string; b: string; clause: string }) => `${d.call}: ${d.a} / ${d.b} [${d.clause}]`))
+        .toEqual(['socket(AF_KEY, SOCK_RAW, PF_KEY_V2): -1 EAFNOSUPPORT (Address family not supported by protocol) / 3 [G8-family-registered]']);
+      expect(spawnSync(process.execPath, [bin, 'report', dir], { encoding: 'utf8' }).status).toBe(0);
+      expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('Kernel diff: A host, B debian-6.1');
+    }
+    const same = spawnSync(process.execPath, [bin, 'diff', '--a', 'debian-6.1', '--b', 'debian-6.1', '--tuples', tuples, '--json'], { encoding: 'utf8' });
+    expect(same.status).toBe(0);
+    expect(JSON.parse(same.stdout)).toMatchObject({ points: 4, unobserved: 0, differences: [] });
+    const bad = spawnSync(process.execPath, [bin, 'diff', '--b', 'debian-6.1', '--tuples', path.join(dir, 'none.txt')], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--tuples');
   }, 300000);
 
   it('reports an image QEMU cannot boot as an oracle failure, not as a kernel result', async () => {
