@@ -20,7 +20,7 @@ import { VmOracle, type ModuleMode } from '../oracle/vm/runner';
 import { classGroups, formatDiff, runDiff, tupleGroups, type DiffSide } from './diff';
 import { formatCheck, runCheck, selectClasses } from './check';
 import { writeFileAtomic } from './io';
-import { ENV_CLASSES } from '../generators/space';
+import { ENV_CLASSES, VM_CLASSES } from '../generators/space';
 import { runEval } from './eval';
 import { reproCommand } from './repro-command';
 import { writeMerged } from './merge';
@@ -197,7 +197,7 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
           : vm !== undefined ? (env: Env, calls: readonly Call[]) => vm.oracle.observe(env, calls) : undefined;
         const progress = process.stderr.isTTY && !o.json ? (cls: string, done: number) => { process.stderr.write(`\r  ${cls} ${done} points`); } : undefined;
         summary = await runCheck({
-          profile, classes: o.classes ? listArg(o.classes) : undefined, extraClasses: presetClasses(),
+          profile, classes: o.classes ? listArg(o.classes) : undefined, extraClasses: vm ? [...presetClasses(), ...VM_CLASSES] : presetClasses(),
           ...(kernel ? { kernel, oracleName: vm ? 'vm' as const : 'host' as const } : {}), ...(progress ? { onProgress: progress } : {}), now: Date.now,
           // In a VM every class is one boot: the whole class is one batch.
           ...(vm ? { batchSize: Number.MAX_SAFE_INTEGER } : {}),

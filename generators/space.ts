@@ -105,6 +105,26 @@ export const ENV_CLASSES: readonly EnvClass[] = [
   })),
 ];
 
+/**
+ * Classes only a throwaway VM can hold: they change global knobs the host oracle never touches
+ * (fs.file-max, and AF_UNIX sockets held open so that unix_nr_socks has a known value; the
+ * guest has no other unix sockets). They use the smaller cut of calls.
+ */
+export const VM_CLASSES: readonly EnvClass[] = [
+  {
+    id: 'vm-file-max', calls: 'seccomp', description: 'fs.file-max 1 (files are open), uid 0 without capabilities: no new file without CAP_SYS_ADMIN',
+    env: (p) => ({ ...base(p), creds: { ...base(p).creds, caps: 0 }, fileMax: 1, unixSockets: 0 }),
+  },
+  {
+    id: 'vm-file-max-root', calls: 'seccomp', description: 'fs.file-max 1 as root: CAP_SYS_ADMIN passes the limit',
+    env: (p) => ({ ...base(p), fileMax: 1, unixSockets: 0 }),
+  },
+  {
+    id: 'vm-unix-nr-socks', calls: 'seccomp', description: 'fs.file-max 1 with 3 AF_UNIX sockets alive, as root: unix_nr_socks > 2 * file-max',
+    env: (p) => ({ ...base(p), fileMax: 1, unixSockets: 3 }),
+  },
+];
+
 /** The calls of a class. Entry paths beyond x86_64 are added for seccomp classes. */
 export function* classCalls(cls: Pick<EnvClass, 'calls'>): Generator<Call> {
   if (cls.calls === 'full') {

@@ -108,6 +108,8 @@ export const ENV_RECORD: RecordDef = {
     f('open_bits', 'u8', 'bitmap of fds that must be open', MAX_LAYOUT_FD / 8),
     f('cloexec_bits', 'u8', 'bitmap of those fds that have FD_CLOEXEC', MAX_LAYOUT_FD / 8),
     f('nonblock_bits', 'u8', 'bitmap of those fds whose file has O_NONBLOCK', MAX_LAYOUT_FD / 8),
+    f('file_max', 'u64', 'VM only: fs.file-max during the RUN (1 or more), 0 to leave it (the host refuses anything else)'),
+    f('unix_socks', 'u32', 'VM only: AF_UNIX sockets the executor holds open during the RUN (unix_nr_socks)'),
   ],
 };
 

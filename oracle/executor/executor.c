@@ -59,6 +59,8 @@
 #define FIRST_SLICE_NS 50000ull
 #define SLICE_NS 1000000ull
 #define MAX_LINGERING 64u
+#define MAX_UNIX_HOLD 64u
+#define VM_FILE_PAD 96u
 #define AF_PACKET_FAMILY 17
 
 enum { PHASE_SETUP = 0, PHASE_CALLS = 1 };
@@ -257,6 +259,9 @@ static int read_full(int fd, void *buf, size_t n)
 	}
 	return 0;
 }
+
+/* Whether the executor is PID 1 of a VM (see vm_init). */
+static int vm_mode;
 
 /* VM mode with SOCKSPEC_REPLIES=debugcon: the I/O port of QEMU's isa-debugcon, else 0. */
 static uint16_t reply_port;
@@ -1231,6 +1236,56 @@ static int needs_args_block(void)
 	return 0;
 }
 
+/* VM mode: the global knobs the ENV asks for, set around one RUN by PID 1 and put back after. */
+static char vm_old_file_max[32];
+static int vm_holders[MAX_UNIX_HOLD + VM_FILE_PAD];
+static uint32_t vm_nholders;
+
+/* Sets fs.file-max and opens the AF_UNIX sockets that unix_nr_socks counts (VM mode only). */
+static void vm_globals_set(void)
+{
+	char v[32];
+
+	vm_old_file_max[0] = 0;
+	if (env.file_max) {
+		if (read_file("/proc/sys/fs/file-max", vm_old_file_max, sizeof vm_old_file_max) <= 0)
+			vm_old_file_max[0] = 0;
+		put_num(v, sizeof v, 0, (int64_t)env.file_max);
+		write_file("/proc/sys/fs/file-max", v, strlen(v));
+	}
+	for (vm_nholders = 0; vm_nholders < env.unix_socks; vm_nholders++) {
+		vm_holders[vm_nholders] = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (vm_holders[vm_nholders] < 0)
+			break;
+	}
+	/*
+	 * alloc_empty_file's fast test reads nr_files with percpu_counter_read_positive, which lags
+	 * the true count by up to a batch (32) per CPU: in a guest with few files it can read 0 and
+	 * let a file through above fs.file-max. Holding VM_FILE_PAD more files open makes the count
+	 * it reads certainly exceed a small limit.
+	 */
+	if (env.file_max) {
+		uint32_t k;
+
+		for (k = 0; k < VM_FILE_PAD; k++) {
+			int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+
+			if (fd < 0)
+				break;
+			vm_holders[vm_nholders++] = fd;
+		}
+	}
+}
+
+/* Closes the held sockets and puts fs.file-max back. */
+static void vm_globals_restore(void)
+{
+	while (vm_nholders)
+		close(vm_holders[--vm_nholders]);
+	if (vm_old_file_max[0])
+		write_file("/proc/sys/fs/file-max", vm_old_file_max, strlen(vm_old_file_max));
+}
+
 /* RUN: one RESULT per call, then DONE; or one ERROR when the batch cannot run at all. */
 static void handle_run(void)
 {
@@ -1248,7 +1303,9 @@ static void handle_run(void)
 		clear_batch();
 		return;
 	}
+	vm_globals_set();
 	run_batch(&done);
+	vm_globals_restore();
 	for (i = 0; i < ncalls; i++) {
 		sh->results[i].index = i;
 		tx_header(KIND_RESULT, sizeof(struct result_record));
@@ -1272,6 +1329,17 @@ static void handle_env(const uint8_t *p, uint32_t len)
 	memcpy(&e, p, sizeof e);
 	if (e.ngroups > MAX_GROUPS || e.namespaces > NS_NET) {
 		send_error(KIND_ENV, EINVAL, "ENV ngroups or namespaces out of range", -1);
+		batch_bad = 1;
+		return;
+	}
+	if (!vm_mode && (e.file_max || e.unix_socks)) {
+		/* The host's global knobs are never changed: only a throwaway VM may. */
+		send_error(KIND_ENV, EPERM, "ENV sets fs.file-max or unix sockets outside a VM", -1);
+		batch_bad = 1;
+		return;
+	}
+	if (e.unix_socks > MAX_UNIX_HOLD) {
+		send_error(KIND_ENV, EINVAL, "ENV unix_socks above", MAX_UNIX_HOLD);
 		batch_bad = 1;
 		return;
 	}
@@ -1620,8 +1688,6 @@ static void handle_hello(void)
  * answers), "autoload" (the kernel loads modules on demand, as an installed system does) or
  * "none" (loading forbidden). At the end it powers the guest off; PID 1 must never exit.
  */
-static int vm_mode;
-
 /* VM mode's end: flush the replies, let the UART drain, power the guest off. */
 static void vm_end(void)
 {

@@ -97,8 +97,10 @@ struct env_record {
 	uint8_t open_bits[256]; /* bitmap of fds that must be open */
 	uint8_t cloexec_bits[256]; /* bitmap of those fds that have FD_CLOEXEC */
 	uint8_t nonblock_bits[256]; /* bitmap of those fds whose file has O_NONBLOCK */
+	uint64_t file_max; /* VM only: fs.file-max during the RUN (1 or more), 0 to leave it (the host refuses anything else) */
+	uint32_t unix_socks; /* VM only: AF_UNIX sockets the executor holds open during the RUN (unix_nr_socks) */
 };
-_Static_assert(sizeof(struct env_record) == 944, "env_record layout");
+_Static_assert(sizeof(struct env_record) == 956, "env_record layout");
 
 /* Leads FILTER (instructions), CALLS (calls) and COMPILED (rules, instructions) payloads. */
 struct count_record {

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Call, Env } from '../../model/types';
+import { FILE_MAX_DEFAULT } from '../../model/state';
 import { decodeRecord } from '../codec';
 import { executorPath, MAX_BATCH_CALLS, replyFrames, requestFrame, runReplyDecoder, runRequest, type KernelRun } from '../host';
 import type { Observation } from '../compare';
@@ -235,6 +236,19 @@ export async function bootOnce(opts: VmOptions, requests: Buffer): Promise<{ rep
   }
 }
 
+/**
+ * The global knobs an environment asks the guest for: fs.file-max when it differs from the model's
+ * default (no limit), and then as many AF_UNIX sockets held open as it counts (the guest has none
+ * of its own). With the default file-max the unix count cannot matter (it is compared with twice it).
+ */
+export function vmGlobals(env: Env): { file_max: bigint; unix_socks: number } {
+  if (env.fileMax === FILE_MAX_DEFAULT) return { file_max: 0n, unix_socks: 0 };
+  // 0 in the record means "leave it"; fs.file-max 1 has the same effect as 0 in a guest whose PID 1 holds files.
+  if (env.fileMax < 1 || !Number.isSafeInteger(env.fileMax)) throw new RangeError(`fs.file-max ${env.fileMax}: the guest takes 1 or more`);
+  if (env.unixSockets > 64) throw new RangeError(`${env.unixSockets} unix sockets: the guest holds at most 64`);
+  return { file_max: BigInt(env.fileMax), unix_socks: env.unixSockets };
+}
+
 /** The oracle in a VM: many RUNs per boot, each decoded as the host oracle decodes its own. */
 export class VmOracle {
   /** Seconds of the latest boot, launch to QEMU exit. */
@@ -247,7 +261,7 @@ export class VmOracle {
     const timeout = this.opts.callTimeoutMs ?? 5000;
     const hello = requestFrame(KIND.HELLO);
     // Encoding errors (an env the executor cannot represent) surface here, before any boot.
-    const requests = Buffer.concat([hello, ...jobs.map((j) => runRequest(j.env, j.calls, timeout)), hello, requestFrame(KIND.QUIT)]);
+    const requests = Buffer.concat([hello, ...jobs.map((j) => runRequest(j.env, j.calls, timeout, vmGlobals(j.env))), hello, requestFrame(KIND.QUIT)]);
     let last: VmFailure | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
