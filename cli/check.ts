@@ -45,6 +45,8 @@ export interface CheckOptions {
   readonly kernel?: KernelBatch;
   /** Which oracle `kernel` is, for the summary (default host). */
   readonly oracleName?: 'host' | 'vm';
+  /** Classes checked at the same time (default 1; a VM oracle uses one boot per class). */
+  readonly parallel?: number;
   readonly batchSize?: number;
   /** Keep at most this many mismatches in the summary (all are counted). */
   readonly keep?: number;
@@ -81,10 +83,10 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
   let unavailableWhy: string | null = null;
   const keep = opts.keep ?? 200;
   const batchSize = opts.batchSize ?? 4096;
-  for (const cls of selectClasses(opts.classes, opts.extraClasses)) {
+  /** One class: its points, its mismatches (the first `keep`), what the kernel could not run. */
+  const checkClass = async (cls: EnvClass): Promise<{ points: number; count: number; kept: CheckMismatch[]; unavailable: number; why: string | null }> => {
     const env = cls.env(opts.profile);
-    let clsPoints = 0;
-    let clsMismatches = 0;
+    const r = { points: 0, count: 0, kept: [] as CheckMismatch[], unavailable: 0, why: null as string | null };
     let batch: Call[] = [];
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
@@ -98,29 +100,27 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
         decisions.forEach((d, i) => {
           const oi = obs[i];
           if ('unavailable' in oi && oi.unavailable === true) {
-            unavailable++;
-            unavailableWhy = oi.unobserved;
+            r.unavailable++;
+            r.why = oi.unobserved;
             return;
           }
           const ms: Mismatch[] = compareOutcomes(d.outcome, oi);
           if (ms.length === 0) return;
-          clsMismatches++;
-          mismatchCount++;
-          if (mismatches.length < keep) {
-            const o = obs[i];
-            mismatches.push({
+          r.count++;
+          if (r.kept.length < keep) {
+            r.kept.push({
               class: cls.id,
               call: formatCall(batch[i]),
               model: short(d.outcome),
-              kernel: 'outcome' in o ? short(o.outcome) : `unobserved: ${o.unobserved}`,
+              kernel: 'outcome' in oi ? short(oi.outcome) : `unobserved: ${oi.unobserved}`,
               clause: d.trace[d.trace.length - 1],
               details: ms.map(describeMismatch),
             });
           }
         });
       }
-      clsPoints += batch.length;
-      opts.onProgress?.(cls.id, clsPoints, -1);
+      r.points += batch.length;
+      opts.onProgress?.(cls.id, r.points, -1);
       batch = [];
     };
     for (const call of classCalls(cls)) {
@@ -128,9 +128,28 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
       if (batch.length >= batchSize) await flush();
     }
     await flush();
-    points += clsPoints;
-    classes.push({ id: cls.id, points: clsPoints, mismatches: clsMismatches });
-  }
+    return r;
+  };
+  // Classes run `parallel` at a time (VMs: one boot each); results are merged in class order.
+  const selected = selectClasses(opts.classes, opts.extraClasses);
+  const results: Array<Awaited<ReturnType<typeof checkClass>>> = new Array(selected.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < selected.length) {
+      const k = next++;
+      results[k] = await checkClass(selected[k]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel ?? 1, selected.length)) }, worker));
+  selected.forEach((cls, k) => {
+    const r = results[k];
+    points += r.points;
+    mismatchCount += r.count;
+    unavailable += r.unavailable;
+    if (r.why !== null) unavailableWhy = r.why;
+    for (const m of r.kept) if (mismatches.length < keep) mismatches.push(m);
+    classes.push({ id: cls.id, points: r.points, mismatches: r.count });
+  });
   const uncovered = ALL_CLAUSES.filter((c) => !decided.has(c.id) && !(c.errno === null && seen.has(c.id))).map((c) => c.id);
   return {
     kernel: opts.profile.name,

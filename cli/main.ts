@@ -8,12 +8,13 @@
 
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ALL_CLAUSES, capMask, defaultEnv, fdTable, PROFILES, type Call, type Env, type KernelProfile, type Namespaces } from '../model';
 import { executorAvailable, HostOracle } from '../oracle/host';
 import { loadPreset, presetFilters, presetFromJson, presetNames, ProfileError } from '../oracle/oci';
 import { observeOnHost } from '../oracle/observe';
-import { probeHostProfile } from '../oracle/probe';
+import { probeHostProfile, probeProfile } from '../oracle/probe';
 import { ContractError, parseEnv, registerProfile, resolveProfile } from './contract';
 import { KERNEL_NAMES, KernelFetchError, cachedKernel, cachedKernels, fetchKernel, kernelDescription } from '../oracle/kernels';
 import { VmOracle, type ModuleMode } from '../oracle/vm/runner';
@@ -200,7 +201,7 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
           profile, classes: o.classes ? listArg(o.classes) : undefined, extraClasses: vm ? [...presetClasses(), ...VM_CLASSES] : presetClasses(),
           ...(kernel ? { kernel, oracleName: vm ? 'vm' as const : 'host' as const } : {}), ...(progress ? { onProgress: progress } : {}), now: Date.now,
           // In a VM every class is one boot: the whole class is one batch.
-          ...(vm ? { batchSize: Number.MAX_SAFE_INTEGER } : {}),
+          ...(vm ? { batchSize: Number.MAX_SAFE_INTEGER, parallel: Math.max(1, os.cpus().length) } : {}),
         });
         if (progress) process.stderr.write('\n');
       } catch (e) {
@@ -354,6 +355,24 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
       }
     });
   kernels
+    .command('probe')
+    .description('boot a kernel in QEMU and probe its profile (families, inetsw lists, netlink, vsock, CAN) into a JSON file for --kernel')
+    .argument('<image>', 'a bzImage/vmlinuz path, or a fetched name (debian-6.1, debian-6.12)')
+    .option('--modules <dir>', "the image's lib/modules/RELEASE (default: the fetched kernel's)")
+    .option('--module-mode <mode>', 'preload (default), autoload or none')
+    .option('--release <release>', 'its uname -r (default: the fetched kernel\'s, or read off a vmlinuz-RELEASE file name)')
+    .option('--name <name>', 'the profile name (default: IMAGE-probed)')
+    .requiredOption('--out <file>', 'where to write the profile (JSON)')
+    .action(async (image: string, o: { modules?: string; moduleMode?: string; release?: string; name?: string; out: string }) => {
+      const vm = vmFor(image, o.modules, o.moduleMode);
+      const release = o.release ?? (KERNEL_NAMES.includes(image) ? cachedKernel(image)?.release : /vmlinuz-(.+)$/.exec(path.basename(image))?.[1]);
+      if (release === undefined) throw new ContractError('--release', `give the kernel release of ${image}`);
+      const name = o.name ?? `${path.basename(image).replace(/^vmlinuz-/, '')}-probed`;
+      const p = await probeProfile((env, calls) => vm.oracle.run(env, calls), release, name, `probed from ${image} (Linux ${release}) in QEMU, modules ${o.moduleMode ?? 'preload'}`, 'in a QEMU guest');
+      writeFileAtomic(o.out, `${JSON.stringify(p, null, 2)}\n`);
+      out(`${name}: ${p.families.length} families, written to ${o.out}\n`);
+    });
+  kernels
     .command('list')
     .description('the cached kernels, and the names fetch knows')
     .action(() => {
@@ -402,12 +421,44 @@ function vmFor(image: string | undefined, modules: string | undefined, mode: str
 /** The profile for --kernel: `host` is probed through the executor; it is the default where one runs. */
 async function profileFor(name: string | undefined, needOracle: boolean): Promise<KernelProfile> {
   const want = name ?? (executorAvailable() ? 'host' : DEFAULT_PROFILE);
+  if (want.endsWith('.json')) {
+    const p = loadProfileFile(want);
+    registerProfile(p);
+    return p;
+  }
   if (want !== 'host') return resolveProfile(want);
   if (!executorAvailable()) throw new ContractError('--kernel', 'the host profile is probed by the executor, which needs root and a built executor (npm run build)');
   const p = await probeHostProfile(await sharedOracle());
   registerProfile(p);
   void needOracle;
   return p;
+}
+
+/** A kernel profile saved as JSON (by `sockspec kernels probe`); every field is checked, errors name it. */
+function loadProfileFile(file: string): KernelProfile {
+  if (!fs.existsSync(file)) throw new ContractError('--kernel', `${file} does not exist`);
+  let p: Record<string, unknown>;
+  try {
+    p = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new ContractError(file, `not JSON: ${(e as Error).message}`);
+  }
+  const bad = (field: string, what: string): never => { throw new ContractError(`${file}: ${field}`, `expected ${what}`); };
+  const nums = (v: unknown): boolean => Array.isArray(v) && v.every((x) => Number.isInteger(x));
+  const lists = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.entries(v).every(([k, l]) => /^\d+$/.test(k) && nums(l));
+  if (typeof p !== 'object' || p === null) bad('(top)', 'one JSON object');
+  if (typeof p.name !== 'string' || p.name === '' || p.name === 'host') bad('name', 'a profile name other than host');
+  if (typeof p.version !== 'string') bad('version', 'a kernel version string');
+  if (!nums(p.families)) bad('families', 'a list of family numbers');
+  if (!lists(p.inetsw)) bad('inetsw', 'an object of type → protocol lists');
+  if (!lists(p.inet6sw)) bad('inet6sw', 'an object of type → protocol lists');
+  if (!nums(p.netlink)) bad('netlink', 'a list of netlink protocols');
+  if (typeof p.vsockDgramTransport !== 'boolean') bad('vsockDgramTransport', 'true or false');
+  if (typeof p.can !== 'object' || p.can === null) bad('can', 'an object of protocol → type');
+  if (!nums(p.bluetooth)) bad('bluetooth', 'a list of protocols');
+  if (p.fdtableGrowth !== 'pow2' && p.fdtableGrowth !== 'kib-chunks') bad('fdtableGrowth', 'pow2 or kib-chunks');
+  if (typeof p.updateSocketProtocolHook !== 'boolean') bad('updateSocketProtocolHook', 'true or false');
+  return { description: `from ${file}`, sources: [file], ...p } as unknown as KernelProfile;
 }
 
 /** Compiles an OCI profile with libseccomp in the executor into {"bpf": …} filters. */

@@ -23,12 +23,21 @@ export function kernelVersion(release: string = os.release()): [number, number] 
   return m === null ? [0, 0] : [Number(m[1]), Number(m[2])];
 }
 
+/** Runs calls in an environment on some kernel: the host oracle's `run`, or a VM oracle's. */
+export type ProbeRun = (env: Env, calls: readonly Call[]) => Promise<{ results: ReadonlyArray<{ status: string; outcome?: Outcome }> }>;
+
 /**
  * Probes the kernel behind `oracle` as real root with every capability, in a fresh netns with
  * ping_group_range open. Bluetooth is not probed: it refuses every netns but init_net, and the
  * executor never uses init_net.
  */
 export async function probeHostProfile(oracle: HostOracle, release: string = os.release()): Promise<KernelProfile> {
+  return probeProfile((env, calls) => oracle.run(env, calls), release, 'host', `probed from the running kernel (Linux ${release})`, 'through the executor');
+}
+
+/** The profile of any kernel `run` reaches (the host, or an image in a VM), named `name`. */
+export async function probeProfile(runOn: ProbeRun, release: string, name: string, description: string, how: string): Promise<KernelProfile> {
+  const oracle = { run: runOn };
   const env: Env = { ...defaultEnv(), pingGroupRange: [0, 2147483647], rlimitNofile: 1 << 16 };
   const famCalls: Call[] = [];
   for (let f = 0; f < 46; f++) for (const t of [1, 2, 3, 5, 4, 6, 10]) famCalls.push({ a0: BigInt(f), a1: BigInt(t), a2: 0n });
@@ -73,8 +82,8 @@ export async function probeHostProfile(oracle: HostOracle, release: string = os.
   const [major, minor] = kernelVersion(release);
   const atLeast = (a: number, b: number): boolean => major > a || (major === a && minor >= b);
   return {
-    name: 'host',
-    description: `probed from the running kernel (Linux ${release})`,
+    name,
+    description,
     version: `${major}.${minor}`,
     families: families.filter((f) => f !== AF.BLUETOOTH),
     inetsw,
@@ -85,6 +94,6 @@ export async function probeHostProfile(oracle: HostOracle, release: string = os.
     bluetooth: [],
     fdtableGrowth: atLeast(6, 12) ? 'pow2' : 'kib-chunks',
     updateSocketProtocolHook: atLeast(6, 6),
-    sources: [`probe of Linux ${release} through the executor`, `compare with ${reference618.name}`],
+    sources: [`probe of Linux ${release} ${how}`, `compare with ${reference618.name}`],
   };
 }

@@ -106,6 +106,24 @@ const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN
     expect(bad.stderr).toContain('--tuples');
   }, 300000);
 
+  it('sockspec kernels probe: a profile derived from a VM run, saved as a file, agrees with debian-6.1 and is usable with --kernel', () => {
+    const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-probe-'));
+    const file = path.join(dir, 'probed.json');
+    const r = spawnSync(process.execPath, [bin, 'kernels', 'probe', 'debian-6.1', '--out', file], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    const p = JSON.parse(fs.readFileSync(file, 'utf8'));
+    expect(p).toMatchObject({ name: 'debian-6.1-probed', version: '6.1', families: debian61.families, netlink: debian61.netlink, vsockDgramTransport: true, fdtableGrowth: 'kib-chunks' });
+    for (const t of Object.keys(debian61.inetsw)) expect([...p.inetsw[t]].sort()).toEqual([...(debian61.inetsw[Number(t)] ?? [])].sort());
+    const c = spawnSync(process.execPath, [bin, 'check', '--oracle', 'vm', '--kernel-image', 'debian-6.1', '--kernel', file, '--classes', 'seccomp-errno-0', '--json'], { encoding: 'utf8' });
+    expect(c.status).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ kernel: 'debian-6.1-probed', mismatchCount: 0 });
+    fs.writeFileSync(path.join(dir, 'bad.json'), JSON.stringify({ ...p, fdtableGrowth: 'sometimes' }));
+    const bad = spawnSync(process.execPath, [bin, 'check', '--kernel', path.join(dir, 'bad.json'), '--classes', 'root'], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('fdtableGrowth');
+  }, 300000);
+
   it('reports an image QEMU cannot boot as an oracle failure, not as a kernel result', async () => {
     const bogus = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-vm-')), 'vmlinuz');
     fs.writeFileSync(bogus, 'not a kernel\n');
