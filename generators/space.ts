@@ -107,8 +107,9 @@ export const ENV_CLASSES: readonly EnvClass[] = [
 
 /**
  * Classes only a throwaway VM can hold: they change global knobs the host oracle never touches
- * (fs.file-max, and AF_UNIX sockets held open so that unix_nr_socks has a known value; the
- * guest has no other unix sockets). They use the smaller cut of calls.
+ * (fs.file-max; fs.nr_open, lowered by the child after its RLIMIT_NOFILE, which setrlimit would
+ * otherwise refuse; AF_UNIX sockets held open so that unix_nr_socks has a known value, the guest
+ * having no other unix sockets). They use the smaller cut of calls.
  */
 export const VM_CLASSES: readonly EnvClass[] = [
   {
@@ -118,6 +119,10 @@ export const VM_CLASSES: readonly EnvClass[] = [
   {
     id: 'vm-file-max-root', calls: 'seccomp', description: 'fs.file-max 1 as root: CAP_SYS_ADMIN passes the limit',
     env: (p) => ({ ...base(p), fileMax: 1, unixSockets: 0 }),
+  },
+  {
+    id: 'vm-nr-open', calls: 'seccomp', description: 'fs.nr_open lowered to 64 under RLIMIT_NOFILE 1024, fds 0..63 open: the fd table cannot grow (EMFILE)',
+    env: (p) => ({ ...base(p), nrOpen: 64, rlimitNofile: 1024, fds: fdTable(Array.from({ length: 64 }, (_, i) => i)) }),
   },
   {
     id: 'vm-unix-nr-socks', calls: 'seccomp', description: 'fs.file-max 1 with 3 AF_UNIX sockets alive, as root: unix_nr_socks > 2 * file-max',

@@ -228,11 +228,18 @@ function bitmap(fds: readonly number[]): number[] {
  * layout as bitmaps. Throws a RangeError for what the executor cannot lay out.
  * @example encodeEnv(defaultEnv(), 2000)
  */
+/** The global knobs only a throwaway VM may change (zeros leave them). */
+export interface VmGlobals {
+  readonly file_max: bigint;
+  readonly unix_socks: number;
+  readonly nr_open: number;
+}
+
 /**
  * The record of `env`. `globals` carries what only a throwaway VM may change (fs.file-max and a
  * number of AF_UNIX sockets held open); the host oracle always sends zeros, which leave them.
  */
-export function encodeEnv(env: Env, timeoutMs: number, globals: { file_max: bigint; unix_socks: number } = { file_max: 0n, unix_socks: 0 }): Buffer {
+export function encodeEnv(env: Env, timeoutMs: number, globals: VmGlobals = { file_max: 0n, unix_socks: 0, nr_open: 0 }): Buffer {
   const { creds } = env;
   if (creds.groups.length > MAX_GROUPS) throw new RangeError(`${creds.groups.length} groups: the executor takes at most ${MAX_GROUPS}`);
   const open: number[] = [], cloexec: number[] = [], nonblock: number[] = [];
@@ -410,7 +417,7 @@ function errorText(payload: Buffer): { code: number; err: number; text: string }
  * await o.close();
  */
 /** The frames of one RUN request: ENV, FILTERs, CALLS, RUN. Throws RangeError for an env the executor cannot represent. */
-export function runRequest(env: Env, calls: readonly Call[], timeoutMs: number, globals?: { file_max: bigint; unix_socks: number }): Buffer {
+export function runRequest(env: Env, calls: readonly Call[], timeoutMs: number, globals?: VmGlobals): Buffer {
   return Buffer.concat([frame(KIND.ENV, encodeEnv(env, timeoutMs, globals)), ...filterFrames(env), callsFrame(calls), frame(KIND.RUN)]);
 }
 

@@ -63,7 +63,7 @@ export const CALL_STATUS = { RETURNED: 0, KILLED: 1, TIMEOUT: 2, NOT_RUN: 3 } as
 export const SETUP_STEP = {
   NONE: 0, FORK: 1, UNSHARE_USER: 2, ID_MAPS: 3, UNSHARE_NET: 4, SYSCTL_PING: 5, SYSCTL_MPTCP: 6,
   RLIMIT: 7, FD_LAYOUT: 8, GROUPS: 9, GID: 10, UID: 11, CAPS: 12, NO_NEW_PRIVS: 13, SECCOMP: 14,
-  SYNC: 15,
+  SYNC: 15, SYSCTL_NR_OPEN: 16,
 } as const;
 
 export const FRAME_HEADER: RecordDef = {
@@ -110,6 +110,7 @@ export const ENV_RECORD: RecordDef = {
     f('nonblock_bits', 'u8', 'bitmap of those fds whose file has O_NONBLOCK', MAX_LAYOUT_FD / 8),
     f('file_max', 'u64', 'VM only: fs.file-max during the RUN (1 or more), 0 to leave it (the host refuses anything else)'),
     f('unix_socks', 'u32', 'VM only: AF_UNIX sockets the executor holds open during the RUN (unix_nr_socks)'),
+    f('nr_open', 'u32', 'VM only: fs.nr_open the child sets after its RLIMIT_NOFILE and fd layout, 0 to leave it'),
   ],
 };
 

@@ -263,6 +263,9 @@ static int read_full(int fd, void *buf, size_t n)
 /* Whether the executor is PID 1 of a VM (see vm_init). */
 static int vm_mode;
 
+/* Defined with the other VM-mode knobs, before handle_run. */
+static void vm_nr_open_back(void);
+
 /* VM mode with SOCKSPEC_REPLIES=debugcon: the I/O port of QEMU's isa-debugcon, else 0. */
 static uint16_t reply_port;
 
@@ -811,6 +814,54 @@ static int run_one(uint32_t i)
 	return keep;
 }
 
+/* VM mode: the helper that lowers fs.nr_open for the child (see start_nr_open_helper). */
+static pid_t nr_open_helper = -1;
+
+/*
+ * VM mode: fs.nr_open must go down after the exact RLIMIT_NOFILE (setrlimit refuses a limit above
+ * nr_open) and after the fd layout, yet writing it must not open a file in the child: that file
+ * would take the lowest free fd and grow the table past the layout for good. So a helper is
+ * forked now, before the layout, and waits for SIGUSR1 to write the knob from its own fd table.
+ * PID 1 puts the old value back before the next child and after the RUN.
+ */
+static void start_nr_open_helper(void)
+{
+	sigset_t set;
+	int sig;
+
+	if (!env.nr_open)
+		return;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	nr_open_helper = fork();
+	if (nr_open_helper == 0) {
+		char v[16];
+
+		sigwait(&set, &sig);
+		put_num(v, sizeof v, 0, env.nr_open);
+		_exit(write_file("/proc/sys/fs/nr_open", v, strlen(v)) < 0 ? 1 : 0);
+	}
+}
+
+/* Lets the helper write fs.nr_open now that the layout and the limit are exact, and waits for it. */
+static void lower_nr_open(void)
+{
+	int status = 0;
+
+	if (!env.nr_open)
+		return;
+	begin(SETUP_STEP_SYSCTL_NR_OPEN);
+	if (nr_open_helper < 0) {
+		check(SETUP_STEP_SYSCTL_NR_OPEN, -ECHILD);
+		return;
+	}
+	kill(nr_open_helper, SIGUSR1);
+	while (waitpid(nr_open_helper, &status, 0) < 0 && errno == EINTR)
+		;
+	check(SETUP_STEP_SYSCTL_NR_OPEN, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM);
+}
+
 /*
  * The child: limits, namespaces and sysctls, fd layout, credentials, filters (in that order,
  * see each step), then the calls from `start`. It never returns and reports only via `sh`.
@@ -821,7 +872,9 @@ static __attribute__((noreturn)) void child_main(uint32_t start, int rd, int wr)
 
 	raise_limits();
 	enter_namespaces(rd, wr);
+	start_nr_open_helper();
 	lay_out_fds();
+	lower_nr_open();
 	set_creds();
 	tie_to_parent();
 	load_filters();
@@ -1171,6 +1224,8 @@ static uint32_t run_child(uint32_t start, struct done_record *done)
 
 	reset_shared(start);
 	reap_lingering(0);
+	if (vm_mode)
+		vm_nr_open_back();
 	if (userns && (pipe2(p, O_CLOEXEC) || pipe2(p + 2, O_CLOEXEC))) {
 		fail_setup(done, SETUP_STEP_FORK, errno);
 		close_pipes(p, 4);
@@ -1238,6 +1293,7 @@ static int needs_args_block(void)
 
 /* VM mode: the global knobs the ENV asks for, set around one RUN by PID 1 and put back after. */
 static char vm_old_file_max[32];
+static char vm_old_nr_open[32];
 static int vm_holders[MAX_UNIX_HOLD + VM_FILE_PAD];
 static uint32_t vm_nholders;
 
@@ -1247,6 +1303,9 @@ static void vm_globals_set(void)
 	char v[32];
 
 	vm_old_file_max[0] = 0;
+	vm_old_nr_open[0] = 0;
+	if (env.nr_open && read_file("/proc/sys/fs/nr_open", vm_old_nr_open, sizeof vm_old_nr_open) <= 0)
+		vm_old_nr_open[0] = 0;
 	if (env.file_max) {
 		if (read_file("/proc/sys/fs/file-max", vm_old_file_max, sizeof vm_old_file_max) <= 0)
 			vm_old_file_max[0] = 0;
@@ -1277,13 +1336,21 @@ static void vm_globals_set(void)
 	}
 }
 
-/* Closes the held sockets and puts fs.file-max back. */
+/* Puts fs.nr_open back to what it was before the RUN (a child lowers it during its setup). */
+static void vm_nr_open_back(void)
+{
+	if (vm_old_nr_open[0])
+		write_file("/proc/sys/fs/nr_open", vm_old_nr_open, strlen(vm_old_nr_open));
+}
+
+/* Closes the held sockets and puts fs.file-max and fs.nr_open back. */
 static void vm_globals_restore(void)
 {
 	while (vm_nholders)
 		close(vm_holders[--vm_nholders]);
 	if (vm_old_file_max[0])
 		write_file("/proc/sys/fs/file-max", vm_old_file_max, strlen(vm_old_file_max));
+	vm_nr_open_back();
 }
 
 /* RUN: one RESULT per call, then DONE; or one ERROR when the batch cannot run at all. */
@@ -1332,9 +1399,9 @@ static void handle_env(const uint8_t *p, uint32_t len)
 		batch_bad = 1;
 		return;
 	}
-	if (!vm_mode && (e.file_max || e.unix_socks)) {
+	if (!vm_mode && (e.file_max || e.unix_socks || e.nr_open)) {
 		/* The host's global knobs are never changed: only a throwaway VM may. */
-		send_error(KIND_ENV, EPERM, "ENV sets fs.file-max or unix sockets outside a VM", -1);
+		send_error(KIND_ENV, EPERM, "ENV sets global knobs outside a VM", -1);
 		batch_bad = 1;
 		return;
 	}

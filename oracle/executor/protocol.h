@@ -58,6 +58,7 @@
 #define SETUP_STEP_NO_NEW_PRIVS 13u
 #define SETUP_STEP_SECCOMP 14u
 #define SETUP_STEP_SYNC 15u
+#define SETUP_STEP_SYSCTL_NR_OPEN 16u
 
 #pragma pack(push, 1)
 
@@ -99,8 +100,9 @@ struct env_record {
 	uint8_t nonblock_bits[256]; /* bitmap of those fds whose file has O_NONBLOCK */
 	uint64_t file_max; /* VM only: fs.file-max during the RUN (1 or more), 0 to leave it (the host refuses anything else) */
 	uint32_t unix_socks; /* VM only: AF_UNIX sockets the executor holds open during the RUN (unix_nr_socks) */
+	uint32_t nr_open; /* VM only: fs.nr_open the child sets after its RLIMIT_NOFILE and fd layout, 0 to leave it */
 };
-_Static_assert(sizeof(struct env_record) == 956, "env_record layout");
+_Static_assert(sizeof(struct env_record) == 960, "env_record layout");
 
 /* Leads FILTER (instructions), CALLS (calls) and COMPILED (rules, instructions) payloads. */
 struct count_record {

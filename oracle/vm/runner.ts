@@ -14,9 +14,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Call, Env } from '../../model/types';
-import { FILE_MAX_DEFAULT } from '../../model/state';
+import { FILE_MAX_DEFAULT, NR_OPEN_SYSCTL_DEFAULT } from '../../model/state';
 import { decodeRecord } from '../codec';
-import { executorPath, MAX_BATCH_CALLS, replyFrames, requestFrame, runReplyDecoder, runRequest, type KernelRun } from '../host';
+import { executorPath, MAX_BATCH_CALLS, replyFrames, requestFrame, runReplyDecoder, runRequest, type KernelRun, type VmGlobals } from '../host';
 import type { Observation } from '../compare';
 import { observe } from '../observe';
 import { HELLO_REPLY, KIND } from '../protocol';
@@ -237,16 +237,19 @@ export async function bootOnce(opts: VmOptions, requests: Buffer): Promise<{ rep
 }
 
 /**
- * The global knobs an environment asks the guest for: fs.file-max when it differs from the model's
- * default (no limit), and then as many AF_UNIX sockets held open as it counts (the guest has none
- * of its own). With the default file-max the unix count cannot matter (it is compared with twice it).
+ * The global knobs an environment asks the guest for: fs.nr_open when it differs from the model's
+ * default; fs.file-max when it differs from the model's (no limit), and then as many AF_UNIX
+ * sockets held open as it counts (the guest has none of its own). With the default file-max the
+ * unix count cannot matter (it is compared with twice it).
  */
-export function vmGlobals(env: Env): { file_max: bigint; unix_socks: number } {
-  if (env.fileMax === FILE_MAX_DEFAULT) return { file_max: 0n, unix_socks: 0 };
+export function vmGlobals(env: Env): VmGlobals {
+  const nrOpen = env.nrOpen === NR_OPEN_SYSCTL_DEFAULT ? 0 : env.nrOpen;
+  if (nrOpen !== 0 && (nrOpen < 64 || !Number.isSafeInteger(nrOpen))) throw new RangeError(`fs.nr_open ${env.nrOpen}: the kernel takes 64 or more`);
+  if (env.fileMax === FILE_MAX_DEFAULT) return { file_max: 0n, unix_socks: 0, nr_open: nrOpen };
   // 0 in the record means "leave it"; fs.file-max 1 has the same effect as 0 in a guest whose PID 1 holds files.
   if (env.fileMax < 1 || !Number.isSafeInteger(env.fileMax)) throw new RangeError(`fs.file-max ${env.fileMax}: the guest takes 1 or more`);
   if (env.unixSockets > 64) throw new RangeError(`${env.unixSockets} unix sockets: the guest holds at most 64`);
-  return { file_max: BigInt(env.fileMax), unix_socks: env.unixSockets };
+  return { file_max: BigInt(env.fileMax), unix_socks: env.unixSockets, nr_open: nrOpen };
 }
 
 /** The oracle in a VM: many RUNs per boot, each decoded as the host oracle decodes its own. */
