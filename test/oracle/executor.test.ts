@@ -15,7 +15,7 @@ import { AUDIT_ARCH_X86_64, jeq, ld, ret, retAlways } from '../../model/seccomp/
 import type { BpfInsn } from '../../model/seccomp/bpf';
 import type { Call, Env, Outcome } from '../../model/types';
 import { decodeRecord, encodeRecord } from '../../oracle/codec';
-import { ExecutorError, HostOracle, executorPath, ia32Unavailable, type KernelResult, type KernelRun } from '../../oracle/host';
+import { ExecutorError, HostOracle, executorPath, ia32Unavailable, runRequest, type KernelResult, type KernelRun } from '../../oracle/host';
 import { ERROR_RECORD, FRAME_HEADER, HELLO_REPLY, KIND, PROTOCOL_MAGIC } from '../../oracle/protocol';
 
 const AF_UNIX = 1n, AF_INET = 2n, AF_INET6 = 10n, AF_PACKET = 17n;
@@ -436,6 +436,25 @@ suite(`executor protocol errors${reason === null ? '' : ` (skipped: ${reason})`}
       const more = readFrames(proc.stdout, 1);
       proc.stdin.write(rawFrame(KIND.HELLO));
       expect((await more)[0].kind).toBe(KIND.HELLO_REPLY);
+    } finally {
+      proc.stdin.end(rawFrame(KIND.QUIT));
+      await new Promise((r) => proc.once('exit', r));
+    }
+  });
+
+  it('refuses an ENV that would change a global knob (fs.file-max, fs.nr_open, unix sockets) on the host', async () => {
+    const proc = spawn(executorPath(), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const before = fs.readFileSync('/proc/sys/fs/file-max', 'utf8');
+      for (const globals of [{ file_max: 5n, unix_socks: 0, nr_open: 0 }, { file_max: 0n, unix_socks: 0, nr_open: 64 }, { file_max: 0n, unix_socks: 3, nr_open: 0 }]) {
+        const frames = readFrames(proc.stdout, 2);
+        proc.stdin.write(runRequest(defaultEnv(), [call(AF_UNIX, SOCK_DGRAM, 0n)], 2000, globals));
+        const got = await frames;
+        expect(got.map((f) => f.kind)).toEqual([KIND.ERROR, KIND.ERROR]);
+        expect(decodeRecord(ERROR_RECORD, got[0].payload)).toMatchObject({ code: KIND.ENV, err: 1 });
+        expect(decodeRecord(ERROR_RECORD, got[1].payload)).toMatchObject({ code: KIND.RUN });
+      }
+      expect(fs.readFileSync('/proc/sys/fs/file-max', 'utf8')).toBe(before);
     } finally {
       proc.stdin.end(rawFrame(KIND.QUIT));
       await new Promise((r) => proc.once('exit', r));
