@@ -17,7 +17,7 @@ import { decodeRecord, encodeRecord, recordSize } from './codec';
 import {
   CALL_RECORD, CALL_STATUS, COMPILED_HEADER, COMPILE_HEADER, COMPILE_RULE, COUNT_RECORD, DONE_RECORD, ENTRY,
   ENV_RECORD, ERROR_RECORD, FRAME_HEADER, HELLO_REPLY, INSN_RECORD, KIND, LOOP_REPLY, LOOP_REQUEST, MAX_ARCHES,
-  MAX_CONDS, MAX_GROUPS, MAX_LAYOUT_FD, NS, PROTOCOL_MAGIC, RC_RECORD, RESULT_RECORD, SETUP_STEP,
+  MAX_CONDS, MAX_GROUPS, MAX_LAYOUT_FD, NS, PROTOCOL_MAGIC, PROTOCOL_VERSION, RC_RECORD, RESULT_RECORD, SETUP_STEP,
   SYSCALL_NAME_LEN, type RecordDef,
 } from './protocol';
 import { errnoName } from '../model/constants';
@@ -613,6 +613,10 @@ export class HostOracle {
       if (kind !== KIND.HELLO_REPLY) throw new ProtocolError(`expected HELLO_REPLY, got frame kind ${kind}`);
       return decodeRecord(HELLO_REPLY, payload);
     });
+    if ((hello.version as number) !== PROTOCOL_VERSION) {
+      proc.kill('SIGKILL');
+      throw new ExecutorError(`executor ${this.path} speaks protocol ${hello.version}, this sockspec ${PROTOCOL_VERSION}: rebuild it (npm run build)`);
+    }
     const lib = (hello.libseccomp as number) !== 0;
     this.currentInfo = {
       version: hello.version as number,

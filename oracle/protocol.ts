@@ -25,7 +25,7 @@ const f = (name: string, type: FieldType, doc: string, count?: number): FieldDef
   count === undefined ? { name, type, doc } : { name, type, count, doc };
 
 export const PROTOCOL_MAGIC = 0x4b434f53; // "SOCK"
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Largest fd the executor lays out (bitmaps hold fds 0 .. MAX_LAYOUT_FD - 1). */
 export const MAX_LAYOUT_FD = 2048;

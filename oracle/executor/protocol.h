@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #define PROTOCOL_MAGIC 1262702419u
-#define PROTOCOL_VERSION 1u
+#define PROTOCOL_VERSION 2u
 #define MAX_LAYOUT_FD 2048u
 #define MAX_GROUPS 32u
 #define MAX_ARCHES 8u

@@ -19,7 +19,7 @@ import { decodeRecord } from '../codec';
 import { executorPath, MAX_BATCH_CALLS, replyFrames, requestFrame, runReplyDecoder, runRequest, type KernelRun, type VmGlobals } from '../host';
 import type { Observation } from '../compare';
 import { observe } from '../observe';
-import { HELLO_REPLY, KIND } from '../protocol';
+import { HELLO_REPLY, KIND, PROTOCOL_VERSION } from '../protocol';
 import { cpioGz, type CpioEntry } from './cpio';
 
 /** How modules behave in the guest (see vm-oracle.md §6). */
@@ -304,6 +304,8 @@ export function decodeBoot(replies: Buffer, console: string, jobs: ReadonlyArray
   };
   const first = next();
   if (first.kind !== KIND.HELLO_REPLY) throw new VmFailure(`the first reply is frame kind ${first.kind}, not HELLO_REPLY`, tail);
+  const version = decodeRecord(HELLO_REPLY, first.payload).version as number;
+  if (version !== PROTOCOL_VERSION) throw new VmFailure(`the guest's executor speaks protocol ${version}, this sockspec ${PROTOCOL_VERSION}: rebuild (npm run build)`, tail);
   const runs: KernelRun[] = [];
   for (const job of jobs) {
     const decode = runReplyDecoder(job.env, job.calls.length);

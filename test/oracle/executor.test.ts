@@ -16,7 +16,7 @@ import type { BpfInsn } from '../../model/seccomp/bpf';
 import type { Call, Env, Outcome } from '../../model/types';
 import { decodeRecord, encodeRecord } from '../../oracle/codec';
 import { ExecutorError, HostOracle, executorPath, ia32Unavailable, runRequest, type KernelResult, type KernelRun } from '../../oracle/host';
-import { ERROR_RECORD, FRAME_HEADER, HELLO_REPLY, KIND, PROTOCOL_MAGIC } from '../../oracle/protocol';
+import { ERROR_RECORD, FRAME_HEADER, HELLO_REPLY, KIND, PROTOCOL_MAGIC, PROTOCOL_VERSION } from '../../oracle/protocol';
 
 const AF_UNIX = 1n, AF_INET = 2n, AF_INET6 = 10n, AF_PACKET = 17n;
 const SOCK_STREAM = 1n, SOCK_DGRAM = 2n, SOCK_RAW = 3n, SOCK_NONBLOCK = 0x800n, SOCK_CLOEXEC = 0x80000n;
@@ -70,7 +70,7 @@ suite(`executor on the host kernel${reason === null ? '' : ` (skipped: ${reason}
 
   describe('HELLO', () => {
     it('reports protocol 1, root, and libseccomp 2.x loaded with dlopen', () => {
-      expect(oracle.info.version).toBe(1);
+      expect(oracle.info.version).toBe(PROTOCOL_VERSION);
       expect(oracle.info.uid).toBe(0);
       expect(oracle.info.libseccomp).toBe(true);
       expect(oracle.info.seccompVersion).toMatch(/^2\.\d+\.\d+$/);
@@ -379,7 +379,7 @@ staticSuite('the static executor (for a QEMU initramfs)', () => {
   it('runs batches without libseccomp and answers COMPILE with an error', async () => {
     const o = await HostOracle.start({ path: staticPath });
     try {
-      expect(o.info).toMatchObject({ version: 1, libseccomp: false, seccompVersion: null });
+      expect(o.info).toMatchObject({ version: PROTOCOL_VERSION, libseccomp: false, seccompVersion: null });
       const run = await o.run(defaultEnv({ creds: { uid: 0, gid: 0, groups: [], caps: 0, namespaces: 'user+net' } }), [
         call(AF_INET, SOCK_STREAM, 0n), call(AF_UNIX, SOCK_DGRAM, 0n),
       ]);
@@ -429,7 +429,7 @@ suite(`executor protocol errors${reason === null ? '' : ` (skipped: ${reason})`}
       const got = await frames;
       expect(got.map((f) => f.kind)).toEqual([KIND.ERROR, KIND.HELLO_REPLY, KIND.ERROR, KIND.ERROR, KIND.ERROR]);
       expect(decodeRecord(ERROR_RECORD, got[0].payload).text).toMatch(/bad frame magic/);
-      expect(decodeRecord(HELLO_REPLY, got[1].payload).version).toBe(1);
+      expect(decodeRecord(HELLO_REPLY, got[1].payload).version).toBe(PROTOCOL_VERSION);
       expect(decodeRecord(ERROR_RECORD, got[2].payload)).toMatchObject({ code: 77 });
       expect(decodeRecord(ERROR_RECORD, got[3].payload)).toMatchObject({ code: KIND.ENV });
       expect(decodeRecord(ERROR_RECORD, got[4].payload)).toMatchObject({ code: KIND.RUN });
