@@ -41,7 +41,7 @@ export interface DiffSummary {
   /** Calls one side could not run (timeout, an entry path it lacks): not compared. */
   readonly unobserved: number;
   readonly differences: readonly Difference[];
-  /** Differences by deciding clause: the count and the first few. */
+  /** How many calls differ, by deciding clause (all of them, not only the kept ones). */
   readonly byClause: Readonly<Record<string, number>>;
   readonly seconds: number;
 }
