@@ -34,12 +34,17 @@ export const debian61: KernelProfile = {
  * demand. Debian strips the aliases of DCCP, RDS and TIPC (a mitigation against local exploits),
  * so those stay absent until loaded by hand.
  */
-export const debian61Autoload: KernelProfile = {
-  ...debian61,
-  name: 'debian-6.1-autoload',
-  description: 'Debian 12 linux-image-6.1 cloud-amd64, modules autoloaded on demand (no DCCP, RDS, TIPC)',
-  families: debian61.families.filter((f) => f !== 21 && f !== 30),
-  inetsw: { ...debian61.inetsw, 6: [] },
-  inet6sw: { ...debian61.inet6sw, 6: [] },
-  sources: [...debian61.sources, 'dccp_ipv4.ko, rds.ko and tipc.ko carry no net-pf alias'],
-};
+export function autoloadOf(p: KernelProfile, name: string, description: string): KernelProfile {
+  return {
+    ...p,
+    name,
+    description,
+    families: p.families.filter((f) => f !== 21 && f !== 30),
+    inetsw: { ...p.inetsw, 6: [] },
+    inet6sw: { ...p.inet6sw, 6: [] },
+    sources: [...p.sources, 'dccp_ipv4.ko, rds.ko and tipc.ko carry no net-pf alias'],
+  };
+}
+
+export const debian61Autoload: KernelProfile = autoloadOf(debian61, 'debian-6.1-autoload',
+  'Debian 12 linux-image-6.1 cloud-amd64, modules autoloaded on demand (no DCCP, RDS, TIPC)');

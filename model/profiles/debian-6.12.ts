@@ -7,7 +7,7 @@
 // fs/file.c (alloc_fdtable), net/socket.c (update_socket_protocol).
 
 import type { KernelProfile } from '../profile';
-import { debian61 } from './debian-6.1';
+import { autoloadOf, debian61 } from './debian-6.1';
 
 const IPPROTO_SMC = 256;
 
@@ -27,12 +27,5 @@ export const debian612: KernelProfile = {
 };
 
 /** The same kernel with modules autoloaded on demand: Debian strips the aliases of DCCP, RDS and TIPC here too. */
-export const debian612Autoload: KernelProfile = {
-  ...debian612,
-  name: 'debian-6.12-autoload',
-  description: 'Debian 12 linux-image-6.12 cloud-amd64, modules autoloaded on demand (no DCCP, RDS, TIPC)',
-  families: debian612.families.filter((f) => f !== 21 && f !== 30),
-  inetsw: { ...debian612.inetsw, 6: [] },
-  inet6sw: { ...debian612.inet6sw, 6: [] },
-  sources: [...debian612.sources, 'dccp_ipv4.ko, rds.ko and tipc.ko carry no net-pf alias'],
-};
+export const debian612Autoload: KernelProfile = autoloadOf(debian612, 'debian-6.12-autoload',
+  'Debian 12 linux-image-6.12 cloud-amd64, modules autoloaded on demand (no DCCP, RDS, TIPC)');
