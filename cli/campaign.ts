@@ -12,7 +12,8 @@ import { AF_NAMES, ALL_CAPS, ALL_CLAUSES, evaluate, type Call, type Env, type Ke
 import { callArb, envArb } from '../generators';
 import { PROPERTIES } from '../properties';
 import type { HostOracle } from '../oracle/host';
-import { DIFFERENTIAL_ID, Disagreement, differentialProperty } from './differential';
+import { DIFFERENTIAL_ID, Disagreement, differentialProperty, hostReproducible } from './differential';
+import { CORPUS_FILE, CorpusWriter, coveredIds } from './corpus';
 import { requestLine } from './contract';
 import { appendLineSync, writeFileAtomic } from './io';
 
@@ -86,6 +87,8 @@ export interface CampaignSummary {
   readonly shard: string;
   readonly stopped: boolean;
   readonly properties: ReadonlyArray<{ id: string; runs: number; findings: number; rounds: number }>;
+  /** Entries of corpus.jsonl: inputs a kernel can replay, each the first to decide a clause in its class. */
+  readonly corpus?: number;
 }
 
 interface Unit {
@@ -141,12 +144,10 @@ export class Coverage {
       set = new Set();
       this.byClass.set(cls, set);
     }
-    const add = (id: string): void => {
+    for (const id of coveredIds(trace)) {
       this.covered.add(id);
-      set?.add(id);
-    };
-    add(trace[trace.length - 1]);
-    for (const id of trace) if (ALL_CLAUSES_BY_ID.get(id)?.errno === null) add(id);
+      set.add(id);
+    }
   }
 
   toJSON(): { covered: string[]; byClass: Record<string, string[]> } {
@@ -175,7 +176,7 @@ const CLASS_SHAPES: ReadonlyArray<[string, (e: Env) => Env]> = [
  * decided anything yet; environments towards the classes with the fewest clauses decided so far
  * (weights are fixed at the start of each round, so a round stays deterministic for its seed).
  */
-function exploreProperty(profile: KernelProfile, cov: Coverage): fc.IProperty<[Call, Env]> {
+function exploreProperty(profile: KernelProfile, cov: Coverage, corpus: CorpusWriter): fc.IProperty<[Call, Env]> {
   const covered = cov.covered;
   const uncoveredFamilies = [...new Set(ALL_CLAUSES.filter((c) => !covered.has(c.id)).map((c) => c.group))];
   const famNumbers = profile.families.filter((f) => uncoveredFamilies.includes(AF_NAMES[f]));
@@ -187,11 +188,13 @@ function exploreProperty(profile: KernelProfile, cov: Coverage): fc.IProperty<[C
     weight: 1 + most - (cov.byClass.get(name)?.size ?? 0),
   })));
   return fc.property(fc.oneof({ arbitrary: targeted, weight: 3 }, { arbitrary: base, weight: 1 }), envs, (call, env) => {
-    cov.record(env, evaluate(call, env).trace);
+    const trace = evaluate(call, env).trace;
+    cov.record(env, trace);
+    // The corpus keeps what a kernel can replay: a decision that needed a global knob is left out.
+    corpus.offer(call, envClassOf(env), trace, () => hostReproducible(env));
   });
 }
 
-const ALL_CLAUSES_BY_ID = new Map(ALL_CLAUSES.map((c) => [c.id, c]));
 
 function signatureOf(property: string, err: unknown): string {
   if (err instanceof Disagreement) return `${property}|${err.clause}|${err.model}|${err.kernel}`;
@@ -220,6 +223,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   const done = new Set<string>();
   const cov = new Coverage();
   const covered = cov.covered;
+  if (progressFile === undefined || !fs.existsSync(progressFile)) {
+    if (opts.out !== undefined) fs.rmSync(path.join(opts.out, CORPUS_FILE), { force: true });
+  }
+  const corpus = new CorpusWriter(opts.out === undefined ? undefined : path.join(opts.out, CORPUS_FILE));
   const findings: Finding[] = [];
   if (progressFile !== undefined && fs.existsSync(progressFile)) {
     const p = JSON.parse(fs.readFileSync(progressFile, 'utf8')) as { unitsDone: number; coverage: { covered: string[]; byClass: Record<string, string[]> }; seed: number };
@@ -246,9 +253,13 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     let details;
     if (u.property === DIFFERENTIAL_ID) {
       // One environment per ten runs, each with a batch of up to 16 calls on the kernel.
-      details = await fc.check(differentialProperty(opts.oracle as HostOracle, opts.profile, (e, t) => cov.record(e, t)), { seed, numRuns: Math.max(1, Math.ceil(u.runs / 10)) });
+      const record = (call: Call, env: Env, trace: readonly string[]): void => {
+        cov.record(env, trace);
+        corpus.offer(call, envClassOf(env), trace, () => env);
+      };
+      details = await fc.check(differentialProperty(opts.oracle as HostOracle, opts.profile, record), { seed, numRuns: Math.max(1, Math.ceil(u.runs / 10)) });
     } else if (u.property === EXPLORE_ID) {
-      details = fc.check(exploreProperty(opts.profile, cov), { seed, numRuns: u.runs });
+      details = fc.check(exploreProperty(opts.profile, cov, corpus), { seed, numRuns: u.runs });
     } else {
       const p = PROPERTIES.find((x) => x.id === u.property);
       details = fc.check((p as (typeof PROPERTIES)[number]).build(), { seed, numRuns: u.runs });
@@ -306,6 +317,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     shard: `${opts.shard.index + 1}/${opts.shard.count}`,
     stopped,
     properties: [...perProp.values()],
+    corpus: corpus.size,
   };
   return { summary, findings };
 }

@@ -5,15 +5,20 @@
 // Sources: cli/check.ts (the corpus), oracle/compare.ts (what "differs" means), oracle/vm/runner.ts.
 
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { evaluate, formatCall, formatResult, type Call, type Env, type KernelProfile, type Outcome } from '../model';
-import { classCalls, type EnvClass } from '../generators/space';
+import { classCalls, ENV_CLASSES, type EnvClass } from '../generators/space';
 import { compareOutcomes, describeMismatch, type Observation } from '../oracle/compare';
 import { ContractError, parseJsonLine, parseRequest, requestLine } from './contract';
+import { campaignInputs } from './corpus';
 
-/** One kernel of the pair: a name for reports and a way to run calls in an environment. */
+/**
+ * One kernel of the pair: a name for reports and a way to run groups of calls, each in its own
+ * environment (a VM runs a whole chunk in one boot), one observation per call.
+ */
 export interface DiffSide {
   readonly name: string;
-  readonly observe: (env: Env, calls: readonly Call[]) => Promise<Observation[]>;
+  readonly observeGroups: (groups: readonly DiffGroup[]) => Promise<Observation[][]>;
 }
 
 /** One group of calls: an environment and its calls, with a label (the class, or the tuples file). */
@@ -48,6 +53,23 @@ export interface DiffSummary {
 
 const short = (o: Outcome): string => formatResult(o).replace(/^= /, '');
 
+/**
+ * The classes of a diff: by default the kernel classes (every call of the space); `all` adds the
+ * raw seccomp stacks, the presets and, when both kernels run in QEMU, the classes that change
+ * global knobs (`vmOnly`), which the host oracle never runs; or a comma-separated list of ids.
+ */
+export function diffClasses(ids: readonly string[] | undefined, extra: readonly EnvClass[], vmOnly: readonly EnvClass[], bothInVm: boolean): EnvClass[] {
+  if (ids === undefined) return ENV_CLASSES.filter((c) => c.calls === 'full');
+  if (ids.length === 1 && ids[0] === 'all') return [...ENV_CLASSES, ...extra, ...(bothInVm ? vmOnly : [])];
+  const known = [...ENV_CLASSES, ...extra, ...vmOnly];
+  return ids.map((id) => {
+    const c = known.find((x) => x.id === id);
+    if (c === undefined) throw new ContractError('--classes', `unknown environment class ${id} (known: all, ${known.map((x) => x.id).join(', ')})`);
+    if (!bothInVm && vmOnly.includes(c)) throw new ContractError('--classes', `${id} changes global knobs, so it runs only when both kernels are booted in QEMU`);
+    return c;
+  });
+}
+
 /** The corpus of the bounded space: one group per environment class. */
 export function classGroups(classes: readonly EnvClass[], profile: KernelProfile): DiffGroup[] {
   return classes.map((c) => ({ label: c.id, env: c.env(profile), calls: [...classCalls(c)] }));
@@ -60,15 +82,34 @@ export function classGroups(classes: readonly EnvClass[], profile: KernelProfile
  */
 export function tupleGroups(file: string, profile: KernelProfile, base: Env): DiffGroup[] {
   if (!fs.existsSync(file)) throw new ContractError('--tuples', `${file} does not exist`);
+  return lineGroups(fs.readFileSync(file, 'utf8').split('\n'), file, profile, base);
+}
+
+/**
+ * The corpus of a campaign folder (`sockspec fuzz --out DIR`): its corpus.jsonl, the first input
+ * to decide each clause in each environment class, and the request line of each finding.
+ */
+export function corpusGroups(dir: string, profile: KernelProfile, base: Env): DiffGroup[] {
+  return lineGroups(campaignInputs(dir), dir, profile, base);
+}
+
+/**
+ * Request lines as groups of calls, one group per distinct environment, in first-seen order. A
+ * line's own `kernel` is not used: the diff's profile builds every environment and names the
+ * clauses, so both kernels get exactly the same request.
+ */
+function lineGroups(lines: readonly string[], source: string, profile: KernelProfile, base: Env): DiffGroup[] {
   const groups = new Map<string, { env: Env; calls: Call[] }>();
-  fs.readFileSync(file, 'utf8').split('\n').forEach((raw, i) => {
+  lines.forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
     let call: Call;
     let env = base;
     try {
       if (line.startsWith('{')) {
-        const r = parseRequest(parseJsonLine(line), profile);
+        const obj = parseJsonLine(line);
+        delete obj.kernel;
+        const r = parseRequest(obj, profile);
         call = r.call;
         env = r.env;
       } else {
@@ -77,7 +118,7 @@ export function tupleGroups(file: string, profile: KernelProfile, base: Env): Di
         call = parseRequest({ family: f[0], type: f[1], protocol: f[2] }, profile).call;
       }
     } catch (e) {
-      if (e instanceof ContractError) throw new ContractError(`${file}:${i + 1}`, e.message);
+      if (e instanceof ContractError) throw new ContractError(`${source}:${i + 1}`, e.message);
       throw e;
     }
     const key = requestLine({ a0: 0n, a1: 0n, a2: 0n, entry: 'x86_64' }, env);
@@ -85,18 +126,52 @@ export function tupleGroups(file: string, profile: KernelProfile, base: Env): Di
     g.calls.push(call);
     groups.set(key, g);
   });
-  return [...groups.values()].map((g, k) => ({ label: `${file}#${k + 1}`, env: g.env, calls: g.calls }));
+  return [...groups.values()].map((g, k) => ({ label: `${path.basename(source)}#${k + 1}`, env: g.env, calls: g.calls }));
 }
 
-/** Runs every group on both sides (at the same time) and lists the differences. */
-export async function runDiff(a: DiffSide, b: DiffSide, groups: readonly DiffGroup[], profile: KernelProfile, now: () => number, keep = 1000): Promise<DiffSummary> {
+/**
+ * Consecutive groups packed into chunks of at most `limit` calls (a group larger than that is a
+ * chunk of its own): one boot per chunk and kernel, so a corpus of many small environments costs
+ * a few boots, and the bounded space's classes one boot each, as `check --oracle vm` boots them.
+ */
+export function chunkGroups(groups: readonly DiffGroup[], limit = 200000): DiffGroup[][] {
+  const chunks: DiffGroup[][] = [];
+  let cur: DiffGroup[] = [];
+  let n = 0;
+  for (const g of groups) {
+    if (cur.length > 0 && n + g.calls.length > limit) {
+      chunks.push(cur);
+      cur = [];
+      n = 0;
+    }
+    cur.push(g);
+    n += g.calls.length;
+  }
+  if (cur.length > 0) chunks.push(cur);
+  return chunks;
+}
+
+/** Runs every group on both sides (at the same time, a chunk at a time) and lists the differences. */
+export async function runDiff(
+  a: DiffSide, b: DiffSide, groups: readonly DiffGroup[], profile: KernelProfile, now: () => number,
+  opts: { keep?: number; onChunk?: (groupsDone: number, groups: number, points: number) => void } = {},
+): Promise<DiffSummary> {
+  const keep = opts.keep ?? 1000;
   const t0 = now();
   const differences: Difference[] = [];
   const byClause: Record<string, number> = {};
   let points = 0;
   let unobserved = 0;
-  for (const g of groups) {
-    const [oa, ob] = await Promise.all([a.observe(g.env, g.calls), b.observe(g.env, g.calls)]);
+  let groupsDone = 0;
+  for (const chunk of chunkGroups(groups)) {
+    const [ra, rb] = await Promise.all([a.observeGroups(chunk), b.observeGroups(chunk)]);
+    chunk.forEach((g, k) => compareGroup(g, ra[k], rb[k]));
+    groupsDone += chunk.length;
+    opts.onChunk?.(groupsDone, groups.length, points);
+  }
+  return { a: a.name, b: b.name, profile: profile.name, points, unobserved, differences, byClause, seconds: (now() - t0) / 1000 };
+
+  function compareGroup(g: DiffGroup, oa: readonly Observation[], ob: readonly Observation[]): void {
     g.calls.forEach((call, i) => {
       points++;
       const x = oa[i];
@@ -118,7 +193,18 @@ export async function runDiff(a: DiffSide, b: DiffSide, groups: readonly DiffGro
       }
     });
   }
-  return { a: a.name, b: b.name, profile: profile.name, points, unobserved, differences, byClause, seconds: (now() - t0) / 1000 };
+}
+
+/** A side that runs one group at a time (the host oracle). */
+export function perGroupSide(name: string, observe: (env: Env, calls: readonly Call[]) => Promise<Observation[]>): DiffSide {
+  return {
+    name,
+    observeGroups: async (groups) => {
+      const out: Observation[][] = [];
+      for (const g of groups) out.push(await observe(g.env, g.calls));
+      return out;
+    },
+  };
 }
 
 /** The text report: the differences grouped by clause, a few calls each. */

@@ -4,7 +4,7 @@
 // Sources: oracle/host.ts, oracle/compare.ts, generators/.
 
 import fc from 'fast-check';
-import { evaluate, formatStrace, resultString, type Call, type Env, type KernelProfile } from '../model';
+import { evaluate, FILE_MAX_DEFAULT, formatStrace, NR_OPEN_SYSCTL_DEFAULT, resultString, type Call, type Env, type KernelProfile } from '../model';
 import { callArb, envArb, harnessSafe } from '../generators';
 import { compareOutcomes, describeMismatch, shortResult } from '../oracle/compare';
 import { ia32Unavailable, type HostOracle } from '../oracle/host';
@@ -27,20 +27,26 @@ export class Disagreement extends Error {
   }
 }
 
-/** Environments the host can reproduce exactly: global sysctls stay at their defaults. */
+/**
+ * The environment as the host oracle can reproduce it exactly: global sysctls at their defaults,
+ * each seccomp filter behind the harness prologue (which keeps its verdict for socket()).
+ */
+export function hostReproducible(e: Env): Env {
+  return { ...e, fileMax: FILE_MAX_DEFAULT, nrOpen: NR_OPEN_SYSCTL_DEFAULT, seccomp: e.seccomp.map(harnessSafe) };
+}
+
+/** Environments the host can reproduce exactly. */
 export function hostEnvArb(profile: KernelProfile): fc.Arbitrary<Env> {
-  return envArb({ profile }).map((e) => ({
-    ...e, profile, fileMax: Number.MAX_SAFE_INTEGER, nrOpen: 1048576, seccomp: e.seccomp.map(harnessSafe),
-  }));
+  return envArb({ profile }).map((e) => hostReproducible({ ...e, profile }));
 }
 
 /** The async property: one environment and `calls` calls per run. */
-export function differentialProperty(oracle: HostOracle, profile: KernelProfile, record?: (env: Env, trace: readonly string[]) => void, calls = 16): fc.IAsyncProperty<[Env, Call[]]> {
+export function differentialProperty(oracle: HostOracle, profile: KernelProfile, record?: (call: Call, env: Env, trace: readonly string[]) => void, calls = 16): fc.IAsyncProperty<[Env, Call[]]> {
   return fc.asyncProperty(hostEnvArb(profile), fc.array(callArb({ entries: ia32Unavailable() === '' }), { minLength: 1, maxLength: calls }), async (env, cs) => {
     const run = await oracle.run(env, cs);
     cs.forEach((call, i) => {
       const d = evaluate(call, env);
-      record?.(env, d.trace);
+      record?.(call, env, d.trace);
       const obs = observe(run.results[i], run);
       const ms = compareOutcomes(d.outcome, obs);
       if (ms.length === 0) return;

@@ -10,7 +10,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ALL_CLAUSES, capMask, defaultEnv, fdTable, PROFILES, type Call, type Env, type KernelProfile, type Namespaces } from '../model';
+import { ALL_CLAUSES, capMask, defaultEnv, fdTable, FILE_MAX_DEFAULT, NR_OPEN_SYSCTL_DEFAULT, PROFILES, type Call, type Env, type KernelProfile, type Namespaces } from '../model';
 import { executorAvailable, HostOracle } from '../oracle/host';
 import { loadPreset, presetFilters, presetFromJson, presetNames, ProfileError } from '../oracle/oci';
 import { observeOnHost } from '../oracle/observe';
@@ -18,13 +18,14 @@ import { probeHostProfile, probeProfile } from '../oracle/probe';
 import { ContractError, parseEnv, registerProfile, resolveProfile } from './contract';
 import { KERNEL_NAMES, KernelFetchError, cachedKernel, cachedKernels, fetchKernel, kernelDescription } from '../oracle/kernels';
 import { VmOracle, type ModuleMode } from '../oracle/vm/runner';
-import { classGroups, formatDiff, runDiff, tupleGroups, type DiffSide } from './diff';
-import { formatCheck, runCheck, selectClasses } from './check';
+import { classGroups, corpusGroups, diffClasses, formatDiff, perGroupSide, runDiff, tupleGroups, type DiffSide } from './diff';
+import { formatCheck, runCheck } from './check';
 import { writeFileAtomic } from './io';
 import { ENV_CLASSES, VM_CLASSES } from '../generators/space';
 import { runEval } from './eval';
 import { reproCommand } from './repro-command';
 import { writeMerged } from './merge';
+import { campaignInputs } from './corpus';
 import { writeReport } from './report';
 import { exportSpec, lintSpec } from './spec';
 import { specCheck, specCheckMarkdown } from './spec-check';
@@ -221,16 +222,24 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .option('--b-modules <dir>', "B's lib/modules/RELEASE (default: the fetched kernel's)")
     .option('--module-mode <mode>', 'for kernels in QEMU: preload (default), autoload or none')
     .option('--kernel <profile>', "the profile whose clauses group the differences and whose environments the classes build (default: A's if it has one, else reference-6.18)")
-    .option('--classes <ids>', 'environment classes of the bounded space to run (default: the nine kernel classes)')
+    .option('--classes <ids>', 'environment classes of the bounded space to run (default: the nine kernel classes; all: every class, with the global-knob ones when both kernels are in QEMU)')
     .option('--tuples <file>', 'run these calls instead: JSON Lines eval requests, or FAMILY TYPE PROTOCOL lines')
+    .option('--corpus <dir>', "run a campaign's corpus instead (sockspec fuzz --out DIR): the first input to decide each clause in each class, and the findings' calls")
     .option('--out <dir>', 'write diff.json here (sockspec report shows it)')
     .option('--json', 'print one summary object', false)
-    .action(async (o: { a: string; b: string; aModules?: string; bModules?: string; moduleMode?: string; kernel?: string; classes?: string; tuples?: string; out?: string; json: boolean }) => {
+    .action(async (o: { a: string; b: string; aModules?: string; bModules?: string; moduleMode?: string; kernel?: string; classes?: string; tuples?: string; corpus?: string; out?: string; json: boolean }) => {
+      const inputs = [o.classes && '--classes', o.tuples && '--tuples', o.corpus && '--corpus'].filter((x) => x);
+      if (inputs.length > 1) throw new ContractError(inputs[1] as string, `give one corpus: ${inputs.join(' or ')}`);
+      if (o.corpus !== undefined) campaignInputs(o.corpus);
       const side = (which: string, k: string, modules: string | undefined): DiffSide & { profile?: string } => {
         if (k === 'host') {
           if (modules !== undefined) throw new ContractError(`--${which}-modules`, 'the host runs its own modules');
           if (!executorAvailable()) throw new ContractError(`--${which}`, 'host needs the executor (root and npm run build)');
-          return { name: 'host', observe: async (env, calls) => observeOnHost(await sharedOracle(), env, calls) };
+          return perGroupSide('host', async (env, calls) => {
+            // The host never changes a global knob: such an environment runs only in QEMU.
+            if (env.fileMax !== FILE_MAX_DEFAULT || env.nrOpen !== NR_OPEN_SYSCTL_DEFAULT) return calls.map(() => ({ unobserved: 'the host never changes fs.file-max or fs.nr_open: diff this environment with both kernels in QEMU' }));
+            return observeOnHost(await sharedOracle(), env, calls);
+          });
         }
         let vm;
         try {
@@ -240,7 +249,7 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
           throw e;
         }
         const oracle = vm.oracle;
-        return { name: k, observe: (env, calls) => oracle.observe(env, calls), ...(vm.defaultProfile ? { profile: vm.defaultProfile } : {}) };
+        return { name: k, observeGroups: (groups) => oracle.observeGroups(groups), ...(vm.defaultProfile ? { profile: vm.defaultProfile } : {}) };
       };
       const a = side('a', o.a, o.aModules);
       const b = side('b', o.b, o.bModules);
@@ -248,12 +257,18 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
       let groups;
       try {
         groups = o.tuples !== undefined ? tupleGroups(o.tuples, profile, ENV_CLASSES[0].env(profile))
-          : classGroups(selectClasses(o.classes ? listArg(o.classes) : ENV_CLASSES.filter((c) => c.calls === 'full').map((c) => c.id), presetClasses()), profile);
+          : o.corpus !== undefined ? corpusGroups(o.corpus, profile, ENV_CLASSES[0].env(profile))
+          : classGroups(diffClasses(o.classes ? listArg(o.classes) : undefined, presetClasses(), VM_CLASSES, o.a !== 'host' && o.b !== 'host'), profile);
       } catch (e) {
         if (/^unknown environment class/.test((e as Error).message)) throw new ContractError('--classes', (e as Error).message);
         throw e;
       }
-      const summary = await runDiff(a, b, groups, profile, Date.now);
+      const total = groups.reduce((n, g) => n + g.calls.length, 0);
+      const progress = process.stderr.isTTY && !o.json;
+      const summary = await runDiff(a, b, groups, profile, Date.now, {
+        onChunk: (done, all, points) => { if (progress) process.stderr.write(`\r  ${done}/${all} environments, ${points}/${total} points`); },
+      });
+      if (progress) process.stderr.write('\n');
       if (o.out !== undefined) {
         fs.mkdirSync(o.out, { recursive: true });
         writeFileAtomic(path.join(o.out, 'diff.json'), `${JSON.stringify(summary, null, 2)}\n`);

@@ -1,16 +1,18 @@
 // `sockspec merge DIR…`: combines the outputs of shards (or of any campaigns with the same seed)
-// into one summary, findings de-duplicated by signature, and one junit.xml.
+// into one summary, findings de-duplicated by signature, one corpus (the first entry for each
+// class and clause) and one junit.xml.
 // Sources: cli/campaign.ts (the output format).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CampaignSummary, Finding } from './campaign';
 import { ContractError } from './contract';
+import { CORPUS_FILE, mergeCorpora } from './corpus';
 import { writeFileAtomic } from './io';
 import { junitXml } from './junit';
 
 /** Merged outputs of several campaign folders. */
-export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummary; findings: Finding[] } {
+export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummary; findings: Finding[]; corpus: string[] } {
   if (dirs.length === 0) throw new ContractError('dirs', 'name at least one campaign output folder');
   const summaries: CampaignSummary[] = dirs.map((d) => {
     const f = path.join(d, 'summary.json');
@@ -38,6 +40,7 @@ export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummar
       findings.push(finding);
     }
   }
+  const corpus = mergeCorpora(dirs);
   const uncoveredEverywhere = summaries.map((s) => new Set(s.uncovered)).reduce((a, b) => new Set([...a].filter((x) => b.has(x))));
   const props = new Map<string, { id: string; runs: number; findings: number; rounds: number }>();
   for (const s of summaries) {
@@ -79,14 +82,16 @@ export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummar
     shard: `merged ${summaries.map((s) => s.shard).join(', ')}`,
     stopped: summaries.some((s) => s.stopped),
     properties: [...props.values()],
+    corpus: corpus.length,
   };
-  return { summary, findings };
+  return { summary, findings, corpus };
 }
 
 /** Writes the merged outputs into `out`. */
 export function writeMerged(dirs: readonly string[], out: string): CampaignSummary {
-  const { summary, findings } = mergeOutputs(dirs);
+  const { summary, findings, corpus } = mergeOutputs(dirs);
   fs.mkdirSync(out, { recursive: true });
+  if (corpus.length > 0) writeFileAtomic(path.join(out, CORPUS_FILE), corpus.map((l) => `${l}\n`).join(''));
   writeFileAtomic(path.join(out, 'findings.jsonl'), findings.map((f) => `${JSON.stringify(f)}\n`).join(''));
   writeFileAtomic(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileAtomic(path.join(out, 'junit.xml'), junitXml(summary, findings));

@@ -290,6 +290,34 @@ export class VmOracle {
     const runs = await this.runMany(jobs);
     return runs.flatMap((run) => run.results.map((r) => observe(r, run)));
   }
+
+  /**
+   * Calls in many environments, all in one boot (each split into RUNs of at most MAX_BATCH_CALLS).
+   * An environment the guest cannot set up (a knob out of its range, more fds or filters than the
+   * executor lays out) makes its calls unobserved, with the reason, and the others still run.
+   */
+  async observeGroups(groups: ReadonlyArray<{ readonly env: Env; readonly calls: readonly Call[] }>): Promise<Observation[][]> {
+    const out: Observation[][] = groups.map(() => []);
+    const jobs: Array<{ group: number; env: Env; calls: readonly Call[] }> = [];
+    groups.forEach((g, i) => {
+      try {
+        runRequest(g.env, g.calls.slice(0, 1), 0, vmGlobals(g.env));
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        const why: Observation = { unobserved: `the guest cannot set up this environment: ${e.message}` };
+        out[i] = g.calls.map(() => why);
+        return;
+      }
+      for (let k = 0; k < g.calls.length; k += MAX_BATCH_CALLS) jobs.push({ group: i, env: g.env, calls: g.calls.slice(k, k + MAX_BATCH_CALLS) });
+    });
+    if (jobs.length === 0) return out;
+    const runs = await this.runMany(jobs);
+    runs.forEach((run, j) => {
+      const dst = out[jobs[j].group];
+      for (const r of run.results) dst.push(observe(r, run));
+    });
+    return out;
+  }
 }
 
 /** The replies of one boot as runs; anything short of the end marker is a VmFailure. */

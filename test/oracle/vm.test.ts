@@ -8,7 +8,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { debian61, debian612, defaultEnv, evaluate, formatCall, SOCK_CLOEXEC, SOCK_NONBLOCK, type Call } from '../../model';
+import { debian61, debian612, defaultEnv, evaluate, formatCall, formatResult, SOCK_CLOEXEC, SOCK_NONBLOCK, type Call } from '../../model';
+import { runCampaign } from '../../cli/campaign';
+import { parseRequest } from '../../cli/contract';
+import { campaignInputs } from '../../cli/corpus';
 import { ENV_CLASSES } from '../../generators/space';
 import { fetchKernel, type KernelImage } from '../../oracle/kernels';
 import { compareOutcomes, describeMismatch } from '../../oracle/compare';
@@ -105,6 +108,33 @@ const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN
     const bad = spawnSync(process.execPath, [bin, 'diff', '--b', 'debian-6.1', '--tuples', path.join(dir, 'none.txt')], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--tuples');
+  }, 300000);
+
+  it("sockspec diff --corpus: a campaign's corpus on Debian 6.1 and 6.12 in one boot each differs exactly where the two profiles do", async () => {
+    const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-corpus-diff-'));
+    await runCampaign({ seed: 11, runs: 3000, profile: debian61, properties: ['P-EXPLORE'], shard: { index: 0, count: 1 }, roundSize: 1000, out: dir });
+    // A finding's call joins the corpus: IPPROTO_SMC, which 6.11 added to inetsw.
+    fs.writeFileSync(path.join(dir, 'findings.jsonl'), `${JSON.stringify({ property: 'P-MODEL-EQ-KERNEL', request: '{"family":"AF_INET","type":"SOCK_STREAM","protocol":256}' })}\n`);
+    fetchKernel('debian-6.12');
+    const r = spawnSync(process.execPath, [bin, 'diff', '--a', 'debian-6.1', '--b', 'debian-6.12', '--corpus', dir, '--json'], { encoding: 'utf8' });
+    expect(r.stderr).not.toContain('Error');
+    const s = JSON.parse(r.stdout);
+    const inputs = campaignInputs(dir);
+    expect(s).toMatchObject({ a: 'debian-6.1', b: 'debian-6.12', profile: 'debian-6.1', points: inputs.length, unobserved: 0 });
+    expect(inputs.length).toBeGreaterThan(40);
+    const predicted = inputs.flatMap((line) => {
+      const obj = JSON.parse(line) as Record<string, unknown>;
+      delete obj.kernel;
+      const a = parseRequest(obj, debian61);
+      const b = parseRequest(obj, debian612);
+      const oa = evaluate(a.call, a.env).outcome;
+      const ob = evaluate(b.call, b.env).outcome;
+      return compareOutcomes(oa, { outcome: ob }).length === 0 ? [] : [`${formatCall(a.call)}: ${formatResult(oa)} / ${formatResult(ob)}`];
+    });
+    expect(predicted).toContain('socket(AF_INET, SOCK_STREAM, IPPROTO_SMC): = -1 EPROTONOSUPPORT (Protocol not supported) / = 3');
+    expect(s.differences.map((d: { call: string; a: string; b: string }) => `${d.call}: = ${d.a} / = ${d.b}`).sort()).toEqual(predicted.sort());
+    expect(r.status).toBe(1);
   }, 300000);
 
   it('sockspec kernels probe: a profile derived from a VM run, saved as a file, agrees with debian-6.1 and is usable with --kernel', () => {
