@@ -1,6 +1,7 @@
 // `npm run bench` / `sockspec bench`: runs every suite under benny, then the timed measurements
-// benny cannot take (the exhaustive check, the executor against a bare C loop, memory over a
-// 10M-run campaign), and writes bench/results/<date>.json and the table in bench/README.md.
+// benny cannot take (the exhaustive check, the executor against a bare C loop, the VM oracle
+// against the host oracle, memory over a 10M-run campaign), and writes bench/results/<date>.json
+// and the table in bench/README.md.
 // Every figure is reported with its ratio to a baseline measured in the same run.
 
 import * as fs from 'node:fs';
@@ -13,6 +14,7 @@ import { runCheck } from '../cli/check';
 import { executorAvailable, HostOracle } from '../oracle/host';
 import { SUITES, sinkValue, type BenchSuite } from './suites';
 import { renderReadme, type BenchResults, type Figure } from './report';
+import { vmFigures } from './vm';
 
 
 function rootDir(): string {
@@ -104,14 +106,20 @@ function memoryFigure(total: number, notes: string[]): { at1M: number; atEnd: nu
   return { at1M, atEnd };
 }
 
-/** Runs the whole benchmark; `quick` shortens every measurement (for trying it out). */
-export async function runBench(opts: { quick?: boolean; memoryRuns?: number } = {}): Promise<BenchResults> {
+/** The sections of a benchmark run, in order; `--only` picks some. */
+export const BENCH_SECTIONS = ['suites', 'check', 'oracle', 'vm', 'memory'] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
+
+/** Runs the whole benchmark (or the `only` sections); `quick` shortens every measurement (for trying it out). */
+export async function runBench(opts: { quick?: boolean; memoryRuns?: number; only?: readonly BenchSection[] } = {}): Promise<BenchResults> {
   const figs: Figure[] = [];
   const notes: string[] = [];
-  for (const mk of SUITES) figs.push(...(await benny(mk(), opts.quick ? 0.2 : 1)));
-  await checkFigure(figs);
-  await oracleFigures(figs, notes);
-  const memory = memoryFigure(opts.memoryRuns ?? (opts.quick ? 2_000_000 : 10_000_000), notes);
+  const on = (s: BenchSection): boolean => opts.only === undefined || opts.only.includes(s);
+  if (on('suites')) for (const mk of SUITES) figs.push(...(await benny(mk(), opts.quick ? 0.2 : 1)));
+  if (on('check')) await checkFigure(figs);
+  if (on('oracle')) await oracleFigures(figs, notes);
+  if (on('vm')) await vmFigures(figs, notes, opts.quick ? { calls: 5000, rounds: 1 } : { calls: 65536, rounds: 3 });
+  const memory = on('memory') ? memoryFigure(opts.memoryRuns ?? (opts.quick ? 2_000_000 : 10_000_000), notes) : { at1M: 0, atEnd: 0 };
   const core = figs.find((f) => f.name === 'evaluate, realistic mix, no seccomp');
   const loop = figs.find((f) => f.baseline === true);
   for (const f of figs) {
@@ -136,15 +144,18 @@ export async function runBench(opts: { quick?: boolean; memoryRuns?: number } = 
   };
 }
 
-/** Writes `res` to bench/results/<date>.json (and, for a full run, bench/README.md); returns the file. */
-export function writeBenchResults(res: BenchResults, quick: boolean): string {
+/**
+ * Writes `res` to bench/results/<date>[-quick][-only-…].json (and, for a full run of every
+ * section, bench/README.md); returns the file.
+ */
+export function writeBenchResults(res: BenchResults, quick: boolean, only?: readonly BenchSection[]): string {
   const dir = path.join(rootDir(), 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const stamp = res.date.slice(0, 10);
-  const file = path.join(dir, `${stamp}${quick ? '-quick' : ''}.json`);
+  const file = path.join(dir, `${stamp}${quick ? '-quick' : ''}${only ? `-only-${only.join('-')}` : ''}.json`);
   fs.writeFileSync(`${file}.tmp`, `${JSON.stringify(res, null, 2)}\n`);
   fs.renameSync(`${file}.tmp`, file);
-  if (!quick) {
+  if (!quick && only === undefined) {
     const readme = path.join(rootDir(), 'bench', 'README.md');
     fs.writeFileSync(`${readme}.tmp`, renderReadme(res));
     fs.renameSync(`${readme}.tmp`, readme);

@@ -154,9 +154,9 @@ export function chunkGroups(groups: readonly DiffGroup[], limit = 200000): DiffG
 /** Runs every group on both sides (at the same time, a chunk at a time) and lists the differences. */
 export async function runDiff(
   a: DiffSide, b: DiffSide, groups: readonly DiffGroup[], profile: KernelProfile, now: () => number,
-  opts: { keep?: number; onChunk?: (groupsDone: number, groups: number, points: number) => void } = {},
+  opts: { /** Differences listed (all are counted by clause; default every one). */ keep?: number; onChunk?: (groupsDone: number, groups: number, points: number) => void } = {},
 ): Promise<DiffSummary> {
-  const keep = opts.keep ?? 1000;
+  const keep = opts.keep ?? Infinity;
   const t0 = now();
   const differences: Difference[] = [];
   const byClause: Record<string, number> = {};

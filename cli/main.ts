@@ -279,11 +279,16 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
 
   program
     .command('bench')
-    .description('run the benchmarks (benny suites, the check, the executor against a bare C loop, memory) and write bench/results/')
+    .description('run the benchmarks (benny suites, the check, the executor against a bare C loop, the VM oracle against the host one, memory) and write bench/results/')
     .option('--quick', 'shorter measurements, results marked -quick, README left alone', false)
-    .action(async (o: { quick: boolean }) => {
-      const { runBench, writeBenchResults } = await import('../bench/run');
-      const file = writeBenchResults(await runBench({ quick: o.quick }), o.quick);
+    .option('--only <sections>', 'comma-separated sections: suites, check, oracle, vm (QEMU against the host oracle), memory; README left alone')
+    .action(async (o: { quick: boolean; only?: string }) => {
+      const { BENCH_SECTIONS, runBench, writeBenchResults } = await import('../bench/run');
+      const only = o.only === undefined ? undefined : listArg(o.only).map((x) => {
+        if (!(BENCH_SECTIONS as readonly string[]).includes(x)) throw new ContractError('--only', `unknown section ${x} (known: ${BENCH_SECTIONS.join(', ')})`);
+        return x as (typeof BENCH_SECTIONS)[number];
+      });
+      const file = writeBenchResults(await runBench({ quick: o.quick, ...(only ? { only } : {}) }), o.quick, only);
       out(`results in ${file}\n`);
     });
 

@@ -62,13 +62,16 @@ ${rows}</table>`;
 function diffSection(diff: DiffSummary | undefined): string {
   if (diff === undefined) return '';
   const total = Object.values(diff.byClause).reduce((x, y) => x + y, 0);
-  const rows = diff.differences.map((d, i) => `<tr class="difference"><td>${i + 1}</td><td>${esc(d.clause)}</td><td>${esc(d.group)}</td>` +
+  // A page stays readable: the first REPORT_ROWS differences, the rest counted (diff.json has them all).
+  const rows = diff.differences.slice(0, REPORT_ROWS).map((d, i) => `<tr class="difference"><td>${i + 1}</td><td>${esc(d.clause)}</td><td>${esc(d.group)}</td>` +
     `<td><code>${esc(d.call)}</code></td><td>${esc(d.a)}</td><td>${esc(d.b)}</td></tr>`).join('\n');
   const clauses = Object.entries(diff.byClause).sort((x, y) => y[1] - x[1]).map(([c, n]) => `<tr><th>${esc(c)}</th><td>${n}</td></tr>`).join('');
   return `<h2>Kernel diff: A ${esc(diff.a)}, B ${esc(diff.b)} (${diff.points} points, ${total} differ${diff.unobserved ? `, ${diff.unobserved} not run on one side` : ''})</h2>
 <table id="diff-by-clause">${clauses}</table>
-${diff.differences.length === 0 ? '<p id="no-differences">No call differs.</p>' : `<table id="diff"><tr><th>#</th><th>model clause</th><th>class</th><th>call</th><th>A</th><th>B</th></tr>\n${rows}</table>`}`;
+${diff.differences.length === 0 ? '<p id="no-differences">No call differs.</p>' : `<table id="diff"><tr><th>#</th><th>model clause</th><th>class</th><th>call</th><th>A</th><th>B</th></tr>\n${rows}</table>`}${diff.differences.length > REPORT_ROWS ? `\n<p id="diff-more">${diff.differences.length - REPORT_ROWS} more differences in diff.json.</p>` : ''}`;
 }
+
+const REPORT_ROWS = 2000;
 
 /** The report's HTML text. */
 export function reportHtml(dir: string, summary: CampaignSummary, findings: readonly Finding[], profile: KernelProfile, envIds: readonly string[], check?: SpecCheckSummary, diff?: DiffSummary): string {
