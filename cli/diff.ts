@@ -45,6 +45,8 @@ export interface DiffSummary {
   readonly points: number;
   /** Calls one side could not run (timeout, an entry path it lacks): not compared. */
   readonly unobserved: number;
+  /** Why: calls by "class: side: reason" (a boot that failed, an environment one side cannot hold, a missing entry path). */
+  readonly unobservedWhy: Readonly<Record<string, number>>;
   readonly differences: readonly Difference[];
   /** How many calls differ, by deciding clause (all of them, not only the kept ones). */
   readonly byClause: Readonly<Record<string, number>>;
@@ -162,6 +164,7 @@ export async function runDiff(
   const byClause: Record<string, number> = {};
   let points = 0;
   let unobserved = 0;
+  const unobservedWhy: Record<string, number> = {};
   let groupsDone = 0;
   for (const chunk of chunkGroups(groups)) {
     const [ra, rb] = await Promise.all([a.observeGroups(chunk), b.observeGroups(chunk)]);
@@ -169,7 +172,7 @@ export async function runDiff(
     groupsDone += chunk.length;
     opts.onChunk?.(groupsDone, groups.length, points);
   }
-  return { a: a.name, b: b.name, profile: profile.name, points, unobserved, differences, byClause, seconds: (now() - t0) / 1000 };
+  return { a: a.name, b: b.name, profile: profile.name, points, unobserved, unobservedWhy, differences, byClause, seconds: (now() - t0) / 1000 };
 
   function compareGroup(g: DiffGroup, oa: readonly Observation[], ob: readonly Observation[]): void {
     g.calls.forEach((call, i) => {
@@ -178,6 +181,8 @@ export async function runDiff(
       const y = ob[i];
       if (!('outcome' in x) || !('outcome' in y)) {
         unobserved++;
+        const why = `${g.label}: ${'unobserved' in x ? `A: ${x.unobserved}` : `B: ${(y as { unobserved: string }).unobserved}`}`;
+        unobservedWhy[why] = (unobservedWhy[why] ?? 0) + 1;
         return;
       }
       const ms = compareOutcomes(x.outcome, y);
@@ -215,5 +220,7 @@ export function formatDiff(s: DiffSummary, perClause = 5): string[] {
     out.push(`  ${clause}: ${n} calls`);
     for (const d of s.differences.filter((x) => x.clause === clause).slice(0, perClause)) out.push(`    [${d.group}] ${d.call}: A ${d.a}, B ${d.b}`);
   }
+  const why = Object.entries(s.unobservedWhy).sort((x, y) => y[1] - x[1]);
+  if (why.length > 0) out.push('  not run on one side:', ...why.slice(0, perClause * 2).map(([w, n]) => `    ${n} calls [${w}]`));
   return out;
 }

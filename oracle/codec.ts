@@ -97,3 +97,61 @@ export function decodeRecord(def: RecordDef, buf: Buffer, at = 0): RecordValue {
   }
   return out;
 }
+
+/**
+ * Packs records as RESULTS carries them (see KIND.RESULTS): a u32 count, then per record a u16
+ * mask of the 32-bit words after the first (the index, implied by the position) that differ from
+ * the previous record, and those words. The executor writes this; the encoder is its reference.
+ * @example packRecords(RESULT_RECORD, [encodeRecord(RESULT_RECORD, { index: 0, ret: -97n })])
+ */
+export function packRecords(def: RecordDef, records: readonly Buffer[]): Buffer {
+  const words = packedWords(def);
+  const parts: Buffer[] = [Buffer.alloc(4)];
+  parts[0].writeUInt32LE(records.length, 0);
+  let prev: Buffer = Buffer.alloc(words * 4);
+  for (const r of records) {
+    let mask = 0;
+    const changed: Buffer[] = [];
+    for (let w = 1; w < words; w++) {
+      if (r.readUInt32LE(w * 4) !== prev.readUInt32LE(w * 4)) {
+        mask |= 1 << (w - 1);
+        changed.push(r.subarray(w * 4, w * 4 + 4));
+      }
+    }
+    const m = Buffer.alloc(2);
+    m.writeUInt16LE(mask, 0);
+    parts.push(m, ...changed);
+    prev = r;
+  }
+  return Buffer.concat(parts);
+}
+
+/** Unpacks a RESULTS-style payload, calling `each` with every record (its first word set to its index). */
+export function unpackRecords(def: RecordDef, payload: Buffer, each: (index: number, record: RecordValue) => void): void {
+  const words = packedWords(def);
+  const cur = Buffer.alloc(words * 4);
+  if (payload.length < 4) throw new RangeError(`${def.name} pack: ${payload.length} bytes, no count`);
+  const count = payload.readUInt32LE(0);
+  let off = 4;
+  for (let i = 0; i < count; i++) {
+    if (off + 2 > payload.length) throw new RangeError(`${def.name} pack: ends in record ${i} of ${count}`);
+    const mask = payload.readUInt16LE(off);
+    off += 2;
+    if (mask >>> (words - 1) !== 0) throw new RangeError(`${def.name} pack: record ${i} has mask bits beyond its ${words - 1} words`);
+    for (let w = 1; w < words; w++) {
+      if ((mask & (1 << (w - 1))) === 0) continue;
+      if (off + 4 > payload.length) throw new RangeError(`${def.name} pack: ends in record ${i} of ${count}`);
+      payload.copy(cur, w * 4, off, off + 4);
+      off += 4;
+    }
+    cur.writeUInt32LE(i, 0);
+    each(i, decodeRecord(def, cur));
+  }
+  if (off !== payload.length) throw new RangeError(`${def.name} pack: ${payload.length - off} bytes after ${count} records`);
+}
+
+function packedWords(def: RecordDef): number {
+  const size = recordSize(def);
+  if (size % 4 !== 0 || size / 4 - 1 > 16 || def.fields[0]?.type !== 'u32') throw new RangeError(`${def.name} cannot be packed: ${size} bytes, first field ${def.fields[0]?.type}`);
+  return size / 4;
+}

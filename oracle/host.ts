@@ -13,7 +13,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { decodeRecord, encodeRecord, recordSize } from './codec';
+import { decodeRecord, encodeRecord, recordSize, unpackRecords } from './codec';
 import {
   CALL_RECORD, CALL_STATUS, COMPILED_HEADER, COMPILE_HEADER, COMPILE_RULE, COUNT_RECORD, DONE_RECORD, ENTRY,
   ENV_RECORD, ERROR_RECORD, FRAME_HEADER, HELLO_REPLY, INSN_RECORD, KIND, LOOP_REPLY, LOOP_REQUEST, MAX_ARCHES,
@@ -427,7 +427,7 @@ export function requestFrame(kind: number, payload?: Buffer): Buffer {
 }
 
 /**
- * Decodes the replies to one RUN: RESULT frames, ERRORs, then DONE, which yields the run (without
+ * Decodes the replies to one RUN: a RESULTS frame, ERRORs, then DONE, which yields the run (without
  * capsNotHeld, which depends on the executor's own capabilities). Throws ExecutorError when the
  * executor refused the batch, ProtocolError on a frame that does not belong.
  */
@@ -436,9 +436,16 @@ export function runReplyDecoder(env: Env, count: number): (kind: number, payload
   const results: KernelResult[] = new Array<KernelResult>(count).fill({ status: 'not-run' });
   const refused: string[] = [];
   return (kind, payload) => {
-    if (kind === KIND.RESULT) {
-      const r = decodeRecord(RESULT_RECORD, payload);
-      results[r.index as number] = toResult(r, layout);
+    if (kind === KIND.RESULTS) {
+      try {
+        unpackRecords(RESULT_RECORD, payload, (i, r) => {
+          if (i >= count) throw new RangeError(`result ${i} of a RUN of ${count} calls`);
+          results[i] = toResult(r, layout);
+        });
+      } catch (e) {
+        if (e instanceof RangeError) throw new ProtocolError(`bad RESULTS frame: ${e.message}`);
+        throw e;
+      }
       return undefined;
     }
     if (kind === KIND.ERROR) {

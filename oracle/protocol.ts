@@ -25,7 +25,7 @@ const f = (name: string, type: FieldType, doc: string, count?: number): FieldDef
   count === undefined ? { name, type, doc } : { name, type, count, doc };
 
 export const PROTOCOL_MAGIC = 0x4b434f53; // "SOCK"
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Largest fd the executor lays out (bitmaps hold fds 0 .. MAX_LAYOUT_FD - 1). */
 export const MAX_LAYOUT_FD = 2048;
@@ -46,12 +46,21 @@ export const KIND = {
   LOOP: 7,
   QUIT: 9,
   HELLO_REPLY: 100,
-  RESULT: 101,
   DONE: 102,
   COMPILED: 103,
   ERROR: 104,
   LOOP_REPLY: 105,
+  RESULTS: 106,
 } as const;
+
+/**
+ * The RESULTS payload: a u32 count, then each call's result_record (index = its position) as a
+ * u16 mask of the 32-bit words after the index that differ from the previous record's (the first
+ * is compared with zeros; bit k is word k + 1), followed by those words. The bounded space mostly
+ * repeats one answer, so a call costs 2 bytes where a whole record costs 44: in a QEMU guest the
+ * replies cross an emulated UART whose per-byte cost was most of a run.
+ */
+export const RESULTS_MASK_BITS = 16;
 
 /** Namespace shapes, as the model's `Namespaces`. */
 export const NS = { INIT: 0, USER_NET: 1, USER: 2, NET: 3 } as const;
@@ -139,7 +148,7 @@ export const CALL_RECORD: RecordDef = {
 
 export const RESULT_RECORD: RecordDef = {
   name: 'result_record',
-  doc: 'What one call did. Query fields hold -errno when the query itself failed (a filter may deny it).',
+  doc: 'What one call did, sent packed in RESULTS. Query fields hold -errno when the query itself failed (a filter may deny it).',
   fields: [
     f('index', 'u32', 'index of the call in the batch'),
     f('status', 'u32', 'one of CALL_STATUS'),
@@ -158,7 +167,7 @@ export const DONE_RECORD: RecordDef = {
   name: 'done_record',
   doc: 'Ends the replies to one RUN.',
   fields: [
-    f('calls', 'u32', 'calls answered with RESULT frames'),
+    f('calls', 'u32', 'calls of the RUN, each with its record in RESULTS'),
     f('setup_step', 'u32', 'SETUP_STEP that failed, or 0'),
     f('setup_errno', 'i32', 'errno of the failed setup step; negative: the child was killed by that signal during the step; 0 with step SECCOMP: an older filter answered seccomp() with ERRNO(0)'),
     f('children', 'u32', 'children forked for this RUN'),
@@ -241,4 +250,5 @@ export const CONSTANT_GROUPS: Readonly<Record<string, Readonly<Record<string, nu
 
 export const SCALAR_CONSTANTS: Readonly<Record<string, number>> = {
   PROTOCOL_MAGIC, PROTOCOL_VERSION, MAX_LAYOUT_FD, MAX_GROUPS, MAX_ARCHES, MAX_CONDS, SYSCALL_NAME_LEN, ERROR_TEXT_LEN,
+  RESULTS_MASK_BITS,
 };

@@ -505,6 +505,26 @@ static void raise_limits(void)
 }
 
 /*
+ * unshare(flag). In a VM, ENOSPC means that the namespaces of earlier children still count
+ * against user.max_net_namespaces (or max_user_namespaces, half of max_threads: about 2,000 in
+ * the guest): their teardown runs in a workqueue (cleanup_net) that the one emulated CPU reaches
+ * only while this child sleeps, and a class where every call kills its child makes thousands. So
+ * wait for it, 2 ms at a time and at most 3 s, well inside the call timeout the parent enforces.
+ */
+static long unshare_ns(unsigned long flag)
+{
+	struct timespec ts = { 0, 2000000 };
+	long r = SYS1(SYS_unshare, flag);
+	int tries = 0;
+
+	while (vm_mode && r == -ENOSPC && tries++ < 1500) {
+		SYS2(SYS_nanosleep, &ts, NULL);
+		r = SYS1(SYS_unshare, flag);
+	}
+	return r;
+}
+
+/*
  * unshare(CLONE_NEWUSER), then wait while the parent writes the identity uid/gid maps (it holds
  * CAP_SETUID/CAP_SETGID in the initial userns). EOF on the pipe means the parent failed them.
  */
@@ -513,7 +533,7 @@ static void enter_userns(int rd, int wr)
 	char c = 'u';
 
 	begin(SETUP_STEP_UNSHARE_USER);
-	check(SETUP_STEP_UNSHARE_USER, SYS1(SYS_unshare, CLONE_NEWUSER));
+	check(SETUP_STEP_UNSHARE_USER, unshare_ns(CLONE_NEWUSER));
 	begin(SETUP_STEP_SYNC);
 	if (SYS3(SYS_write, wr, &c, 1) == 1 && SYS3(SYS_read, rd, &c, 1) == 1)
 		return;
@@ -555,7 +575,47 @@ static void write_sysctls(void)
 static void enter_netns(void)
 {
 	begin(SETUP_STEP_UNSHARE_NET);
-	check(SETUP_STEP_UNSHARE_NET, SYS1(SYS_unshare, CLONE_NEWNET));
+	check(SETUP_STEP_UNSHARE_NET, unshare_ns(CLONE_NEWNET));
+}
+
+/*
+ * The namespaces of the RUN's first child, opened by the parent (see capture_namespaces), or -1.
+ * Later children of the RUN join them instead of making their own: the same environment, and
+ * no namespace per child to tear down, which under QEMU is slower than making them (see
+ * unshare_ns) and a class whose every call kills its child would otherwise make thousands.
+ */
+static int run_ns_net = -1;
+static int run_ns_user = -1;
+
+/* setns(fd, type) as setup step `step`. */
+static void join_ns(uint32_t step, int fd, int type)
+{
+	begin(step);
+	check(step, SYS2(SYS_setns, fd, type));
+}
+
+/*
+ * A later child: the first child's namespaces, joined in the order that child made them, so the
+ * same user namespace owns the netns. Its sysctls are already written.
+ */
+static void join_namespaces(void)
+{
+	if (env.namespaces == NS_USER_NET)
+		join_ns(SETUP_STEP_UNSHARE_USER, run_ns_user, CLONE_NEWUSER);
+	join_ns(SETUP_STEP_UNSHARE_NET, run_ns_net, CLONE_NEWNET);
+	if (env.namespaces == NS_USER)
+		join_ns(SETUP_STEP_UNSHARE_USER, run_ns_user, CLONE_NEWUSER);
+}
+
+/* The first child: tells the parent its namespaces are ready and waits until it has opened them. */
+static void hand_over_namespaces(int rd, int wr)
+{
+	char c = 'n';
+
+	begin(SETUP_STEP_SYNC);
+	if (SYS3(SYS_write, wr, &c, 1) == 1 && SYS3(SYS_read, rd, &c, 1) == 1)
+		return;
+	setup_fail(SETUP_STEP_SYNC, EPIPE);
 }
 
 /*
@@ -565,12 +625,17 @@ static void enter_netns(void)
  */
 static void enter_namespaces(int rd, int wr)
 {
+	if (run_ns_net >= 0) {
+		join_namespaces();
+		return;
+	}
 	if (env.namespaces == NS_USER_NET)
 		enter_userns(rd, wr);
 	enter_netns();
 	write_sysctls();
 	if (env.namespaces == NS_USER)
 		enter_userns(rd, wr);
+	hand_over_namespaces(rd, wr);
 }
 
 /* Whether bit fd is set in one of the env's fd bitmaps. */
@@ -1214,11 +1279,46 @@ static void close_pipes(int *p, int n)
 	}
 }
 
+/* Closes the RUN's namespaces: the next RUN (perhaps another ENV) starts afresh. */
+static void drop_namespaces(void)
+{
+	if (run_ns_net >= 0)
+		close(run_ns_net);
+	if (run_ns_user >= 0)
+		close(run_ns_user);
+	run_ns_net = run_ns_user = -1;
+}
+
+/*
+ * The parent's half of hand_over_namespaces: opens the first child's /proc/<pid>/ns files and
+ * lets it go on. If they cannot be opened, later children make their own namespaces, as before.
+ */
+static void capture_namespaces(pid_t pid, int rd, int wr)
+{
+	int userns = env.namespaces == NS_USER || env.namespaces == NS_USER_NET;
+	char path[64], c;
+
+	if (read(rd, &c, 1) != 1)
+		return;
+	proc_path(path, sizeof path, pid, "/ns/net", -1);
+	run_ns_net = open(path, O_RDONLY | O_CLOEXEC);
+	if (userns) {
+		proc_path(path, sizeof path, pid, "/ns/user", -1);
+		run_ns_user = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (run_ns_net < 0 || (userns && run_ns_user < 0))
+		drop_namespaces();
+	c = 'k';
+	if (write(wr, &c, 1) != 1)
+		return;
+}
+
 /* Forks one child for calls[start..], waits for it, and returns the first call left to run. */
 static uint32_t run_child(uint32_t start, struct done_record *done)
 {
 	int p[4] = { -1, -1, -1, -1 }; /* parent->child read, write; child->parent read, write */
 	int userns = env.namespaces == NS_USER || env.namespaces == NS_USER_NET;
+	int first = run_ns_net < 0;
 	struct watch w;
 	pid_t pid;
 
@@ -1226,7 +1326,7 @@ static uint32_t run_child(uint32_t start, struct done_record *done)
 	reap_lingering(0);
 	if (vm_mode)
 		vm_nr_open_back();
-	if (userns && (pipe2(p, O_CLOEXEC) || pipe2(p + 2, O_CLOEXEC))) {
+	if (first && (pipe2(p, O_CLOEXEC) || pipe2(p + 2, O_CLOEXEC))) {
 		fail_setup(done, SETUP_STEP_FORK, errno);
 		close_pipes(p, 4);
 		return ncalls;
@@ -1246,11 +1346,15 @@ static uint32_t run_child(uint32_t start, struct done_record *done)
 	w.timeout_ns = (uint64_t)(env.timeout_ms ? env.timeout_ms : DEFAULT_TIMEOUT_MS) * 1000000ull;
 	w.since = now_ns();
 	w.slice = FIRST_SLICE_NS;
-	if (userns) {
+	if (first) {
 		close(p[0]);
 		close(p[3]);
 		p[0] = p[3] = -1;
-		sync_maps(pid, p[2], p[1]);
+		if (userns)
+			sync_maps(pid, p[2], p[1]);
+		/* After failed maps the child waits for a reply that never comes: close the pipes. */
+		if (!__atomic_load_n(&sh->setup_failed, __ATOMIC_ACQUIRE))
+			capture_namespaces(pid, p[2], p[1]);
 		close_pipes(p, 4);
 	}
 	return settle(start, watch_child(&w), &w, done);
@@ -1267,6 +1371,7 @@ static void run_batch(struct done_record *done)
 	do
 		start = run_child(start, done);
 	while (start < ncalls && done->setup_step == SETUP_STEP_NONE);
+	drop_namespaces();
 	done->calls = ncalls;
 	done->elapsed_ns = now_ns() - t0;
 }
@@ -1353,11 +1458,54 @@ static void vm_globals_restore(void)
 	vm_nr_open_back();
 }
 
-/* RUN: one RESULT per call, then DONE; or one ERROR when the batch cannot run at all. */
+/* The words of a result record after its index: what a RESULTS entry may carry. */
+#define RESULT_WORDS (sizeof(struct result_record) / 4)
+
+_Static_assert(sizeof(struct result_record) % 4 == 0 && RESULT_WORDS - 1 <= RESULTS_MASK_BITS,
+	       "a result record must be whole 32-bit words, one mask bit for each after the index");
+
+/* The mask of words of record `i` that differ from record i - 1 (record -1 is all zeros). */
+static uint16_t result_mask(uint32_t i, uint32_t *cur)
+{
+	static const uint32_t zero[RESULT_WORDS];
+	uint32_t prev[RESULT_WORDS];
+	uint16_t mask = 0;
+	uint32_t w;
+
+	memcpy(cur, &sh->results[i], sizeof(struct result_record));
+	memcpy(prev, i ? (const void *)&sh->results[i - 1] : (const void *)zero, sizeof prev);
+	for (w = 1; w < RESULT_WORDS; w++)
+		if (cur[w] != prev[w])
+			mask |= (uint16_t)(1u << (w - 1));
+	return mask;
+}
+
+/*
+ * RESULTS: every call's record, packed as protocol.ts describes (a count, then per call a mask of
+ * changed words and those words). Two passes: the frame header needs the length first.
+ */
+static void send_results(void)
+{
+	uint32_t cur[RESULT_WORDS], len = 4, i, w;
+	uint16_t mask;
+
+	for (i = 0; i < ncalls; i++)
+		len += 2 + 4 * (uint32_t)__builtin_popcount(result_mask(i, cur));
+	tx_header(KIND_RESULTS, len);
+	tx_put(&ncalls, sizeof ncalls);
+	for (i = 0; i < ncalls; i++) {
+		mask = result_mask(i, cur);
+		tx_put(&mask, sizeof mask);
+		for (w = 1; w < RESULT_WORDS; w++)
+			if (mask & (1u << (w - 1)))
+				tx_put(&cur[w], 4);
+	}
+}
+
+/* RUN: one RESULTS, then DONE; or one ERROR when the batch cannot run at all. */
 static void handle_run(void)
 {
 	struct done_record done;
-	uint32_t i;
 
 	if (!have_env || batch_bad) {
 		send_error(KIND_RUN, 0, batch_bad ? "batch refused: an earlier frame was rejected"
@@ -1373,11 +1521,7 @@ static void handle_run(void)
 	vm_globals_set();
 	run_batch(&done);
 	vm_globals_restore();
-	for (i = 0; i < ncalls; i++) {
-		sh->results[i].index = i;
-		tx_header(KIND_RESULT, sizeof(struct result_record));
-		tx_put(&sh->results[i], sizeof(struct result_record));
-	}
+	send_results();
 	tx_header(KIND_DONE, sizeof done);
 	tx_put(&done, sizeof done);
 	clear_batch();

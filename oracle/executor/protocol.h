@@ -5,13 +5,14 @@
 #include <stdint.h>
 
 #define PROTOCOL_MAGIC 1262702419u
-#define PROTOCOL_VERSION 2u
+#define PROTOCOL_VERSION 3u
 #define MAX_LAYOUT_FD 2048u
 #define MAX_GROUPS 32u
 #define MAX_ARCHES 8u
 #define MAX_CONDS 6u
 #define SYSCALL_NAME_LEN 48u
 #define ERROR_TEXT_LEN 160u
+#define RESULTS_MASK_BITS 16u
 
 #define KIND_HELLO 1u
 #define KIND_ENV 2u
@@ -22,11 +23,11 @@
 #define KIND_LOOP 7u
 #define KIND_QUIT 9u
 #define KIND_HELLO_REPLY 100u
-#define KIND_RESULT 101u
 #define KIND_DONE 102u
 #define KIND_COMPILED 103u
 #define KIND_ERROR 104u
 #define KIND_LOOP_REPLY 105u
+#define KIND_RESULTS 106u
 
 #define NS_INIT 0u
 #define NS_USER_NET 1u
@@ -128,7 +129,7 @@ struct call_record {
 };
 _Static_assert(sizeof(struct call_record) == 28, "call_record layout");
 
-/* What one call did. Query fields hold -errno when the query itself failed (a filter may deny it). */
+/* What one call did, sent packed in RESULTS. Query fields hold -errno when the query itself failed (a filter may deny it). */
 struct result_record {
 	uint32_t index; /* index of the call in the batch */
 	uint32_t status; /* one of CALL_STATUS */
@@ -145,7 +146,7 @@ _Static_assert(sizeof(struct result_record) == 44, "result_record layout");
 
 /* Ends the replies to one RUN. */
 struct done_record {
-	uint32_t calls; /* calls answered with RESULT frames */
+	uint32_t calls; /* calls of the RUN, each with its record in RESULTS */
 	uint32_t setup_step; /* SETUP_STEP that failed, or 0 */
 	int32_t setup_errno; /* errno of the failed setup step; negative: the child was killed by that signal during the step; 0 with step SECCOMP: an older filter answered seccomp() with ERRNO(0) */
 	uint32_t children; /* children forked for this RUN */

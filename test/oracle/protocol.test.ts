@@ -1,13 +1,14 @@
 // The executor protocol is defined once (oracle/protocol.ts): the checked-in C header must be what
-// the generator renders now, and every record must survive an encode/decode round trip.
+// the generator renders now, every record must survive an encode/decode round trip, and RESULTS
+// packing must give back the records it packed.
 // Sources: oracle/protocol.ts, oracle/header.ts, oracle/codec.ts.
 
 import fc from 'fast-check';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { decodeRecord, encodeRecord, recordSize } from '../../oracle/codec';
+import { decodeRecord, encodeRecord, packRecords, recordSize, unpackRecords } from '../../oracle/codec';
 import { renderHeader } from '../../oracle/header';
-import { RECORDS, type FieldDef, type RecordDef } from '../../oracle/protocol';
+import { RECORDS, RESULT_RECORD, type FieldDef, type RecordDef } from '../../oracle/protocol';
 
 const SEED = 0x50c4e7;
 const RUNS = 200;
@@ -58,5 +59,38 @@ describe(`encodeRecord/decodeRecord round trip (fast-check seed 0x${SEED.toStrin
       }),
       { seed: SEED, numRuns: RUNS },
     );
+  });
+});
+
+describe(`RESULTS packing (fast-check seed 0x${SEED.toString(16)})`, () => {
+  // Runs of equal records, as the bounded space gives them, and arbitrary ones in between.
+  const records = fc.array(fc.tuple(value(RESULT_RECORD), fc.integer({ min: 1, max: 5 })), { maxLength: 20 })
+    .map((runs) => runs.flatMap(([v, n]) => Array.from({ length: n }, () => v)).map((v, i) => encodeRecord(RESULT_RECORD, { ...v, index: i })));
+
+  it('unpacks to the records packed, each with its position as index, in 2 bytes for a repeated record', () => {
+    fc.assert(
+      fc.property(records, (rs) => {
+        const packed = packRecords(RESULT_RECORD, rs);
+        const out: Buffer[] = [];
+        unpackRecords(RESULT_RECORD, packed, (i, r) => {
+          expect(r.index).toBe(i);
+          out.push(encodeRecord(RESULT_RECORD, r));
+        });
+        expect(out).toEqual(rs);
+        const repeats = rs.filter((r, i) => i > 0 && r.subarray(4).equals(rs[i - 1].subarray(4))).length;
+        expect(packed.length).toBeLessThanOrEqual(4 + rs.length * recordSize(RESULT_RECORD) - repeats * (recordSize(RESULT_RECORD) - 2));
+      }),
+      { seed: SEED, numRuns: RUNS },
+    );
+  });
+
+  it('refuses a truncated payload, trailing bytes and mask bits past the record', () => {
+    const one = packRecords(RESULT_RECORD, [encodeRecord(RESULT_RECORD, { index: 0, ret: -97n, status: 0 })]);
+    const none = (): void => undefined;
+    expect(() => unpackRecords(RESULT_RECORD, one.subarray(0, one.length - 1), none)).toThrow('ends in record 0');
+    expect(() => unpackRecords(RESULT_RECORD, Buffer.concat([one, Buffer.alloc(1)]), none)).toThrow('1 bytes after 1 records');
+    const wild = Buffer.from(one);
+    wild.writeUInt16LE(0x8000, 4);
+    expect(() => unpackRecords(RESULT_RECORD, wild, none)).toThrow('mask bits beyond');
   });
 });
