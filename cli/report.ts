@@ -79,6 +79,7 @@ export function reportHtml(dir: string, summary: CampaignSummary, findings: read
     seed: summary.seed, runs: summary.runs, kernel: summary.kernel, oracle: summary.oracle, shard: summary.shard,
     seconds: summary.seconds, findings: summary.findings, 'distinct findings': summary.uniqueFindings,
     'clause coverage': `${summary.clausesCovered}/${summary.clausesTotal}`, stopped: summary.stopped,
+    ...(summary.corpus !== undefined ? { 'corpus (corpus.jsonl, for sockspec diff --corpus)': `${summary.corpus} inputs` } : {}),
   }).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`).join('');
   const seen = new Set<string>();
   const findingRows = findings.map((f, i) => {
