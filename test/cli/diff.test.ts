@@ -1,0 +1,47 @@
+// The diff's corpus selection and boot packing, without a kernel: which classes each --classes
+// value means (the global-knob ones only with both kernels in QEMU), and how environments are
+// packed into boots. The diff itself, on real kernels, is in test/oracle/vm.test.ts.
+
+import { debian61, defaultEnv, type Call } from '../../model';
+import { ENV_CLASSES, VM_CLASSES, type EnvClass } from '../../generators/space';
+import { ContractError } from '../../cli/contract';
+import { chunkGroups, diffClasses, runDiff, type DiffGroup, type DiffSide } from '../../cli/diff';
+import type { Observation } from '../../oracle/compare';
+
+const extra: EnvClass[] = [{ id: 'preset-x', description: 'a preset', calls: 'seccomp', env: (p) => defaultEnv({ profile: p }) }];
+
+describe('diff --classes', () => {
+  it('defaults to the nine kernel classes; all adds seccomp, presets and, in QEMU only, the global-knob classes', () => {
+    expect(diffClasses(undefined, extra, VM_CLASSES, true).map((c) => c.id)).toEqual(ENV_CLASSES.filter((c) => c.calls === 'full').map((c) => c.id));
+    expect(diffClasses(undefined, extra, VM_CLASSES, true)).toHaveLength(9);
+    expect(diffClasses(['all'], extra, VM_CLASSES, true)).toHaveLength(ENV_CLASSES.length + 1 + VM_CLASSES.length);
+    expect(diffClasses(['all'], extra, VM_CLASSES, false).map((c) => c.id)).not.toContain('vm-file-max');
+    expect(diffClasses(['vm-nr-open', 'root'], extra, VM_CLASSES, true).map((c) => c.id)).toEqual(['vm-nr-open', 'root']);
+  });
+
+  it('refuses a global-knob class with the host on one side, and an unknown class, naming --classes', () => {
+    expect(() => diffClasses(['vm-file-max'], extra, VM_CLASSES, false)).toThrow(ContractError);
+    expect(() => diffClasses(['vm-file-max'], extra, VM_CLASSES, false)).toThrow('only when both kernels are booted in QEMU');
+    expect(() => diffClasses(['rooot'], extra, VM_CLASSES, true)).toThrow('--classes: unknown environment class rooot');
+  });
+});
+
+describe('diff boots', () => {
+  const group = (label: string, n: number): DiffGroup => ({ label, env: defaultEnv({ profile: debian61 }), calls: Array.from({ length: n }, (): Call => ({ a0: 1n, a1: 1n, a2: 0n })) });
+
+  it('packs consecutive environments into chunks of at most the limit, a larger one alone', () => {
+    const chunks = chunkGroups([group('a', 3), group('b', 4), group('c', 10), group('d', 1), group('e', 2)], 8);
+    expect(chunks.map((c) => c.map((g) => g.label).join(''))).toEqual(['ab', 'c', 'de']);
+    expect(chunkGroups([], 8)).toEqual([]);
+  });
+
+  it('counts what a side could not run by class, side and reason, apart from the differences', async () => {
+    const ok: Observation = { outcome: { kind: 'errno', errno: 'EAFNOSUPPORT' } };
+    const side = (name: string, f: (g: DiffGroup) => Observation[]): DiffSide => ({ name, observeGroups: async (gs) => gs.map(f) });
+    const a = side('A', (g) => g.calls.map(() => ok));
+    const b = side('B', (g) => g.calls.map((_c, i) => (g.label === 'x' && i === 0 ? { unobserved: 'the boot failed' } : g.label === 'y' ? { outcome: { kind: 'errno', errno: 'EPERM' } } : ok)));
+    const s = await runDiff(a, b, [group('x', 2), group('y', 1)], debian61, () => 0);
+    expect(s).toMatchObject({ points: 3, unobserved: 1, unobservedWhy: { 'x: B: the boot failed': 1 } });
+    expect(s.differences.map((d) => [d.group, d.a, d.b])).toEqual([['y', '-1 EAFNOSUPPORT (Address family not supported by protocol)', '-1 EPERM (Operation not permitted)']]);
+  });
+});
