@@ -388,7 +388,7 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
       const release = o.release ?? (KERNEL_NAMES.includes(image) ? cachedKernel(image)?.release : /vmlinuz-(.+)$/.exec(path.basename(image))?.[1]);
       if (release === undefined) throw new ContractError('--release', `give the kernel release of ${image}`);
       const name = o.name ?? `${path.basename(image).replace(/^vmlinuz-/, '')}-probed`;
-      const p = await probeProfile((env, calls) => vm.oracle.run(env, calls), release, name, `probed from ${image} (Linux ${release}) in QEMU, modules ${o.moduleMode ?? 'preload'}`, 'in a QEMU guest');
+      const p = await probeProfile((env, calls) => vm.oracle.run(env, calls), release, name, `probed from ${image} (Linux ${release}) in QEMU, modules ${o.moduleMode ?? 'preload'}`, 'in a QEMU guest', true);
       writeFileAtomic(o.out, `${JSON.stringify(p, null, 2)}\n`);
       out(`${name}: ${p.families.length} families, written to ${o.out}\n`);
     });

@@ -125,6 +125,13 @@ export const VM_CLASSES: readonly EnvClass[] = [
     env: (p) => ({ ...base(p), nrOpen: 64, rlimitNofile: 1024, fds: fdTable(Array.from({ length: 64 }, (_, i) => i)) }),
   },
   {
+    // alloc_fdtable clamps a grown table to fs.nr_open: up to a multiple of 64 in 1 KiB chunks
+    // before "alloc_fdtable(): change calling conventions" (128 slots, fd 64 fits), down to one
+    // after it (64 slots: EMFILE). Debian's 6.1 took it with stable 6.1.150.
+    id: 'vm-nr-open-100', calls: 'seccomp', description: 'fs.nr_open 100 (not a multiple of 64) under RLIMIT_NOFILE 1024, fds 0..63 open: whether the grown table holds fd 64 depends on how alloc_fdtable clamps',
+    env: (p) => ({ ...base(p), nrOpen: 100, rlimitNofile: 1024, fds: fdTable(Array.from({ length: 64 }, (_, i) => i)) }),
+  },
+  {
     id: 'vm-unix-nr-socks', calls: 'seccomp', description: 'fs.file-max 1 with 3 AF_UNIX sockets alive, as root: unix_nr_socks > 2 * file-max',
     env: (p) => ({ ...base(p), fileMax: 1, unixSockets: 3 }),
   },

@@ -36,9 +36,10 @@ function roundupPow2(n: number): number {
 
 /**
  * The size `alloc_fdtable` gives a table asked to hold fd `fd`, or -1 where it refuses (EMFILE).
- * 6.12 and later (`pow2`): roundup_pow_of_two(fd + 1), clamped down to a multiple of 64 below
- * fs.nr_open and refused if that no longer covers `fd`. Earlier (`kib-chunks`): 1 KiB chunks of
- * pointers rounded to a power of two, clamped up to the next multiple of 64 above fs.nr_open.
+ * Since "alloc_fdtable(): change calling conventions" (`pow2`: mainline, as on 6.18; stable 6.1.150
+ * and 5.15.191; Debian's 6.12 from 6.12.43-1): roundup_pow_of_two(fd + 1), clamped down to a multiple of 64
+ * below fs.nr_open and refused if that no longer covers `fd`. Before (`kib-chunks`): 1 KiB chunks
+ * of pointers rounded to a power of two, clamped up to the next multiple of 64 above fs.nr_open.
  */
 export function grownSize(fd: number, nrOpen: number, growth: FdtableGrowth): number {
   if (growth === 'pow2') {

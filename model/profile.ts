@@ -29,7 +29,10 @@ export interface KernelProfile {
   readonly can: Readonly<Record<number, number>>;
   /** Registered Bluetooth protocols (`bt_proto[]`). */
   readonly bluetooth: readonly number[];
-  /** How `alloc_fdtable` sizes a grown fd table: `pow2` from 6.12 on, `kib-chunks` before. */
+  /**
+   * How `alloc_fdtable` sizes a grown fd table: `pow2` since "alloc_fdtable(): change calling
+   * conventions" (mainline; stable 6.1.150 and 5.15.191; Debian 6.12.43-1), `kib-chunks` before.
+   */
   readonly fdtableGrowth: FdtableGrowth;
   /** Whether `update_socket_protocol` (the 6.6+ BPF fmod_ret hook) exists. No program is attached. */
   readonly updateSocketProtocolHook: boolean;

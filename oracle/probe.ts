@@ -4,7 +4,7 @@
 // only; every rule stays the model's. Sources: kernel-semantics.md §5 and §10.3.
 
 import * as os from 'node:os';
-import { AF, defaultEnv, reference618, SOCK, type Call, type Env, type KernelProfile, type Outcome } from '../model';
+import { AF, defaultEnv, fdTable, reference618, SOCK, type Call, type Env, type FdtableGrowth, type KernelProfile, type Outcome } from '../model';
 import type { HostOracle } from './host';
 
 const NOT_THERE = new Set(['EAFNOSUPPORT']);
@@ -23,6 +23,33 @@ export function kernelVersion(release: string = os.release()): [number, number] 
   return m === null ? [0, 0] : [Number(m[1]), Number(m[2])];
 }
 
+/**
+ * The fd-table growth a release implies: `pow2` from 6.12 (Debian's 6.12 has it from 6.12.43-1;
+ * earlier 6.12.y may not), and in the stable series that took "alloc_fdtable(): change calling
+ * conventions" (6.1.150, 5.15.191). A distribution release such as Debian's `6.1.0-57` hides the
+ * stable sublevel, so a probe that can set fs.nr_open measures it instead.
+ */
+export function growthOfRelease(release: string): FdtableGrowth {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(release);
+  if (m === null) return 'pow2';
+  const [major, minor, sub] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+  if (major > 6 || (major === 6 && minor >= 12)) return 'pow2';
+  if ((major === 6 && minor === 1 && sub >= 150) || (major === 5 && minor === 15 && sub >= 191)) return 'pow2';
+  return 'kib-chunks';
+}
+
+/**
+ * Measures the growth where fs.nr_open can be set (in a VM): with fds 0..63 open (the embedded
+ * table is full) and fs.nr_open 100, `pow2` clamps the grown table down to 64 (EMFILE) while
+ * `kib-chunks` clamps it up to 128 (fd 64). Undefined when the answer is neither.
+ */
+async function measureGrowth(runOn: ProbeRun): Promise<FdtableGrowth | undefined> {
+  const env: Env = { ...defaultEnv(), nrOpen: 100, rlimitNofile: 1024, fds: fdTable(Array.from({ length: 64 }, (_, i) => i)) };
+  const [o] = results(await runOn(env, [{ a0: BigInt(AF.UNIX), a1: BigInt(SOCK.STREAM), a2: 0n }]));
+  if (errnoOf(o) === 'EMFILE') return 'pow2';
+  return o?.kind === 'fd' && o.fd === 64 ? 'kib-chunks' : undefined;
+}
+
 /** Runs calls in an environment on some kernel: the host oracle's `run`, or a VM oracle's. */
 export type ProbeRun = (env: Env, calls: readonly Call[]) => Promise<{ results: ReadonlyArray<{ status: string; outcome?: Outcome }> }>;
 
@@ -35,8 +62,11 @@ export async function probeHostProfile(oracle: HostOracle, release: string = os.
   return probeProfile((env, calls) => oracle.run(env, calls), release, 'host', `probed from the running kernel (Linux ${release})`, 'through the executor');
 }
 
-/** The profile of any kernel `run` reaches (the host, or an image in a VM), named `name`. */
-export async function probeProfile(runOn: ProbeRun, release: string, name: string, description: string, how: string): Promise<KernelProfile> {
+/**
+ * The profile of any kernel `run` reaches (the host, or an image in a VM), named `name`. With
+ * `globals` (a VM, where fs.nr_open may change) the fd-table growth is measured, not inferred.
+ */
+export async function probeProfile(runOn: ProbeRun, release: string, name: string, description: string, how: string, globals = false): Promise<KernelProfile> {
   const oracle = { run: runOn };
   const env: Env = { ...defaultEnv(), pingGroupRange: [0, 2147483647], rlimitNofile: 1 << 16 };
   const famCalls: Call[] = [];
@@ -92,7 +122,7 @@ export async function probeProfile(runOn: ProbeRun, release: string, name: strin
     vsockDgramTransport: vs[0]?.kind === 'fd',
     can,
     bluetooth: [],
-    fdtableGrowth: atLeast(6, 12) ? 'pow2' : 'kib-chunks',
+    fdtableGrowth: (globals ? await measureGrowth(runOn) : undefined) ?? growthOfRelease(release),
     updateSocketProtocolHook: atLeast(6, 6),
     sources: [`probe of Linux ${release} ${how}`, `compare with ${reference618.name}`],
   };

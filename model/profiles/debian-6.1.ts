@@ -21,11 +21,14 @@ export const debian61: KernelProfile = {
   vsockDgramTransport: true,
   can: {},
   bluetooth: [],
-  fdtableGrowth: 'kib-chunks',
+  // "alloc_fdtable(): change calling conventions." reached 6.1 stable in 6.1.150 (Debian
+  // 6.1.153-1): a grown table is clamped down to nr_open, as from 6.12 on (class vm-nr-open-100).
+  fdtableGrowth: 'pow2',
   updateSocketProtocolHook: false,
   sources: [
     'config-6.1.0-54-cloud-amd64 (CONFIG_IP_DCCP=m, CONFIG_IP_SCTP=m, CONFIG_L2TP_IP=m, CONFIG_NET_KEY=m, CONFIG_RDS=m, CONFIG_TIPC=m, CONFIG_AF_KCM=m, CONFIG_SMC=m, CONFIG_CRYPTO_USER_API=m, CONFIG_XDP_SOCKETS=y, CONFIG_VMWARE_VMCI_VSOCKETS=m)',
     'module aliases net-pf-* of the same package',
+    'the package changelog (6.1.153-1: alloc_fdtable(): change calling conventions, from 6.1.150)',
   ],
 };
 
