@@ -195,7 +195,6 @@ function exploreProperty(profile: KernelProfile, cov: Coverage, corpus: CorpusWr
   });
 }
 
-
 function signatureOf(property: string, err: unknown): string {
   if (err instanceof Disagreement) return `${property}|${err.clause}|${err.model}|${err.kernel}`;
   const first = (err instanceof Error ? err.message : String(err)).split('\n')[0];
@@ -223,9 +222,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   const done = new Set<string>();
   const cov = new Coverage();
   const covered = cov.covered;
-  if (progressFile === undefined || !fs.existsSync(progressFile)) {
-    if (opts.out !== undefined) fs.rmSync(path.join(opts.out, CORPUS_FILE), { force: true });
-  }
+  // A campaign with nothing to resume starts its corpus afresh.
+  if (progressFile !== undefined && !fs.existsSync(progressFile)) fs.rmSync(path.join(opts.out as string, CORPUS_FILE), { force: true });
   const corpus = new CorpusWriter(opts.out === undefined ? undefined : path.join(opts.out, CORPUS_FILE));
   const findings: Finding[] = [];
   if (progressFile !== undefined && fs.existsSync(progressFile)) {

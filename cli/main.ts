@@ -254,15 +254,9 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
       const a = side('a', o.a, o.aModules);
       const b = side('b', o.b, o.bModules);
       const profile = await profileFor(o.kernel ?? a.profile ?? DEFAULT_PROFILE, o.a === 'host' && o.kernel === undefined);
-      let groups;
-      try {
-        groups = o.tuples !== undefined ? tupleGroups(o.tuples, profile, ENV_CLASSES[0].env(profile))
-          : o.corpus !== undefined ? corpusGroups(o.corpus, profile, ENV_CLASSES[0].env(profile))
-          : classGroups(diffClasses(o.classes ? listArg(o.classes) : undefined, presetClasses(), VM_CLASSES, o.a !== 'host' && o.b !== 'host'), profile);
-      } catch (e) {
-        if (/^unknown environment class/.test((e as Error).message)) throw new ContractError('--classes', (e as Error).message);
-        throw e;
-      }
+      const groups = o.tuples !== undefined ? tupleGroups(o.tuples, profile, ENV_CLASSES[0].env(profile))
+        : o.corpus !== undefined ? corpusGroups(o.corpus, profile, ENV_CLASSES[0].env(profile))
+        : classGroups(diffClasses(o.classes ? listArg(o.classes) : undefined, presetClasses(), VM_CLASSES, o.a !== 'host' && o.b !== 'host'), profile);
       const total = groups.reduce((n, g) => n + g.calls.length, 0);
       const progress = process.stderr.isTTY && !o.json;
       const summary = await runDiff(a, b, groups, profile, Date.now, {

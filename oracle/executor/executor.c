@@ -505,11 +505,11 @@ static void raise_limits(void)
 }
 
 /*
- * unshare(flag). In a VM, ENOSPC means that the namespaces of earlier children still count
- * against user.max_net_namespaces (or max_user_namespaces, half of max_threads: about 2,000 in
- * the guest): their teardown runs in a workqueue (cleanup_net) that the one emulated CPU reaches
- * only while this child sleeps, and a class where every call kills its child makes thousands. So
- * wait for it, 2 ms at a time and at most 3 s, well inside the call timeout the parent enforces.
+ * unshare(flag). In a VM, ENOSPC means that the namespaces of earlier RUNs still count against
+ * user.max_net_namespaces (or max_user_namespaces, half of max_threads: about 2,000 in the
+ * guest), their teardown (cleanup_net, a workqueue) lagging behind. The children of one RUN share
+ * its namespaces (see run_ns_net), so this is a safety net: wait, 2 ms at a time and at most 3 s,
+ * well inside the call timeout the parent enforces.
  */
 static long unshare_ns(unsigned long flag)
 {
@@ -1309,8 +1309,9 @@ static void capture_namespaces(pid_t pid, int rd, int wr)
 	if (run_ns_net < 0 || (userns && run_ns_user < 0))
 		drop_namespaces();
 	c = 'k';
+	/* A child that cannot be told reads EOF and reports the SYNC step itself. */
 	if (write(wr, &c, 1) != 1)
-		return;
+		drop_namespaces();
 }
 
 /* Forks one child for calls[start..], waits for it, and returns the first call left to run. */

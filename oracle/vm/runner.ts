@@ -283,12 +283,9 @@ export class VmOracle {
     return this.runMany([{ env, calls }]).then((r) => r[0]);
   }
 
-  /** Any number of calls in one environment, in one boot (split into RUNs of at most MAX_BATCH_CALLS). */
+  /** Any number of calls in one environment, in one boot (see observeGroups). */
   async observe(env: Env, calls: readonly Call[]): Promise<Observation[]> {
-    const jobs: Array<{ env: Env; calls: readonly Call[] }> = [];
-    for (let i = 0; i < calls.length; i += MAX_BATCH_CALLS) jobs.push({ env, calls: calls.slice(i, i + MAX_BATCH_CALLS) });
-    const runs = await this.runMany(jobs);
-    return runs.flatMap((run) => run.results.map((r) => observe(r, run)));
+    return (await this.observeGroups([{ env, calls }]))[0];
   }
 
   /**
