@@ -7,6 +7,10 @@ import { ENV_CLASSES, VM_CLASSES, type EnvClass } from '../../generators/space';
 import { ContractError } from '../../cli/contract';
 import { chunkGroups, diffClasses, runDiff, type DiffGroup, type DiffSide } from '../../cli/diff';
 import type { Observation } from '../../oracle/compare';
+import { writeReport } from '../../cli/report';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 const extra: EnvClass[] = [{ id: 'preset-x', description: 'a preset', calls: 'seccomp', env: (p) => defaultEnv({ profile: p }) }];
 
@@ -43,5 +47,16 @@ describe('diff boots', () => {
     const s = await runDiff(a, b, [group('x', 2), group('y', 1)], debian61, () => 0);
     expect(s).toMatchObject({ points: 3, unobserved: 1, unobservedWhy: { 'x: B: the boot failed': 1 } });
     expect(s.differences.map((d) => [d.group, d.a, d.b])).toEqual([['y', '-1 EAFNOSUPPORT (Address family not supported by protocol)', '-1 EPERM (Operation not permitted)']]);
+  });
+
+  it('shows the differences and what was not run in the report of a folder holding diff.json', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-diff-report-'));
+    const ok: Observation = { outcome: { kind: 'errno', errno: 'EAFNOSUPPORT' } };
+    const a: DiffSide = { name: 'A', observeGroups: async (gs) => gs.map((g) => g.calls.map(() => ok)) };
+    const b: DiffSide = { name: 'B', observeGroups: async (gs) => gs.map((g) => g.calls.map((_c, i) => (i === 0 ? { unobserved: 'the boot failed' } : { outcome: { kind: 'errno', errno: 'EPERM' } }))) };
+    fs.writeFileSync(path.join(dir, 'diff.json'), JSON.stringify(await runDiff(a, b, [group('x', 3)], debian61, () => 0)));
+    const html = fs.readFileSync(writeReport(dir), 'utf8');
+    expect(html).toContain('Kernel diff: A A, B B (3 points, 2 differ, 1 not run on one side)');
+    expect(html).toContain('<table id="diff-unobserved"><tr><th>class: side: reason</th><th>calls</th></tr><tr><td>x: B: the boot failed</td><td>1</td></tr></table>');
   });
 });
