@@ -19,6 +19,8 @@ import { campaignInputs } from './corpus';
 export interface DiffSide {
   readonly name: string;
   readonly observeGroups: (groups: readonly DiffGroup[]) => Promise<Observation[][]>;
+  /** What the kernel's console said went wrong (a VM's consoleAlerts), when the side can tell. */
+  readonly alerts?: () => readonly string[];
 }
 
 /** One group of calls: an environment and its calls, with a label (the class, or the tuples file). */
@@ -50,6 +52,8 @@ export interface DiffSummary {
   readonly differences: readonly Difference[];
   /** How many calls differ, by deciding clause (all of them, not only the kept ones). */
   readonly byClause: Readonly<Record<string, number>>;
+  /** Kernel WARN/BUG/oops lines from each side's console: findings whatever the calls returned. */
+  readonly kernelAlerts: { readonly a: readonly string[]; readonly b: readonly string[] };
   readonly seconds: number;
 }
 
@@ -172,7 +176,8 @@ export async function runDiff(
     groupsDone += chunk.length;
     opts.onChunk?.(groupsDone, groups.length, points);
   }
-  return { a: a.name, b: b.name, profile: profile.name, points, unobserved, unobservedWhy, differences, byClause, seconds: (now() - t0) / 1000 };
+  const kernelAlerts = { a: [...(a.alerts?.() ?? [])], b: [...(b.alerts?.() ?? [])] };
+  return { a: a.name, b: b.name, profile: profile.name, points, unobserved, unobservedWhy, differences, byClause, kernelAlerts, seconds: (now() - t0) / 1000 };
 
   function compareGroup(g: DiffGroup, oa: readonly Observation[], ob: readonly Observation[]): void {
     g.calls.forEach((call, i) => {
@@ -222,5 +227,9 @@ export function formatDiff(s: DiffSummary, perClause = 5): string[] {
   }
   const why = Object.entries(s.unobservedWhy).sort((x, y) => y[1] - x[1]);
   if (why.length > 0) out.push('  not run on one side:', ...why.slice(0, perClause * 2).map(([w, n]) => `    ${n} calls [${w}]`));
+  for (const side of ['a', 'b'] as const) {
+    const alerts = s.kernelAlerts?.[side] ?? [];
+    if (alerts.length > 0) out.push(`  kernel ${side.toUpperCase()} (${s[side]}) reported on its console:`, ...alerts.slice(0, perClause * 2).map((l) => `    ${l}`));
+  }
   return out;
 }

@@ -186,11 +186,13 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .option('--kernel-image <image>', 'with --oracle vm: a bzImage/vmlinuz, or a name `sockspec kernels fetch` knows (debian-6.1, debian-6.12)')
     .option('--modules <dir>', "with --oracle vm: the image's lib/modules/RELEASE (default: the fetched kernel's)")
     .option('--module-mode <mode>', 'with --oracle vm: preload (every socket-family module, then no loading; default), autoload or none')
+    .option('--console-dir <dir>', "with --oracle vm: keep each boot's kernel console here (boot-N.log)")
     .option('--classes <ids>', 'comma-separated environment classes (default: all)')
     .option('--json', 'print one summary object', false)
-    .action(async (o: { kernel?: string; oracle: string; kernelImage?: string; modules?: string; moduleMode?: string; classes?: string; json: boolean }) => {
+    .action(async (o: { kernel?: string; oracle: string; kernelImage?: string; modules?: string; moduleMode?: string; consoleDir?: string; classes?: string; json: boolean }) => {
       if (o.oracle !== 'host' && o.oracle !== 'none' && o.oracle !== 'vm') throw new ContractError('--oracle', 'expected host, vm or none');
-      const vm = o.oracle === 'vm' ? vmFor(o.kernelImage, o.modules, o.moduleMode) : undefined;
+      if (o.consoleDir !== undefined && o.oracle !== 'vm') throw new ContractError('--console-dir', 'only with --oracle vm');
+      const vm = o.oracle === 'vm' ? vmFor(o.kernelImage, o.modules, o.moduleMode, o.consoleDir) : undefined;
       if (vm !== undefined && o.kernel === undefined && vm.defaultProfile === undefined) throw new ContractError('--kernel', 'required with --oracle vm for this image: the profile the kernel is checked against');
       const profile = await profileFor(o.kernel ?? vm?.defaultProfile, o.oracle === 'host');
       let summary;
@@ -205,6 +207,7 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
           ...(vm ? { batchSize: Number.MAX_SAFE_INTEGER, parallel: Math.max(1, os.cpus().length) } : {}),
         });
         if (progress) process.stderr.write('\n');
+        if (vm !== undefined) summary = { ...summary, kernelAlerts: [...vm.oracle.alerts] };
       } catch (e) {
         if (/^unknown environment class/.test((e as Error).message)) throw new ContractError('--classes', (e as Error).message);
         throw e;
@@ -225,7 +228,7 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
     .option('--classes <ids>', 'environment classes of the bounded space to run (default: the nine kernel classes; all: every class, with the global-knob ones when both kernels are in QEMU)')
     .option('--tuples <file>', 'run these calls instead: JSON Lines eval requests, or FAMILY TYPE PROTOCOL lines')
     .option('--corpus <dir>', "run a campaign's corpus instead (sockspec fuzz --out DIR): the first input to decide each clause in each class, and the findings' calls")
-    .option('--out <dir>', 'write diff.json here (sockspec report shows it)')
+    .option('--out <dir>', "write diff.json here (sockspec report shows it), and each VM boot's kernel console in console-a/ and console-b/")
     .option('--json', 'print one summary object', false)
     .action(async (o: { a: string; b: string; aModules?: string; bModules?: string; moduleMode?: string; kernel?: string; classes?: string; tuples?: string; corpus?: string; out?: string; json: boolean }) => {
       const inputs = [o.classes && '--classes', o.tuples && '--tuples', o.corpus && '--corpus'].filter((x) => x);
@@ -243,13 +246,13 @@ function buildProgram(out: (s: string) => void, err: (s: string) => void, setCod
         }
         let vm;
         try {
-          vm = vmFor(k, modules, o.moduleMode);
+          vm = vmFor(k, modules, o.moduleMode, o.out === undefined ? undefined : path.join(o.out, `console-${which}`));
         } catch (e) {
           if (e instanceof ContractError) throw new ContractError(`--${which}`, e.message.replace(/^--[a-z-]+: /, ''));
           throw e;
         }
         const oracle = vm.oracle;
-        return { name: k, observeGroups: (groups) => oracle.observeGroups(groups), ...(vm.defaultProfile ? { profile: vm.defaultProfile } : {}) };
+        return { name: k, observeGroups: (groups) => oracle.observeGroups(groups), alerts: () => oracle.alerts, ...(vm.defaultProfile ? { profile: vm.defaultProfile } : {}) };
       };
       const a = side('a', o.a, o.aModules);
       const b = side('b', o.b, o.bModules);
@@ -406,7 +409,7 @@ function sharedOracle(): Promise<HostOracle> {
 }
 
 /** The VM oracle for --kernel-image/--modules/--module-mode, checked before anything boots. */
-function vmFor(image: string | undefined, modules: string | undefined, mode: string | undefined): { oracle: VmOracle; defaultProfile?: string } {
+function vmFor(image: string | undefined, modules: string | undefined, mode: string | undefined, consoleDir?: string): { oracle: VmOracle; defaultProfile?: string } {
   if (image === undefined) throw new ContractError('--kernel-image', 'required with --oracle vm (a bzImage path, or debian-6.1 / debian-6.12)');
   if (mode !== undefined && !['preload', 'autoload', 'none'].includes(mode)) throw new ContractError('--module-mode', 'expected preload, autoload or none');
   let kernel: { image: string; modules?: string };
@@ -429,7 +432,7 @@ function vmFor(image: string | undefined, modules: string | undefined, mode: str
     if (!fs.existsSync(path.join(modules, 'modules.dep'))) throw new ContractError('--modules', `${modules} has no modules.dep (give lib/modules/RELEASE, indexed with depmod)`);
     kernel = { ...kernel, modules };
   }
-  return { oracle: new VmOracle({ kernel, ...(mode !== undefined ? { moduleMode: mode as ModuleMode } : {}) }), ...(defaultProfile ? { defaultProfile } : {}) };
+  return { oracle: new VmOracle({ kernel, ...(mode !== undefined ? { moduleMode: mode as ModuleMode } : {}), ...(consoleDir !== undefined ? { consoleDir } : {}) }), ...(defaultProfile ? { defaultProfile } : {}) };
 }
 
 /** The profile for --kernel: `host` is probed through the executor; it is the default where one runs. */

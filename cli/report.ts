@@ -67,10 +67,12 @@ function diffSection(diff: DiffSummary | undefined): string {
     `<td><code>${esc(d.call)}</code></td><td>${esc(d.a)}</td><td>${esc(d.b)}</td></tr>`).join('\n');
   const clauses = Object.entries(diff.byClause).sort((x, y) => y[1] - x[1]).map(([c, n]) => `<tr><th>${esc(c)}</th><td>${n}</td></tr>`).join('');
   // Older diff.json files have no unobservedWhy.
+  const alerts = (['a', 'b'] as const).flatMap((k) => (diff.kernelAlerts?.[k] ?? []).map((l) => `<tr><td>${esc(diff[k])}</td><td><code>${esc(l)}</code></td></tr>`)).join('');
   const why = Object.entries(diff.unobservedWhy ?? {}).sort((x, y) => y[1] - x[1]).map(([w, n]) => `<tr><td>${esc(w)}</td><td>${n}</td></tr>`).join('');
   return `<h2>Kernel diff: A ${esc(diff.a)}, B ${esc(diff.b)} (${diff.points} points, ${total} differ${diff.unobserved ? `, ${diff.unobserved} not run on one side` : ''})</h2>
 <table id="diff-by-clause">${clauses}</table>
 ${why === '' ? '' : `<h3>Not run on one side</h3>\n<table id="diff-unobserved"><tr><th>class: side: reason</th><th>calls</th></tr>${why}</table>`}
+${alerts === '' ? '' : `<h3>Kernel console: WARN, BUG, oops</h3>\n<table id="diff-alerts"><tr><th>kernel</th><th>line</th></tr>${alerts}</table>`}
 ${diff.differences.length === 0 ? '<p id="no-differences">No call differs.</p>' : `<table id="diff"><tr><th>#</th><th>model clause</th><th>class</th><th>call</th><th>A</th><th>B</th></tr>\n${rows}</table>`}${diff.differences.length > REPORT_ROWS ? `\n<p id="diff-more">${diff.differences.length - REPORT_ROWS} more differences in diff.json.</p>` : ''}`;
 }
 

@@ -50,6 +50,24 @@ export interface VmOptions {
   readonly replies?: 'serial' | 'debugcon';
   /** Guest CPUs (default 1; TCG runs one host thread per vCPU). */
   readonly cpus?: number;
+  /** Where each boot's kernel console is kept, as boot-N.log (failed boots too); default nowhere. */
+  readonly consoleDir?: string;
+}
+
+/**
+ * The console lines that say the kernel itself went wrong (a WARN, a BUG, an oops, a sanitizer
+ * report, a panic), without their timestamps: with socket() calls as the only workload, each is a
+ * finding about the kernel, whatever the calls returned. Console text may be cut mid-line by
+ * other messages, so a headline is matched anywhere in a line.
+ * @example consoleAlerts('[    2.5] WARNING: CPU: 0 PID: 1 at net/socket.c:1 x\n') // ['WARNING: CPU: 0 PID: 1 at net/socket.c:1 x']
+ */
+export function consoleAlerts(console: string): string[] {
+  const out: string[] = [];
+  for (const line of console.split(/\r?\n/)) {
+    const m = /(WARNING: .*|BUG: .*|kernel BUG at .*|Oops: .*|general protection fault.*|UBSAN: .*|KASAN: .*|Kernel panic - .*|RCU detected stall.*|rcu: INFO: .*stall.*)$/.exec(line);
+    if (m !== null) out.push(m[1].trim());
+  }
+  return out;
 }
 
 /** A boot that did not give a complete result: never a kernel answer. */
@@ -195,7 +213,7 @@ export function baseInitramfs(kernel: VmKernel, mode: ModuleMode, cacheDir: stri
 }
 
 /** One boot: the requests in, the raw reply bytes and the console log out. */
-export async function bootOnce(opts: VmOptions, requests: Buffer): Promise<{ replies: Buffer; console: string; seconds: number }> {
+export async function bootOnce(opts: VmOptions, requests: Buffer, consoleFile?: string): Promise<{ replies: Buffer; console: string; seconds: number }> {
   const mode = opts.moduleMode ?? (opts.kernel.modules !== undefined ? 'preload' : 'none');
   const cacheDir = opts.cacheDir ?? path.join(process.env.SOCKSPEC_CACHE || path.join(os.homedir(), '.cache', 'sockspec'), 'initramfs');
   const base = baseInitramfs(opts.kernel, mode, cacheDir);
@@ -229,6 +247,10 @@ export async function bootOnce(opts: VmOptions, requests: Buffer): Promise<{ rep
     });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const console = fs.existsSync(consoleLog) ? fs.readFileSync(consoleLog, 'latin1') : '';
+    if (consoleFile !== undefined) {
+      fs.mkdirSync(path.dirname(consoleFile), { recursive: true });
+      fs.writeFileSync(consoleFile, console, 'latin1');
+    }
     if (outcome !== '') throw new VmFailure(`the VM run failed: ${outcome}`, console.slice(-4000));
     return { replies: fs.existsSync(repliesFile) ? fs.readFileSync(repliesFile) : Buffer.alloc(0), console, seconds };
   } finally {
@@ -256,6 +278,10 @@ export function vmGlobals(env: Env): VmGlobals {
 export class VmOracle {
   /** Seconds of the latest boot, launch to QEMU exit. */
   lastBootSeconds = 0;
+  /** Boots so far, failed ones included. */
+  boots = 0;
+  /** consoleAlerts of every boot so far, each as `boot N: line`. */
+  readonly alerts: string[] = [];
 
   constructor(readonly opts: VmOptions) {}
 
@@ -267,9 +293,19 @@ export class VmOracle {
     const requests = Buffer.concat([hello, ...jobs.map((j) => runRequest(j.env, j.calls, timeout, vmGlobals(j.env))), hello, requestFrame(KIND.QUIT)]);
     let last: VmFailure | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
+      const n = ++this.boots;
+      let boot;
       try {
-        const boot = await bootOnce(this.opts, requests);
-        this.lastBootSeconds = boot.seconds;
+        boot = await bootOnce(this.opts, requests, this.opts.consoleDir === undefined ? undefined : path.join(this.opts.consoleDir, `boot-${n}.log`));
+      } catch (e) {
+        if (!(e instanceof VmFailure)) throw e;
+        this.alerts.push(...consoleAlerts(e.consoleTail).map((l) => `boot ${n} (failed): ${l}`));
+        last = e;
+        continue;
+      }
+      this.lastBootSeconds = boot.seconds;
+      this.alerts.push(...consoleAlerts(boot.console).map((l) => `boot ${n}: ${l}`));
+      try {
         return decodeBoot(boot.replies, boot.console, jobs);
       } catch (e) {
         if (!(e instanceof VmFailure)) throw e;

@@ -5,7 +5,7 @@
 import { debian61, defaultEnv, type Call } from '../../model';
 import { ENV_CLASSES, VM_CLASSES, type EnvClass } from '../../generators/space';
 import { ContractError } from '../../cli/contract';
-import { chunkGroups, diffClasses, runDiff, type DiffGroup, type DiffSide } from '../../cli/diff';
+import { chunkGroups, diffClasses, formatDiff, runDiff, type DiffGroup, type DiffSide } from '../../cli/diff';
 import type { Observation } from '../../oracle/compare';
 import { writeReport } from '../../cli/report';
 import * as fs from 'node:fs';
@@ -45,7 +45,7 @@ describe('diff boots', () => {
     const a = side('A', (g) => g.calls.map(() => ok));
     const b = side('B', (g) => g.calls.map((_c, i) => (g.label === 'x' && i === 0 ? { unobserved: 'the boot failed' } : g.label === 'y' ? { outcome: { kind: 'errno', errno: 'EPERM' } } : ok)));
     const s = await runDiff(a, b, [group('x', 2), group('y', 1)], debian61, () => 0);
-    expect(s).toMatchObject({ points: 3, unobserved: 1, unobservedWhy: { 'x: B: the boot failed': 1 } });
+    expect(s).toMatchObject({ points: 3, unobserved: 1, unobservedWhy: { 'x: B: the boot failed': 1 }, kernelAlerts: { a: [], b: [] } });
     expect(s.differences.map((d) => [d.group, d.a, d.b])).toEqual([['y', '-1 EAFNOSUPPORT (Address family not supported by protocol)', '-1 EPERM (Operation not permitted)']]);
   });
 
@@ -54,8 +54,13 @@ describe('diff boots', () => {
     const ok: Observation = { outcome: { kind: 'errno', errno: 'EAFNOSUPPORT' } };
     const a: DiffSide = { name: 'A', observeGroups: async (gs) => gs.map((g) => g.calls.map(() => ok)) };
     const b: DiffSide = { name: 'B', observeGroups: async (gs) => gs.map((g) => g.calls.map((_c, i) => (i === 0 ? { unobserved: 'the boot failed' } : { outcome: { kind: 'errno', errno: 'EPERM' } }))) };
-    fs.writeFileSync(path.join(dir, 'diff.json'), JSON.stringify(await runDiff(a, b, [group('x', 3)], debian61, () => 0)));
+    const warn = 'boot 1: WARNING: CPU: 0 PID: 57 at net/core/sock.c:2097 sk_alloc+0x1a/0x40';
+    const s = await runDiff(a, { ...b, alerts: () => [warn] }, [group('x', 3)], debian61, () => 0);
+    expect(s.kernelAlerts).toEqual({ a: [], b: [warn] });
+    expect(formatDiff(s)).toContain(`    ${warn}`);
+    fs.writeFileSync(path.join(dir, 'diff.json'), JSON.stringify(s));
     const html = fs.readFileSync(writeReport(dir), 'utf8');
+    expect(html).toContain(`<tr><td>B</td><td><code>${warn}</code></td></tr>`);
     expect(html).toContain('Kernel diff: A A, B B (3 points, 2 differ, 1 not run on one side)');
     expect(html).toContain('<table id="diff-unobserved"><tr><th>class: side: reason</th><th>calls</th></tr><tr><td>x: B: the boot failed</td><td>1</td></tr></table>');
   });

@@ -118,11 +118,15 @@ const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN
     // A finding's call joins the corpus: IPPROTO_SMC, which 6.11 added to inetsw.
     fs.writeFileSync(path.join(dir, 'findings.jsonl'), `${JSON.stringify({ property: 'P-MODEL-EQ-KERNEL', request: '{"family":"AF_INET","type":"SOCK_STREAM","protocol":256}' })}\n`);
     fetchKernel('debian-6.12');
-    const r = spawnSync(process.execPath, [bin, 'diff', '--a', 'debian-6.1', '--b', 'debian-6.12', '--corpus', dir, '--json'], { encoding: 'utf8' });
+    const out = path.join(dir, 'out');
+    const r = spawnSync(process.execPath, [bin, 'diff', '--a', 'debian-6.1', '--b', 'debian-6.12', '--corpus', dir, '--json', '--out', out], { encoding: 'utf8' });
     expect(r.stderr).not.toContain('Error');
     const s = JSON.parse(r.stdout);
     const inputs = campaignInputs(dir);
-    expect(s).toMatchObject({ a: 'debian-6.1', b: 'debian-6.12', profile: 'debian-6.1', points: inputs.length, unobserved: 0, unobservedWhy: {} });
+    expect(s).toMatchObject({ a: 'debian-6.1', b: 'debian-6.12', profile: 'debian-6.1', points: inputs.length, unobserved: 0, unobservedWhy: {}, kernelAlerts: { a: [], b: [] } });
+    // One boot a side for the whole corpus, its console (quiet: little but the power-off) kept beside diff.json.
+    expect(fs.readdirSync(path.join(out, 'console-a'))).toEqual(['boot-1.log']);
+    expect(fs.readFileSync(path.join(out, 'console-b', 'boot-1.log'), 'latin1')).toContain('reboot: Power down');
     expect(inputs.length).toBeGreaterThan(40);
     const predicted = inputs.flatMap((line) => {
       const obj = JSON.parse(line) as Record<string, unknown>;
