@@ -228,7 +228,7 @@ export function formatDiff(s: DiffSummary, perClause = 5): string[] {
   const why = Object.entries(s.unobservedWhy).sort((x, y) => y[1] - x[1]);
   if (why.length > 0) out.push('  not run on one side:', ...why.slice(0, perClause * 2).map(([w, n]) => `    ${n} calls [${w}]`));
   for (const side of ['a', 'b'] as const) {
-    const alerts = s.kernelAlerts?.[side] ?? [];
+    const alerts = s.kernelAlerts[side];
     if (alerts.length > 0) out.push(`  kernel ${side.toUpperCase()} (${s[side]}) reported on its console:`, ...alerts.slice(0, perClause * 2).map((l) => `    ${l}`));
   }
   return out;

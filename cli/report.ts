@@ -66,7 +66,7 @@ function diffSection(diff: DiffSummary | undefined): string {
   const rows = diff.differences.slice(0, REPORT_ROWS).map((d, i) => `<tr class="difference"><td>${i + 1}</td><td>${esc(d.clause)}</td><td>${esc(d.group)}</td>` +
     `<td><code>${esc(d.call)}</code></td><td>${esc(d.a)}</td><td>${esc(d.b)}</td></tr>`).join('\n');
   const clauses = Object.entries(diff.byClause).sort((x, y) => y[1] - x[1]).map(([c, n]) => `<tr><th>${esc(c)}</th><td>${n}</td></tr>`).join('');
-  // Older diff.json files have no unobservedWhy.
+  // Older diff.json files have neither kernelAlerts nor unobservedWhy.
   const alerts = (['a', 'b'] as const).flatMap((k) => (diff.kernelAlerts?.[k] ?? []).map((l) => `<tr><td>${esc(diff[k])}</td><td><code>${esc(l)}</code></td></tr>`)).join('');
   const why = Object.entries(diff.unobservedWhy ?? {}).sort((x, y) => y[1] - x[1]).map(([w, n]) => `<tr><td>${esc(w)}</td><td>${n}</td></tr>`).join('');
   return `<h2>Kernel diff: A ${esc(diff.a)}, B ${esc(diff.b)} (${diff.points} points, ${total} differ${diff.unobserved ? `, ${diff.unobserved} not run on one side` : ''})</h2>
