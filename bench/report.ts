@@ -46,7 +46,7 @@ export function renderReadme(res: BenchResults): string {
   const out = [
     '# Benchmarks',
     '',
-    'Run with `npm run bench` (or `sockspec bench`). Every figure is divided by a baseline measured in',
+    'Run with `npm run bench` (`npm run bench -- --quick`, `--only SECTIONS`). Every figure is divided by a baseline measured in',
     'the same run on the same machine: the model and the executor against a bare C loop making the',
     "same raw syscalls; the property loop against fast-check's own speed with a trivial predicate.",
     'Raw results: `bench/results/<date>.json`. Timing is never asserted in tests; a smoke test only',

@@ -1,4 +1,4 @@
-// `npm run bench` / `sockspec bench`: runs every suite under benny, then the timed measurements
+// `npm run bench`: runs every suite under benny, then the timed measurements
 // benny cannot take (the exhaustive check, the executor against a bare C loop, the VM oracle
 // against the host oracle, memory over a 10M-run campaign), and writes bench/results/<date>.json
 // and the table in bench/README.md.
@@ -9,8 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import b from 'benny';
+import { Command, CommanderError } from 'commander';
 import { defaultEnv, evaluateOutcome, type Call } from '../model';
-import { runCheck } from '../cli/check';
+import { runCheck } from '../engine/check';
 import { executorAvailable, HostOracle } from '../oracle/host';
 import { SUITES, sinkValue, type BenchSuite } from './suites';
 import { renderReadme, type BenchResults, type Figure } from './report';
@@ -163,15 +164,39 @@ export function writeBenchResults(res: BenchResults, quick: boolean, only?: read
   return file;
 }
 
-async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  const file = writeBenchResults(await runBench({ quick }), quick);
+/** `npm run bench -- [--quick] [--only SECTIONS]`; resolves to the exit code (2 for a bad flag). */
+async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command()
+    .name('npm run bench --')
+    .description('run the benchmarks (benny suites, the check, the executor against a bare C loop, the VM oracle against the host one, memory) and write bench/results/')
+    .option('--quick', 'shorter measurements, results marked -quick, README left alone', false)
+    .option('--only <sections>', `comma-separated sections: ${BENCH_SECTIONS.join(', ')} (vm: QEMU against the host oracle); README left alone`)
+    .exitOverride();
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' ? 0 : 2;
+    throw e;
+  }
+  const o = program.opts<{ quick: boolean; only?: string }>();
+  const only = o.only?.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const unknown = only?.find((x) => !(BENCH_SECTIONS as readonly string[]).includes(x));
+  if (unknown !== undefined) {
+    process.stderr.write(`bench: --only: unknown section ${unknown} (known: ${BENCH_SECTIONS.join(', ')})\n`);
+    return 2;
+  }
+  const sections = only as BenchSection[] | undefined;
+  const file = writeBenchResults(await runBench({ quick: o.quick, ...(sections ? { only: sections } : {}) }), o.quick, sections);
   process.stdout.write(`results in ${path.relative(process.cwd(), file)}\n`);
+  return 0;
 }
 
 if (require.main === module) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`);
-    process.exitCode = 1;
-  });
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (e: unknown) => {
+      process.stderr.write(`bench: ${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

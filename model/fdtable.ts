@@ -3,13 +3,12 @@
 // that makes the fd open. A failed call never touches it.
 // Sources: fs/file.c (alloc_fd, expand_files, alloc_fdtable, __set_open_fd); kernel-semantics.md §4.
 
+import type { FdtableGrowth } from './profile';
 import type { FdEntry, FdTable } from './types';
 
 /** `NR_OPEN_DEFAULT` (BITS_PER_LONG): the fd array embedded in files_struct. */
 export const NR_OPEN_DEFAULT = 64;
 
-/** How a kernel sizes a grown fd table (`alloc_fdtable`). */
-export type FdtableGrowth = 'pow2' | 'kib-chunks';
 
 // Tables are immutable, so the lowest free fd is computed once per table and remembered: a
 // campaign evaluates many calls against one table, and a dense table costs a pass per call.

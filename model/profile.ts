@@ -4,7 +4,8 @@
 // Sources: net/socket.c (net_families), net/ipv4/af_inet.c (inet_register_protosw),
 // net/netlink/af_netlink.c (nl_table), net/vmw_vsock/af_vsock.c (vsock_core_register).
 
-import type { FdtableGrowth } from './fdtable';
+/** How a kernel sizes a grown fd table (`alloc_fdtable` in fs/file.c). */
+export type FdtableGrowth = 'pow2' | 'kib-chunks';
 
 /** @example reference618.families.includes(AF.UNIX) */
 export interface KernelProfile {

@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { evaluate, FILE_MAX_DEFAULT, NR_OPEN_SYSCTL_DEFAULT, reference618 } from '../../model';
-import { envClassOf, runCampaign } from '../../cli/campaign';
-import { parseRequest } from '../../cli/contract';
-import { CORPUS_FILE, campaignInputs, mergeCorpora } from '../../cli/corpus';
-import { corpusGroups } from '../../cli/diff';
+import { envClassOf, runCampaign } from '../../engine/campaign/campaign';
+import { parseRequest } from '../../contract';
+import { CORPUS_FILE, campaignInputs, mergeCorpora } from '../../engine/campaign/corpus';
+import { corpusGroups } from '../../engine/diff';
 
 const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-corpus-'));

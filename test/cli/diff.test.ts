@@ -4,10 +4,11 @@
 
 import { debian61, defaultEnv, type Call } from '../../model';
 import { ENV_CLASSES, VM_CLASSES, type EnvClass } from '../../generators/space';
-import { ContractError } from '../../cli/contract';
-import { chunkGroups, diffClasses, formatDiff, runDiff, type DiffGroup, type DiffSide } from '../../cli/diff';
+import { ContractError } from '../../contract';
+import { chunkGroups, diffClasses, runDiff, type DiffGroup, type DiffSide } from '../../engine/diff';
+import { formatDiff } from '../../report/text';
 import type { Observation } from '../../oracle/compare';
-import { writeReport } from '../../cli/report';
+import { writeReport } from '../../report/html';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { reference618 } from '../../model';
-import { planUnits, runCampaign } from '../../cli/campaign';
+import { planUnits, runCampaign } from '../../engine/campaign/campaign';
 import { executorSkipReason } from '../helpers';
 
 const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');

@@ -6,7 +6,7 @@
 
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseRequest, resultObject } from '../../cli/contract';
+import { parseRequest, resultObject } from '../../contract';
 import { ALL_CLAUSES, evaluate, PROFILES, type Decision, type KernelProfile } from '../../model';
 
 const CORPUS_DIR = path.join(__dirname, '..', 'corpus');

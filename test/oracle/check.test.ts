@@ -4,7 +4,8 @@
 // Skipped only where the machine cannot run the executor (not root, or no binary), with the reason.
 
 import { defaultEnv, type KernelProfile } from '../../model';
-import { runCheck, formatCheck } from '../../cli/check';
+import { runCheck } from '../../engine/check';
+import { formatCheck } from '../../report/text';
 import { executorSkipReason, hostOracleForSuite } from '../helpers';
 import { loadPreset, presetFilters, presetNames } from '../../oracle/oci';
 import { observeOnHost } from '../../oracle/observe';

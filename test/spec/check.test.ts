@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { reference618 } from '../../model';
-import { specCheck } from '../../cli/spec-check';
+import { specCheck } from '../../engine/spec-check';
+import { writeSpecCheckFiles } from '../../report/outputs';
 import { HostOracle } from '../../oracle/host';
 import { executorSkipReason } from '../helpers';
 import { probeHostProfile } from '../../oracle/probe';
@@ -82,6 +83,7 @@ const why = executorSkipReason();
     try {
       const dir = tmp();
       const s = await specCheck(RFC, await probeHostProfile(oracle), oracle, dir, Date.now);
+      writeSpecCheckFiles(dir, s);
       const withCall = s.contradictions.filter((c) => c.counterexample !== '-');
       expect(withCall.length).toBeGreaterThan(5);
       for (const c of withCall) {

@@ -7,7 +7,8 @@ import {
   type Call, type Decision, type Env,
 } from '../model';
 import { disassemble } from '../model/seccomp/bpf';
-import { ContractError, parseCall } from './contract';
+import { ContractError } from './errors';
+import { parseCall } from './request';
 
 /** Parses `socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0)` (the `socket` and parentheses optional). */
 export function parseCallText(text: string): Call {

@@ -6,10 +6,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CampaignSummary, Finding } from './campaign';
-import { ContractError } from './contract';
+import { ContractError } from '../../contract';
 import { CORPUS_FILE, mergeCorpora } from './corpus';
-import { writeFileAtomic } from './io';
-import { junitXml } from './junit';
+import { writeFileAtomic } from '../io';
 
 /** Merged outputs of several campaign folders. */
 export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummary; findings: Finding[]; corpus: string[] } {
@@ -85,15 +84,4 @@ export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummar
     corpus: corpus.length,
   };
   return { summary, findings, corpus };
-}
-
-/** Writes the merged outputs into `out`. */
-export function writeMerged(dirs: readonly string[], out: string): CampaignSummary {
-  const { summary, findings, corpus } = mergeOutputs(dirs);
-  fs.mkdirSync(out, { recursive: true });
-  if (corpus.length > 0) writeFileAtomic(path.join(out, CORPUS_FILE), corpus.map((l) => `${l}\n`).join(''));
-  writeFileAtomic(path.join(out, 'findings.jsonl'), findings.map((f) => `${JSON.stringify(f)}\n`).join(''));
-  writeFileAtomic(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileAtomic(path.join(out, 'junit.xml'), junitXml(summary, findings));
-  return summary;
 }

@@ -168,16 +168,3 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
     seconds: (now() - t0) / 1000,
   };
 }
-
-/** The human-readable report. */
-export function formatCheck(s: CheckSummary): string[] {
-  const out = [`sockspec check: kernel ${s.kernel}, oracle ${s.oracle}: ${s.points} points in ${s.classes.length} environment classes`];
-  for (const c of s.classes) out.push(`  ${c.id.padEnd(26)} ${String(c.points).padStart(8)} points${s.oracle === 'none' ? '' : `  ${c.mismatches} mismatches`}`);
-  out.push(`clause coverage: ${s.clausesCovered}/${s.clausesTotal}${s.uncovered.length ? ` (not decided by any point: ${s.uncovered.join(', ')})` : ''}`);
-  for (const m of s.mismatches) out.push(`MISMATCH [${m.class}] ${m.call}: model ${m.model}, kernel ${m.kernel} (model clause ${m.clause}; ${m.details.join('; ')})`);
-  if (s.oracle !== 'none') out.push(`${s.mismatchCount} mismatches${s.mismatchCount > s.mismatches.length ? ` (first ${s.mismatches.length} shown)` : ''}`);
-  if (s.unavailable > 0) out.push(`${s.unavailable} points not compared: the kernel could not run them (${s.unavailableWhy})`);
-  if (s.kernelAlerts !== undefined && s.kernelAlerts.length > 0) out.push(`the kernel reported on its console (${s.kernelAlerts.length} lines):`, ...s.kernelAlerts.slice(0, 20).map((l) => `  ${l}`));
-  out.push(`${s.seconds.toFixed(1)} s`);
-  return out;
-}

@@ -6,9 +6,9 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ALL_CLAUSES, evaluate, type Call, type Env } from '../model';
-import { ContractError, requestLine } from './contract';
-import { appendLineSync } from './io';
+import { ALL_CLAUSES, evaluate, type Call, type Env } from '../../model';
+import { ContractError, requestLine } from '../../contract';
+import { appendLineSync } from '../io';
 
 export const CORPUS_FILE = 'corpus.jsonl';
 

@@ -8,14 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
-import { AF_NAMES, ALL_CAPS, ALL_CLAUSES, evaluate, type Call, type Env, type KernelProfile } from '../model';
-import { callArb, envArb } from '../generators';
-import { PROPERTIES } from '../properties';
-import type { HostOracle } from '../oracle/host';
-import { DIFFERENTIAL_ID, Disagreement, differentialProperty, hostReproducible } from './differential';
+import { AF_NAMES, ALL_CAPS, ALL_CLAUSES, evaluate, type Call, type Env, type KernelProfile } from '../../model';
+import { callArb, envArb } from '../../generators';
+import { PROPERTIES } from '../../properties';
+import type { HostOracle } from '../../oracle/host';
+import { DIFFERENTIAL_ID, Disagreement, differentialProperty, hostReproducible } from '../../properties/differential';
 import { CORPUS_FILE, CorpusWriter, coveredIds } from './corpus';
-import { requestLine } from './contract';
-import { appendLineSync, writeFileAtomic } from './io';
+import { requestLine } from '../../contract';
+import { appendLineSync, writeFileAtomic } from '../io';
 
 export const EXPLORE_ID = 'P-EXPLORE';
 
@@ -319,17 +319,3 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   };
   return { summary, findings };
 }
-
-/** Renders failing cases as formatted strace lines for the console. */
-export function findingLines(f: Finding): string[] {
-  const head = `FINDING ${f.property}: ${f.strace ?? f.message.split('\n')[0]}`;
-  const extra = f.model !== undefined ? [`  model ${f.model} (clause ${f.clause}), kernel ${f.kernel}`] : f.message.split('\n').slice(1, 6).map((l) => `  ${l}`);
-  return [head, ...extra, `  replay: ${replayCommand(f)}`];
-}
-
-/** The command that replays a finding's shrunk counterexample. */
-export function replayCommand(f: Finding): string {
-  if (f.request !== undefined) return `echo '${f.request.replace(/'/g, "'\\''")}' | sockspec eval --compare`;
-  return `sockspec fuzz --replay-seed ${f.seed} --properties ${f.property}${f.path ? ` --path "${f.path}"` : ''}`;
-}
-

@@ -7,7 +7,7 @@ import { checkConsistency } from '../spec/consistency';
 import { errorCauses, formalizationCoverage } from '../spec/formalize';
 import { SpecError } from '../spec/lex';
 import { parseSpec, type ParsedSpec } from '../spec/parse';
-import { ContractError } from './contract';
+import { ContractError } from '../contract';
 
 /** Reads and parses a spec file; errors name the file, line and column. */
 export function loadSpec(file: string): ParsedSpec {

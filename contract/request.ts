@@ -1,22 +1,17 @@
-// The eval contract (ARCHITECTURE.md "The command line"): one JSON object a line in, one out.
+// The eval contract (docs/eval-contract.md): one JSON object a line in, one out.
 // Parses a request into a Call and an Env with errors that name the field, and renders an outcome
 // and its trace as the stable result object scripts depend on.
-// Sources: ARCHITECTURE.md (eval contract), model/names.ts (symbolic values).
+// Sources: docs/eval-contract.md, model/names.ts (symbolic values).
 
 import {
-  ArgError, capMask, capNames, defaultEnv, fdTable, parseFamily, parseProtocol, parseType, profileByName, PROFILES,
+  ArgError, capMask, capNames, defaultEnv, fdTable, parseFamily, parseProtocol, parseType,
   resultString, ALL_CAPS,
   type Call, type Decision, type Entry, type Env, type FdEntry, type KernelProfile, type Namespaces,
   type SeccompFilter,
 } from '../model';
 import { checkFilter, type BpfInsn } from '../model/seccomp/bpf';
-
-/** A request that cannot be evaluated: `field` names what is wrong. */
-export class ContractError extends Error {
-  constructor(readonly field: string, message: string) {
-    super(`${field}: ${message}`);
-  }
-}
+import { resolveProfile } from './profiles';
+import { ContractError } from './errors';
 
 const NAMESPACES: readonly Namespaces[] = ['init', 'user+net', 'user', 'net'];
 const ENTRIES: readonly Entry[] = ['x86_64', 'i386', 'i386-socketcall'];
@@ -25,22 +20,6 @@ const ENV_KEYS = new Set([
   'sysctl', 'seccomp', 'nrFiles', 'unixSockets',
 ]);
 const SYSCTL_KEYS = new Set(['fs.file-max', 'fs.nr_open', 'net.mptcp.enabled', 'net.ipv4.ping_group_range']);
-
-const RUNTIME_PROFILES = new Map<string, KernelProfile>();
-
-/** Makes a profile built at run time (the probed `host` one) resolvable by name. */
-export function registerProfile(p: KernelProfile): void {
-  RUNTIME_PROFILES.set(p.name, p);
-}
-
-/** The kernel profile for `--kernel NAME`, or a ContractError listing the names. */
-export function resolveProfile(name: string): KernelProfile {
-  const p = RUNTIME_PROFILES.get(name) ?? profileByName(name);
-  if (p === undefined) {
-    throw new ContractError('kernel', `unknown profile ${JSON.stringify(name)} (known: ${[...PROFILES.map((x) => x.name), ...RUNTIME_PROFILES.keys(), ...(RUNTIME_PROFILES.has('host') ? [] : ['host (where the executor runs)'])].join(', ')})`);
-  }
-  return p;
-}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { evaluate, formatCall, formatResult, type Call, type Env, type KernelProfile, type Outcome } from '../model';
 import { classCalls, ENV_CLASSES, type EnvClass } from '../generators/space';
 import { compareOutcomes, describeMismatch, type Observation } from '../oracle/compare';
-import { ContractError, parseJsonLine, parseRequest, requestLine } from './contract';
-import { campaignInputs } from './corpus';
+import { ContractError, parseJsonLine, parseRequest, requestLine } from '../contract';
+import { campaignInputs } from './campaign/corpus';
 
 /**
  * One kernel of the pair: a name for reports and a way to run groups of calls, each in its own
@@ -215,21 +215,4 @@ export function perGroupSide(name: string, observe: (env: Env, calls: readonly C
       return out;
     },
   };
-}
-
-/** The text report: the differences grouped by clause, a few calls each. */
-export function formatDiff(s: DiffSummary, perClause = 5): string[] {
-  const total = Object.values(s.byClause).reduce((x, y) => x + y, 0);
-  const out = [`sockspec diff: A ${s.a}, B ${s.b}: ${s.points} points, ${total} differ${s.unobserved ? `, ${s.unobserved} not run on one side` : ''} (clauses of ${s.profile}), ${s.seconds.toFixed(1)} s`];
-  for (const [clause, n] of Object.entries(s.byClause).sort((x, y) => y[1] - x[1])) {
-    out.push(`  ${clause}: ${n} calls`);
-    for (const d of s.differences.filter((x) => x.clause === clause).slice(0, perClause)) out.push(`    [${d.group}] ${d.call}: A ${d.a}, B ${d.b}`);
-  }
-  const why = Object.entries(s.unobservedWhy).sort((x, y) => y[1] - x[1]);
-  if (why.length > 0) out.push('  not run on one side:', ...why.slice(0, perClause * 2).map(([w, n]) => `    ${n} calls [${w}]`));
-  for (const side of ['a', 'b'] as const) {
-    const alerts = s.kernelAlerts[side];
-    if (alerts.length > 0) out.push(`  kernel ${side.toUpperCase()} (${s[side]}) reported on its console:`, ...alerts.slice(0, perClause * 2).map((l) => `    ${l}`));
-  }
-  return out;
 }

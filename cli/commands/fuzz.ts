@@ -1,23 +1,26 @@
 // `sockspec fuzz`: runs a campaign with a progress bar on a terminal (a status line every few
 // seconds otherwise), stops cleanly on Ctrl-C or SIGTERM keeping every finding, and writes
 // summary.json and junit.xml atomically. `--replay-seed` replays one finding.
-// Sources: cli/campaign.ts.
+// Sources: engine/campaign/campaign.ts.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
 import fc from 'fast-check';
-import { PROPERTIES } from '../properties';
-import { executorAvailable, HostOracle } from '../oracle/host';
-import { probeHostProfile } from '../oracle/probe';
-import { findingLines, runCampaign, type CampaignProgress } from './campaign';
-import { ContractError, registerProfile, resolveProfile } from './contract';
-import { writeFileAtomic } from './io';
-import { junitXml } from './junit';
-import { mergeOutputs, writeMerged } from './merge';
-import { writeReport } from './report';
+import { ContractError, registerProfile, resolveProfile } from '../../contract';
+import { PROPERTIES } from '../../properties';
+import { executorAvailable, HostOracle } from '../../oracle/host';
+import { probeHostProfile } from '../../oracle/probe';
+import { runCampaign, type CampaignProgress } from '../../engine/campaign/campaign';
+import { mergeOutputs } from '../../engine/campaign/merge';
+import { writeFileAtomic } from '../../engine/io';
+import { writeReport } from '../../report/html';
+import { writeCampaignFiles, writeMerged } from '../../report/outputs';
+import { findingLines } from '../../report/text';
+import { intArg, type Io } from '../shared';
 
 export interface FuzzFlags {
   seed?: number;
@@ -82,7 +85,7 @@ function replay(o: FuzzFlags, out: (s: string) => void): number {
 async function runWorkers(o: FuzzFlags, seed: number, dir: string, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const n = o.workers as number;
   const shard = parseShard(o.shard);
-  const main = path.join(__dirname, 'main.js');
+  const main = path.join(__dirname, '..', 'main.js');
   const dirs = Array.from({ length: n }, (_, j) => path.join(dir, `worker-${j + 1}`));
   const pass = (flag: string, v: string | undefined): string[] => (v === undefined ? [] : [flag, v]);
   const children = dirs.map((wd, j) => {
@@ -214,10 +217,7 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
       process.removeListener('SIGTERM', onSignal);
     }
     const { summary, findings } = result;
-    writeFileAtomic(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    writeFileAtomic(path.join(dir, 'profile.json'), `${JSON.stringify(profile, null, 2)}\n`);
-    const reportFile = writeReport(dir);
-    writeFileAtomic(path.join(dir, 'junit.xml'), junitXml(summary, findings));
+    const reportFile = writeCampaignFiles(dir, summary, findings, profile);
     if (o.json) {
       out(`${JSON.stringify(summary)}\n`);
     } else {
@@ -233,4 +233,26 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
   } finally {
     await oracle?.close();
   }
+}
+
+export function register(program: Command, io: Io): void {
+  program
+    .command('fuzz')
+    .description('the main job: every property, a coverage-guided exploration and the model ≡ kernel differential; exit 0 no findings, 1 findings, 2 bad input')
+    .option('--seed <n>', 'campaign seed (default: from the clock, printed)', intArg('--seed', 0, 0x7fffffff))
+    .option('--runs <n>', 'runs per property', intArg('--runs', 1), 10000)
+    .option('--time <duration>', 'stop after this long (e.g. 90s, 10m, 2h); rounds in flight finish')
+    .option('--oracle <oracle>', 'host: add the differential against the running kernel (default where the executor runs); none: model only')
+    .option('--kernel <profile>', 'kernel profile (default: host where the executor runs)')
+    .option('--properties <ids>', 'comma-separated property ids (default: all)')
+    .option('--shard <i/n>', 'run the i-th of n deterministic shares of the rounds', '1/1')
+    .option('--out <dir>', 'write findings.jsonl, summary.json, junit.xml and progress.json here', 'sockspec-out')
+    .option('--resume <dir>', 'carry on a stopped campaign from its output folder (same seed and options)')
+    .option('--replay-seed <n>', 'replay one finding: its round seed, with --properties ID and --path')
+    .option('--path <path>', 'with --replay-seed: the counterexample path of the finding')
+    .option('--workers <n>', 'child processes, each with its own executor (default: one per core)', intArg('--workers', 1, 256))
+    .option('--json', 'print the summary as one JSON object', false)
+    .action(async (o: FuzzFlags) => {
+      io.setCode(await fuzzCommand(o, io.out, io.err));
+    });
 }

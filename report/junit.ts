@@ -1,7 +1,7 @@
 // JUnit XML for CI systems: one test case per property, a failure per finding with the
 // counterexample as its text. Sources: the JUnit XML schema as Jenkins and GitLab read it.
 
-import type { CampaignSummary, Finding } from './campaign';
+import type { CampaignSummary, Finding } from '../engine/campaign/campaign';
 
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');

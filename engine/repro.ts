@@ -3,10 +3,10 @@
 
 import * as fs from 'node:fs';
 import { reference618, type KernelProfile } from '../model';
-import type { Finding } from './campaign';
-import { ContractError, parseRequest } from './contract';
+import type { Finding } from './campaign/campaign';
+import { ContractError, parseRequest } from '../contract';
 import { writeFileAtomic } from './io';
-import { reproSource } from './repro';
+import { reproSource } from '../repro/c-source';
 
 /** Resolves `spec`, writes the source to `output` (atomically) or returns it; returns what to print. */
 export function reproCommand(spec: string, output?: string): string {

@@ -11,9 +11,9 @@ import { findContradictions, envWords, type SpecJudge } from '../spec/contradict
 import type { HostOracle } from '../oracle/host';
 import { observeOnHost } from '../oracle/observe';
 import { shortResult } from '../oracle/compare';
-import { requestLine } from './contract';
+import { requestLine } from '../contract';
 import { writeFileAtomic } from './io';
-import { reproSource } from './repro';
+import { reproSource } from '../repro/c-source';
 import { loadSpec } from './spec';
 
 export interface SpecCheckEntry {
@@ -70,7 +70,11 @@ export function specClauses(j: SpecJudge): SpecClause[] {
   return out.sort((a, b) => a.line - b.line);
 }
 
-/** Runs the check; with an oracle, each counter-example is replayed on the kernel. */
+/**
+ * Runs the check; with an oracle, each counter-example is replayed on the kernel. With `out`, each
+ * counter-example's C reproducer is written there as it is found (the report files are written by
+ * report/outputs.ts: writeSpecCheckFiles).
+ */
 export async function specCheck(file: string, profile: KernelProfile, oracle: HostOracle | undefined, out: string | undefined, now: () => number): Promise<SpecCheckSummary> {
   const t0 = now();
   const spec = loadSpec(file);
@@ -104,39 +108,5 @@ export async function specCheck(file: string, profile: KernelProfile, oracle: Ho
     file, spec: spec.name, kernel: profile.name, oracle: oracle === undefined ? 'none' : 'host', points, policyPoints,
     formalized: cov.formalized, informal: cov.informal, clauses, contradictions: entries, byClass, seconds: (now() - t0) / 1000,
   };
-  if (out !== undefined) {
-    writeFileAtomic(path.join(out, 'spec-check.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    writeFileAtomic(path.join(out, 'spec-check.md'), specCheckMarkdown(summary));
-  }
   return summary;
-}
-
-/** The Markdown report. */
-export function specCheckMarkdown(s: SpecCheckSummary): string {
-  const out = [
-    `# ${s.spec}: contradictions with the model${s.oracle === 'host' ? ' and the kernel' : ''}`,
-    '',
-    `Spec: \`${s.file}\`. Kernel profile: ${s.kernel}. Oracle: ${s.oracle}. ${s.points} points judged (the bounded space of \`sockspec check\`, ` +
-      `fuzzed tuples and environments, the spec's examples); ${s.policyPoints} more were decided by a seccomp filter and not judged. ` +
-      `Clauses: ${s.formalized} formalized, ${s.informal} informal (${((100 * s.formalized) / Math.max(1, s.formalized + s.informal)).toFixed(0)}%). ` +
-      `${s.contradictions.length} contradictions (${Object.entries(s.byClass).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
-      `${s.contradictions.filter((c) => c.confirmed).length} confirmed on the kernel. ${s.seconds.toFixed(1)} s.`,
-    '',
-  ];
-  s.contradictions.forEach((c, i) => {
-    out.push(`## ${i + 1}. ${c.title}`, '', `- class: ${c.class}`, `- spec lines ${c.specLines.join(', ')}: ${c.specText.replace(/\n/g, ' ')}`);
-    if (c.counterexample !== '-') {
-      out.push(`- counter-example: \`${c.counterexample}\` (${c.environment}; ${c.points} points in this group)`,
-        `- kernel: ${c.kernel ?? 'not run (--oracle none)'}; confirmed: ${c.confirmed ? 'yes' : 'no'}`,
-        `- model clause: ${c.clause} [${c.kernelFunction}]`);
-      if (c.reproducer) out.push(`- reproducer: \`${c.reproducer}\` (cc -o repro ${path.basename(c.reproducer)} && ./repro; exits 1 while the kernel contradicts the spec)`);
-      if (c.request) out.push(`- replay: \`echo '${c.request}' | sockspec eval --compare\``);
-    }
-    out.push('');
-  });
-  out.push('## Formalization', '', '| line | kind | about | clause | predicate |', '|---|---|---|---|---|');
-  const cell = (t: string): string => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-  for (const c of s.clauses) out.push(`| ${c.line} | ${c.kind} | ${cell(c.about)} | ${cell(c.text)} | ${c.formal === null ? 'informal' : `\`${cell(c.formal)}\``} |`);
-  out.push('');
-  return out.join('\n');
 }

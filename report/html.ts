@@ -10,12 +10,12 @@ import {
   AF_NAMES, ALL_CLAUSES, clauseById, evaluate, formatStrace, resultString, SOCK_TYPE_NAMES, type KernelProfile,
 } from '../model';
 import { ENV_CLASSES } from '../generators/space';
-import type { CampaignSummary, Finding } from './campaign';
-import { replayCommand } from './campaign';
-import { ContractError, resolveProfile } from './contract';
-import { writeFileAtomic } from './io';
-import type { SpecCheckSummary } from './spec-check';
-import type { DiffSummary } from './diff';
+import type { CampaignSummary, Finding } from '../engine/campaign/campaign';
+import { replayCommand } from '../properties/replay';
+import { ContractError, resolveProfile } from '../contract';
+import { writeFileAtomic } from '../engine/io';
+import type { SpecCheckSummary } from '../engine/spec-check';
+import type { DiffSummary } from '../engine/diff';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

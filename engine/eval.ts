@@ -9,7 +9,7 @@ import { evaluate, type Call, type Env, type KernelProfile, type Outcome } from 
 import { compareOutcomes, describeMismatch, shortResult, type Observation } from '../oracle/compare';
 import type { HostOracle } from '../oracle/host';
 import { observeOnHost } from '../oracle/observe';
-import { ContractError, parseJsonLine, parseRequest, resultObject, type PresetResolver } from './contract';
+import { ContractError, parseJsonLine, parseRequest, resultObject, type PresetResolver } from '../contract';
 
 export type EvalMode = 'model' | 'host' | 'compare';
 

@@ -1,0 +1,76 @@
+// What the commands share: argument parsers for commander, the one executor a command starts on
+// first use, and the kernel profile behind `--kernel`. Sources: cli/main.ts.
+
+import * as fs from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import type { KernelProfile } from '../model';
+import { ContractError, parseProfileFile, registerProfile, resolveProfile } from '../contract';
+import { executorAvailable, HostOracle } from '../oracle/host';
+import { probeHostProfile } from '../oracle/probe';
+
+export const DEFAULT_PROFILE = 'reference-6.18';
+
+/** Where a command writes: stdout, stderr, and its exit code. */
+export interface Io {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  readonly setCode: (code: number) => void;
+}
+
+/** A commander parser for an integer flag in [min, max]. */
+export function intArg(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^-?(0x[0-9a-f]+|[0-9]+)$/i.test(v.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
+    }
+    return n;
+  };
+}
+
+/** A comma-separated list, empty items dropped. */
+export function listArg(v: string): string[] {
+  return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+export function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ContractError(what, `not JSON: ${(e as Error).message}`);
+  }
+}
+
+let oracle: Promise<HostOracle> | undefined;
+
+/** One executor for the whole command, started on first use. */
+export function sharedOracle(): Promise<HostOracle> {
+  oracle ??= HostOracle.start();
+  return oracle;
+}
+
+/** The shared executor where one can run (root, built), else undefined. */
+export function sharedOracleIfAvailable(): Promise<HostOracle> | undefined {
+  return executorAvailable() ? sharedOracle() : undefined;
+}
+
+/** Closes the shared executor, if one was started. */
+export async function closeSharedOracle(): Promise<void> {
+  if (oracle !== undefined) await (await oracle.catch(() => undefined))?.close();
+  oracle = undefined;
+}
+
+/** The profile for --kernel: `host` is probed through the executor; it is the default where one runs. */
+export async function profileFor(name: string | undefined): Promise<KernelProfile> {
+  const want = name ?? (executorAvailable() ? 'host' : DEFAULT_PROFILE);
+  if (want.endsWith('.json')) {
+    const p = parseProfileFile(want, fs.existsSync(want) ? fs.readFileSync(want, 'utf8') : undefined);
+    registerProfile(p);
+    return p;
+  }
+  if (want !== 'host') return resolveProfile(want);
+  if (!executorAvailable()) throw new ContractError('--kernel', 'the host profile is probed by the executor, which needs root and a built executor (npm run build)', 'unavailable');
+  const p = await probeHostProfile(await sharedOracle());
+  registerProfile(p);
+  return p;
+}

@@ -1,0 +1,44 @@
+// Choosing the kernel a VM oracle boots: a name `sockspec kernels fetch` knows (fetched and cached,
+// with its modules and its shipped profile) or an image path, with an optional modules folder and
+// module mode, all checked before anything boots. Sources: oracle/kernels.ts, oracle/vm/runner.ts.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PROFILES } from '../model';
+import { ContractError } from '../contract';
+import { KERNEL_NAMES, KernelFetchError, fetchKernel } from '../oracle/kernels';
+import { VmOracle, type ModuleMode } from '../oracle/vm/runner';
+
+export interface VmChoice {
+  readonly oracle: VmOracle;
+  /** The shipped profile of a fetched kernel (debian-6.1, debian-6.12-autoload, …), if there is one. */
+  readonly defaultProfile?: string;
+}
+
+/** The VM oracle for an image, a modules folder and a module mode; errors name the flag (`--kernel-image`, `--modules`, `--module-mode`). */
+export function vmOracleFor(image: string | undefined, modules: string | undefined, mode: string | undefined, consoleDir: string | undefined, log: (line: string) => void): VmChoice {
+  if (image === undefined) throw new ContractError('--kernel-image', 'required with --oracle vm (a bzImage path, or debian-6.1 / debian-6.12)');
+  if (mode !== undefined && !['preload', 'autoload', 'none'].includes(mode)) throw new ContractError('--module-mode', 'expected preload, autoload or none');
+  let kernel: { image: string; modules?: string };
+  let defaultProfile: string | undefined;
+  if (KERNEL_NAMES.includes(image)) {
+    let k;
+    try {
+      k = fetchKernel(image, log);
+    } catch (e) {
+      if (e instanceof KernelFetchError) throw new ContractError('--kernel-image', e.message, 'unavailable');
+      throw e;
+    }
+    kernel = { image: k.vmlinuz, ...(k.modules !== null ? { modules: k.modules } : {}) };
+    const shipped = `${image}${mode === 'autoload' ? '-autoload' : ''}`;
+    defaultProfile = PROFILES.some((p) => p.name === shipped) ? shipped : undefined;
+  } else {
+    if (!fs.existsSync(image) || !fs.statSync(image).isFile()) throw new ContractError('--kernel-image', `${image} is not a file`, 'bad-file');
+    kernel = { image };
+  }
+  if (modules !== undefined) {
+    if (!fs.existsSync(path.join(modules, 'modules.dep'))) throw new ContractError('--modules', `${modules} has no modules.dep (give lib/modules/RELEASE, indexed with depmod)`, 'bad-file');
+    kernel = { ...kernel, modules };
+  }
+  return { oracle: new VmOracle({ kernel, ...(mode !== undefined ? { moduleMode: mode as ModuleMode } : {}), ...(consoleDir !== undefined ? { consoleDir } : {}) }), ...(defaultProfile ? { defaultProfile } : {}) };
+}

@@ -1,0 +1,41 @@
+// A campaign folder's result files, written atomically: summary.json, junit.xml, profile.json and
+// report.html after a campaign, and the same for merged shards (with their findings and corpus).
+// Sources: engine/campaign/ (the data), report/junit.ts, report/html.ts.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { KernelProfile } from '../model';
+import type { CampaignSummary, Finding } from '../engine/campaign/campaign';
+import { CORPUS_FILE } from '../engine/campaign/corpus';
+import { mergeOutputs } from '../engine/campaign/merge';
+import { writeFileAtomic } from '../engine/io';
+import type { SpecCheckSummary } from '../engine/spec-check';
+import { writeReport } from './html';
+import { junitXml } from './junit';
+import { specCheckMarkdown } from './text';
+
+/** Writes a finished (or stopped) campaign's summary.json, profile.json, report.html and junit.xml; returns the report's path. */
+export function writeCampaignFiles(dir: string, summary: CampaignSummary, findings: readonly Finding[], profile: KernelProfile): string {
+  writeFileAtomic(path.join(dir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(path.join(dir, 'profile.json'), `${JSON.stringify(profile, null, 2)}\n`);
+  const report = writeReport(dir);
+  writeFileAtomic(path.join(dir, 'junit.xml'), junitXml(summary, findings));
+  return report;
+}
+
+/** Writes the merged outputs into `out`. */
+export function writeMerged(dirs: readonly string[], out: string): CampaignSummary {
+  const { summary, findings, corpus } = mergeOutputs(dirs);
+  fs.mkdirSync(out, { recursive: true });
+  if (corpus.length > 0) writeFileAtomic(path.join(out, CORPUS_FILE), corpus.map((l) => `${l}\n`).join(''));
+  writeFileAtomic(path.join(out, 'findings.jsonl'), findings.map((f) => `${JSON.stringify(f)}\n`).join(''));
+  writeFileAtomic(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(path.join(out, 'junit.xml'), junitXml(summary, findings));
+  return summary;
+}
+
+/** Writes a spec check's spec-check.json and spec-check.md into `dir`. */
+export function writeSpecCheckFiles(dir: string, summary: SpecCheckSummary): void {
+  writeFileAtomic(path.join(dir, 'spec-check.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomic(path.join(dir, 'spec-check.md'), specCheckMarkdown(summary));
+}

@@ -1,0 +1,77 @@
+// Text renderings for the terminal and Markdown files: the check and diff summaries, a finding,
+// and the spec check's report. Engines return data; these only format it.
+// Sources: engine/check.ts, engine/diff.ts, engine/spec-check.ts, engine/campaign/campaign.ts.
+
+import * as path from 'node:path';
+import { replayCommand } from '../properties/replay';
+import type { Finding } from '../engine/campaign/campaign';
+import type { CheckSummary } from '../engine/check';
+import type { DiffSummary } from '../engine/diff';
+import type { SpecCheckSummary } from '../engine/spec-check';
+
+/** The human-readable report. */
+export function formatCheck(s: CheckSummary): string[] {
+  const out = [`sockspec check: kernel ${s.kernel}, oracle ${s.oracle}: ${s.points} points in ${s.classes.length} environment classes`];
+  for (const c of s.classes) out.push(`  ${c.id.padEnd(26)} ${String(c.points).padStart(8)} points${s.oracle === 'none' ? '' : `  ${c.mismatches} mismatches`}`);
+  out.push(`clause coverage: ${s.clausesCovered}/${s.clausesTotal}${s.uncovered.length ? ` (not decided by any point: ${s.uncovered.join(', ')})` : ''}`);
+  for (const m of s.mismatches) out.push(`MISMATCH [${m.class}] ${m.call}: model ${m.model}, kernel ${m.kernel} (model clause ${m.clause}; ${m.details.join('; ')})`);
+  if (s.oracle !== 'none') out.push(`${s.mismatchCount} mismatches${s.mismatchCount > s.mismatches.length ? ` (first ${s.mismatches.length} shown)` : ''}`);
+  if (s.unavailable > 0) out.push(`${s.unavailable} points not compared: the kernel could not run them (${s.unavailableWhy})`);
+  if (s.kernelAlerts !== undefined && s.kernelAlerts.length > 0) out.push(`the kernel reported on its console (${s.kernelAlerts.length} lines):`, ...s.kernelAlerts.slice(0, 20).map((l) => `  ${l}`));
+  out.push(`${s.seconds.toFixed(1)} s`);
+  return out;
+}
+
+/** The text report: the differences grouped by clause, a few calls each. */
+export function formatDiff(s: DiffSummary, perClause = 5): string[] {
+  const total = Object.values(s.byClause).reduce((x, y) => x + y, 0);
+  const out = [`sockspec diff: A ${s.a}, B ${s.b}: ${s.points} points, ${total} differ${s.unobserved ? `, ${s.unobserved} not run on one side` : ''} (clauses of ${s.profile}), ${s.seconds.toFixed(1)} s`];
+  for (const [clause, n] of Object.entries(s.byClause).sort((x, y) => y[1] - x[1])) {
+    out.push(`  ${clause}: ${n} calls`);
+    for (const d of s.differences.filter((x) => x.clause === clause).slice(0, perClause)) out.push(`    [${d.group}] ${d.call}: A ${d.a}, B ${d.b}`);
+  }
+  const why = Object.entries(s.unobservedWhy).sort((x, y) => y[1] - x[1]);
+  if (why.length > 0) out.push('  not run on one side:', ...why.slice(0, perClause * 2).map(([w, n]) => `    ${n} calls [${w}]`));
+  for (const side of ['a', 'b'] as const) {
+    const alerts = s.kernelAlerts[side];
+    if (alerts.length > 0) out.push(`  kernel ${side.toUpperCase()} (${s[side]}) reported on its console:`, ...alerts.slice(0, perClause * 2).map((l) => `    ${l}`));
+  }
+  return out;
+}
+
+/** The Markdown report. */
+export function specCheckMarkdown(s: SpecCheckSummary): string {
+  const out = [
+    `# ${s.spec}: contradictions with the model${s.oracle === 'host' ? ' and the kernel' : ''}`,
+    '',
+    `Spec: \`${s.file}\`. Kernel profile: ${s.kernel}. Oracle: ${s.oracle}. ${s.points} points judged (the bounded space of \`sockspec check\`, ` +
+      `fuzzed tuples and environments, the spec's examples); ${s.policyPoints} more were decided by a seccomp filter and not judged. ` +
+      `Clauses: ${s.formalized} formalized, ${s.informal} informal (${((100 * s.formalized) / Math.max(1, s.formalized + s.informal)).toFixed(0)}%). ` +
+      `${s.contradictions.length} contradictions (${Object.entries(s.byClass).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
+      `${s.contradictions.filter((c) => c.confirmed).length} confirmed on the kernel. ${s.seconds.toFixed(1)} s.`,
+    '',
+  ];
+  s.contradictions.forEach((c, i) => {
+    out.push(`## ${i + 1}. ${c.title}`, '', `- class: ${c.class}`, `- spec lines ${c.specLines.join(', ')}: ${c.specText.replace(/\n/g, ' ')}`);
+    if (c.counterexample !== '-') {
+      out.push(`- counter-example: \`${c.counterexample}\` (${c.environment}; ${c.points} points in this group)`,
+        `- kernel: ${c.kernel ?? 'not run (--oracle none)'}; confirmed: ${c.confirmed ? 'yes' : 'no'}`,
+        `- model clause: ${c.clause} [${c.kernelFunction}]`);
+      if (c.reproducer) out.push(`- reproducer: \`${c.reproducer}\` (cc -o repro ${path.basename(c.reproducer)} && ./repro; exits 1 while the kernel contradicts the spec)`);
+      if (c.request) out.push(`- replay: \`echo '${c.request}' | sockspec eval --compare\``);
+    }
+    out.push('');
+  });
+  out.push('## Formalization', '', '| line | kind | about | clause | predicate |', '|---|---|---|---|---|');
+  const cell = (t: string): string => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  for (const c of s.clauses) out.push(`| ${c.line} | ${c.kind} | ${cell(c.about)} | ${cell(c.text)} | ${c.formal === null ? 'informal' : `\`${cell(c.formal)}\``} |`);
+  out.push('');
+  return out.join('\n');
+}
+
+/** Renders failing cases as formatted strace lines for the console. */
+export function findingLines(f: Finding): string[] {
+  const head = `FINDING ${f.property}: ${f.strace ?? f.message.split('\n')[0]}`;
+  const extra = f.model !== undefined ? [`  model ${f.model} (clause ${f.clause}), kernel ${f.kernel}`] : f.message.split('\n').slice(1, 6).map((l) => `  ${l}`);
+  return [head, ...extra, `  replay: ${replayCommand(f)}`];
+}
