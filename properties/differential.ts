@@ -9,6 +9,8 @@ import { callArb, envArb, harnessSafe } from '../generators';
 import { compareOutcomes, describeMismatch, shortResult } from '../oracle/compare';
 import { ia32Unavailable, type HostOracle } from '../oracle/host';
 import { observe } from '../oracle/observe';
+import { ContractError } from '../contract';
+import type { PropertyContext, PropertyDef } from './law';
 
 export const DIFFERENTIAL_ID = 'P-MODEL-EQ-KERNEL';
 
@@ -55,3 +57,21 @@ export function differentialProperty(oracle: HostOracle, profile: KernelProfile,
     });
   });
 }
+
+/**
+ * P-MODEL-EQ-KERNEL in the registry: one environment per ten campaign runs, each with a batch of
+ * up to 16 calls on the kernel; every decision recorded into the coverage and offered to the hook.
+ */
+export const DIFFERENTIAL_PROPERTY: PropertyDef = {
+  id: DIFFERENTIAL_ID,
+  title: 'the model and the running kernel give the same result for every call',
+  kind: 'kernel',
+  runsPerCase: 10,
+  build: (ctx: PropertyContext) => {
+    if (ctx.oracle === undefined) throw new ContractError('--properties', `${DIFFERENTIAL_ID} needs --oracle host`, 'unavailable');
+    return differentialProperty(ctx.oracle, ctx.profile, (call, env, trace) => {
+      ctx.coverage.record(env, trace);
+      ctx.record?.(call, env, trace, () => env);
+    });
+  },
+};

@@ -3,15 +3,50 @@
 // Sources: ARCHITECTURE.md "Style to follow" (LTP/gVisor-style diagnostics).
 
 import type fc from 'fast-check';
-import { formatStrace, resultString, type Call, type Decision } from '../model';
+import { formatStrace, reference618, resultString, type Call, type Decision, type Env, type KernelProfile } from '../model';
+import type { HostOracle } from '../oracle/host';
+import { Coverage } from './coverage';
+
+/**
+ * What a property may use besides its arbitraries: the kernel profile, the kernel itself (for the
+ * differential), the coverage so far (for the exploration), and a hook told of every decision.
+ */
+export interface PropertyContext {
+  readonly profile: KernelProfile;
+  /** The running kernel, through the executor; properties of kind `kernel` need it. */
+  readonly oracle?: HostOracle;
+  /** The clauses decided so far (the exploration steers towards the others and records into it). */
+  readonly coverage: Coverage;
+  /**
+   * Told of each decision: the call, its environment, the trace, and the environment as a kernel
+   * can replay it exactly (the campaign keeps coverage and its corpus with it).
+   */
+  readonly record?: (call: Call, env: Env, trace: readonly string[], replayable: () => Env) => void;
+}
+
+/** A context on the reference profile with fresh coverage, for running a property alone. */
+export function defaultContext(over: Partial<PropertyContext> = {}): PropertyContext {
+  return { profile: reference618, coverage: new Coverage(), ...over };
+}
+
+/**
+ * `model`: a law of the model, run anywhere; `kernel`: compares the model with the running kernel
+ * (needs an oracle); `exploration`: asserts only that the model decides, and steers generation
+ * towards clauses not decided yet.
+ */
+export type PropertyKind = 'model' | 'kernel' | 'exploration';
 
 /** One invariant of the socket() contract. */
 export interface PropertyDef {
   /** Stable id, `P-…`; the CLI and jest select properties by it. */
   readonly id: string;
   readonly title: string;
+  /** Default `model`. */
+  readonly kind?: PropertyKind;
+  /** Campaign runs one fast-check run stands for (the differential: a batch of calls per environment). Default 1. */
+  readonly runsPerCase?: number;
   /** A fresh fast-check property (built lazily so listing properties costs nothing). */
-  readonly build: () => fc.IProperty<unknown>;
+  readonly build: (ctx: PropertyContext) => fc.IProperty<unknown> | fc.IAsyncProperty<unknown>;
 }
 
 /** Thrown by a law with a human-readable diagnosis. */

@@ -9,9 +9,8 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import fc from 'fast-check';
 import { ContractError, registerProfile, resolveProfile } from '../../contract';
-import { PROPERTIES } from '../../properties';
+import { PROPERTIES, runProperty } from '../../properties';
 import { executorAvailable, HostOracle } from '../../oracle/host';
 import { probeHostProfile } from '../../oracle/probe';
 import { runCampaign, type CampaignProgress } from '../../engine/campaign/campaign';
@@ -63,16 +62,16 @@ function list(v: string | undefined): string[] {
 /** Replays one property with a fixed round seed (and path): the finding's exact counterexample. */
 function replay(o: FuzzFlags, out: (s: string) => void): number {
   const ids = list(o.properties);
-  const p = PROPERTIES.find((x) => x.id === ids[0]);
+  const p = PROPERTIES.find((x) => x.id === ids[0] && (x.kind ?? 'model') === 'model');
   if (ids.length !== 1 || p === undefined) throw new ContractError('--properties', 'with --replay-seed, name exactly one model property');
   const seed = Number(o.replaySeed);
   if (!Number.isInteger(seed)) throw new ContractError('--replay-seed', 'expected an integer');
-  const d = fc.check(p.build(), { seed, numRuns: o.runs, ...(o.path ? { path: o.path } : {}) });
-  if (!d.failed) {
+  const r = runProperty(p, { seed, numRuns: o.runs, ...(o.path ? { path: o.path } : {}) });
+  if (!r.failed) {
     out(`${p.id}: no failure with seed ${seed}${o.path ? ` and path ${o.path}` : ''}\n`);
     return 0;
   }
-  out(`${p.id} fails: ${fc.stringify(d.counterexample)}\n${d.errorInstance instanceof Error ? d.errorInstance.message : String(d.errorInstance)}\n`);
+  out(`${p.id} fails: ${r.counterexample}\n${r.error}\n`);
   return 1;
 }
 
@@ -208,9 +207,6 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
         ...(oracle ? { oracle } : {}), ...(timeMs !== undefined ? { timeMs } : {}),
         onProgress: progress, shouldStop: () => stop, now: Date.now,
       });
-    } catch (e) {
-      if (/^unknown property|needs --oracle host|belongs to seed/.test((e as Error).message)) throw new ContractError('--properties', (e as Error).message);
-      throw e;
     } finally {
       bar?.stop();
       process.removeListener('SIGINT', onSignal);

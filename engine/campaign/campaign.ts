@@ -8,16 +8,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
-import { AF_NAMES, ALL_CAPS, ALL_CLAUSES, evaluate, type Call, type Env, type KernelProfile } from '../../model';
-import { callArb, envArb } from '../../generators';
-import { PROPERTIES } from '../../properties';
+import { ALL_CLAUSES, type Call, type Env, type KernelProfile } from '../../model';
+import { ContractError, requestLine } from '../../contract';
 import type { HostOracle } from '../../oracle/host';
-import { DIFFERENTIAL_ID, Disagreement, differentialProperty, hostReproducible } from '../../properties/differential';
-import { CORPUS_FILE, CorpusWriter, coveredIds } from './corpus';
-import { requestLine } from '../../contract';
+import { Coverage, Disagreement, envClassOf, selectProperties, type PropertyContext, type PropertyDef } from '../../properties';
+import { CORPUS_FILE, CorpusWriter } from './corpus';
 import { appendLineSync, writeFileAtomic } from '../io';
-
-export const EXPLORE_ID = 'P-EXPLORE';
 
 /** What one campaign does. */
 export interface CampaignOptions {
@@ -122,79 +118,6 @@ function envJson(env: Env): unknown {
   return JSON.parse(JSON.stringify({ ...env, profile: env.profile.name }, (_k, v) => (typeof v === 'bigint' ? reg(v) : v)));
 }
 
-/** The environment class a generated environment falls in, for coverage per class. */
-export function envClassOf(env: Env): string {
-  if (env.seccomp.length > 0) return 'seccomp';
-  if (env.creds.namespaces !== 'init') return `namespaces ${env.creds.namespaces}`;
-  if (env.creds.caps === ALL_CAPS) return env.creds.uid === 0 ? 'root' : 'all caps, not uid 0';
-  if (env.creds.caps === 0) return env.creds.uid === 0 ? 'uid 0, no caps' : 'unprivileged';
-  return 'some caps';
-}
-
-/** Clauses decided at least once, overall and per environment class. */
-export class Coverage {
-  readonly covered = new Set<string>();
-  readonly byClass = new Map<string, Set<string>>();
-
-  /** Records a decision: its deciding clause, and effect rows it applied. */
-  record(env: Env, trace: readonly string[]): void {
-    const cls = envClassOf(env);
-    let set = this.byClass.get(cls);
-    if (set === undefined) {
-      set = new Set();
-      this.byClass.set(cls, set);
-    }
-    for (const id of coveredIds(trace)) {
-      this.covered.add(id);
-      set.add(id);
-    }
-  }
-
-  toJSON(): { covered: string[]; byClass: Record<string, string[]> } {
-    return { covered: [...this.covered], byClass: Object.fromEntries([...this.byClass].map(([k, v]) => [k, [...v]])) };
-  }
-
-  load(j: { covered?: string[]; byClass?: Record<string, string[]> }): void {
-    for (const id of j.covered ?? []) this.covered.add(id);
-    for (const [k, ids] of Object.entries(j.byClass ?? {})) this.byClass.set(k, new Set(ids));
-  }
-}
-
-/** The environment classes the exploration steers between, each as a way to shape a generated env. */
-const CLASS_SHAPES: ReadonlyArray<[string, (e: Env) => Env]> = [
-  ['root', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, uid: 0, caps: ALL_CAPS, namespaces: 'init' } })],
-  ['uid 0, no caps', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, uid: 0, caps: 0, namespaces: 'init' } })],
-  ['unprivileged', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, uid: e.creds.uid === 0 ? 65534 : e.creds.uid, caps: 0, namespaces: 'init' } })],
-  ['namespaces user+net', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, namespaces: 'user+net' } })],
-  ['namespaces user', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, namespaces: 'user' } })],
-  ['namespaces net', (e) => ({ ...e, seccomp: [], creds: { ...e.creds, namespaces: 'net' } })],
-  ['seccomp', (e) => e],
-];
-
-/**
- * Coverage-guided exploration. Calls are biased towards families with clauses that have not
- * decided anything yet; environments towards the classes with the fewest clauses decided so far
- * (weights are fixed at the start of each round, so a round stays deterministic for its seed).
- */
-function exploreProperty(profile: KernelProfile, cov: Coverage, corpus: CorpusWriter): fc.IProperty<[Call, Env]> {
-  const covered = cov.covered;
-  const uncoveredFamilies = [...new Set(ALL_CLAUSES.filter((c) => !covered.has(c.id)).map((c) => c.group))];
-  const famNumbers = profile.families.filter((f) => uncoveredFamilies.includes(AF_NAMES[f]));
-  const base = callArb();
-  const targeted = famNumbers.length === 0 ? base : fc.tuple(base, fc.constantFrom(...famNumbers)).map(([c, f]): Call => ({ ...c, a0: BigInt(f) }));
-  const most = Math.max(1, ...[...cov.byClass.values()].map((s) => s.size));
-  const envs = fc.oneof(...CLASS_SHAPES.map(([name, shape]) => ({
-    arbitrary: envArb({ profile, seccomp: name === 'seccomp' }).map(shape),
-    weight: 1 + most - (cov.byClass.get(name)?.size ?? 0),
-  })));
-  return fc.property(fc.oneof({ arbitrary: targeted, weight: 3 }, { arbitrary: base, weight: 1 }), envs, (call, env) => {
-    const trace = evaluate(call, env).trace;
-    cov.record(env, trace);
-    // The corpus keeps what a kernel can replay: a decision that needed a global knob is left out.
-    corpus.offer(call, envClassOf(env), trace, () => hostReproducible(env));
-  });
-}
-
 function signatureOf(property: string, err: unknown): string {
   if (err instanceof Disagreement) return `${property}|${err.clause}|${err.model}|${err.kernel}`;
   const first = (err instanceof Error ? err.message : String(err)).split('\n')[0];
@@ -206,15 +129,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   const now = opts.now ?? (() => 0);
   const t0 = now();
   const roundSize = opts.roundSize ?? 1000;
-  const ids = opts.properties.length > 0 ? [...opts.properties] : [
-    ...PROPERTIES.map((p) => p.id), EXPLORE_ID, ...(opts.oracle !== undefined ? [DIFFERENTIAL_ID] : []),
-  ];
-  for (const id of ids) {
-    if (id === DIFFERENTIAL_ID && opts.oracle === undefined) throw new Error(`${DIFFERENTIAL_ID} needs --oracle host`);
-    if (id !== DIFFERENTIAL_ID && id !== EXPLORE_ID && !PROPERTIES.some((p) => p.id === id)) {
-      throw new Error(`unknown property ${id} (known: ${[...PROPERTIES.map((p) => p.id), EXPLORE_ID, DIFFERENTIAL_ID].join(', ')})`);
-    }
-  }
+  const props = selectProperties(opts.properties, { oracle: opts.oracle !== undefined });
+  const ids = props.map((p) => p.id);
   const units = planUnits(ids, opts.runs, roundSize, opts.shard);
   // Units run in order, so what is done is always a prefix of this shard's list: progress.json
   // keeps its length, not the keys, and stays a few hundred bytes however long the campaign.
@@ -228,12 +144,17 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   const findings: Finding[] = [];
   if (progressFile !== undefined && fs.existsSync(progressFile)) {
     const p = JSON.parse(fs.readFileSync(progressFile, 'utf8')) as { unitsDone: number; coverage: { covered: string[]; byClass: Record<string, string[]> }; seed: number };
-    if (p.seed !== opts.seed) throw new Error(`${progressFile} belongs to seed ${p.seed}, not ${opts.seed}`);
+    if (p.seed !== opts.seed) throw new ContractError('--resume', `${progressFile} belongs to seed ${p.seed}, not ${opts.seed}`, 'state-mismatch');
     units.slice(0, p.unitsDone).forEach((u) => done.add(u.key));
     cov.load(p.coverage ?? {});
     const ff = path.join(opts.out as string, 'findings.jsonl');
     if (fs.existsSync(ff)) for (const l of fs.readFileSync(ff, 'utf8').split('\n')) if (l.trim()) findings.push(JSON.parse(l) as Finding);
   }
+  // Every decision a property reports goes to the corpus, with the environment a kernel replays.
+  const ctx: PropertyContext = {
+    profile: opts.profile, coverage: cov, ...(opts.oracle !== undefined ? { oracle: opts.oracle } : {}),
+    record: (call, env, trace, replayable) => { corpus.offer(call, envClassOf(env), trace, replayable); },
+  };
   const perProp = new Map(ids.map((id) => [id, { id, runs: 0, findings: 0, rounds: 0 }]));
   const totalRuns = units.reduce((n, u) => n + u.runs, 0);
   let runs = units.filter((u) => done.has(u.key)).reduce((n, u) => n + u.runs, 0);
@@ -248,20 +169,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
       break;
     }
     const seed = roundSeed(opts.seed, u.property, u.round);
-    let details;
-    if (u.property === DIFFERENTIAL_ID) {
-      // One environment per ten runs, each with a batch of up to 16 calls on the kernel.
-      const record = (call: Call, env: Env, trace: readonly string[]): void => {
-        cov.record(env, trace);
-        corpus.offer(call, envClassOf(env), trace, () => env);
-      };
-      details = await fc.check(differentialProperty(opts.oracle as HostOracle, opts.profile, record), { seed, numRuns: Math.max(1, Math.ceil(u.runs / 10)) });
-    } else if (u.property === EXPLORE_ID) {
-      details = fc.check(exploreProperty(opts.profile, cov, corpus), { seed, numRuns: u.runs });
-    } else {
-      const p = PROPERTIES.find((x) => x.id === u.property);
-      details = fc.check((p as (typeof PROPERTIES)[number]).build(), { seed, numRuns: u.runs });
-    }
+    const p = props.find((x) => x.id === u.property) as PropertyDef;
+    const details = await fc.check(p.build(ctx), { seed, numRuns: Math.max(1, Math.ceil(u.runs / (p.runsPerCase ?? 1))) });
     const stat = perProp.get(u.property) as { runs: number; findings: number; rounds: number };
     stat.runs += details.numRuns;
     stat.rounds++;

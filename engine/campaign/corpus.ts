@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ALL_CLAUSES, evaluate, type Call, type Env } from '../../model';
 import { ContractError, requestLine } from '../../contract';
 import { appendLineSync } from '../io';
+import { coveredIds } from '../../properties/coverage';
 
 export const CORPUS_FILE = 'corpus.jsonl';
 
@@ -30,13 +31,6 @@ function parseLine(file: string, line: string, n: number): CorpusLine & Record<s
 }
 
 const EFFECT_ROWS = new Set(ALL_CLAUSES.filter((c) => c.errno === null).map((c) => c.id));
-
-/** What a decision covers: its deciding clause, and the effect rows (no errno) it applied on the way. */
-export function coveredIds(trace: readonly string[]): string[] {
-  const out = [trace[trace.length - 1]];
-  for (const id of trace) if (EFFECT_ROWS.has(id) && !out.includes(id)) out.push(id);
-  return out;
-}
 
 /** The lines of a corpus file (empty when there is none). */
 export function readCorpusFile(file: string): string[] {
