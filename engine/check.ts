@@ -3,6 +3,7 @@
 // Reports the size of the space, clause coverage and every mismatch as an strace line with its env.
 // Sources: generators/space.ts, oracle/compare.ts.
 
+import { ContractError } from '../contract';
 import { ALL_CLAUSES, evaluate, formatCall, formatResult, type Call, type Env, type KernelProfile, type Outcome } from '../model';
 import { classCalls, ENV_CLASSES, type EnvClass } from '../generators/space';
 import { compareOutcomes, describeMismatch, type Mismatch, type Observation } from '../oracle/compare';
@@ -62,7 +63,7 @@ export function selectClasses(ids: readonly string[] | undefined, extra: readonl
   if (ids === undefined || ids.length === 0) return all;
   return ids.map((id) => {
     const c = all.find((x) => x.id === id);
-    if (c === undefined) throw new Error(`unknown environment class ${id} (known: ${all.map((x) => x.id).join(', ')})`);
+    if (c === undefined) throw new ContractError('--classes', `unknown environment class ${id} (known: ${all.map((x) => x.id).join(', ')})`, 'unknown-name');
     return c;
   });
 }

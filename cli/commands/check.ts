@@ -31,23 +31,17 @@ export function register(program: Command, io: Io): void {
       const vm = o.oracle === 'vm' ? vmOracleFor(o.kernelImage, o.modules, o.moduleMode, o.consoleDir, (line) => io.err(`${line}\n`)) : undefined;
       if (vm !== undefined && o.kernel === undefined && vm.defaultProfile === undefined) throw new ContractError('--kernel', 'required with --oracle vm for this image: the profile the kernel is checked against');
       const profile = await profileFor(o.kernel ?? vm?.defaultProfile);
-      let summary;
-      try {
-        const kernel = o.oracle === 'host' ? async (env: Env, calls: readonly Call[]) => observeOnHost(await sharedOracle(), env, calls)
-          : vm !== undefined ? (env: Env, calls: readonly Call[]) => vm.oracle.observe(env, calls) : undefined;
-        const progress = process.stderr.isTTY && !o.json ? (cls: string, done: number) => { process.stderr.write(`\r  ${cls} ${done} points`); } : undefined;
-        summary = await runCheck({
-          profile, classes: o.classes ? listArg(o.classes) : undefined, extraClasses: vm ? [...presetClasses(), ...VM_CLASSES] : presetClasses(),
-          ...(kernel ? { kernel, oracleName: vm ? 'vm' as const : 'host' as const } : {}), ...(progress ? { onProgress: progress } : {}), now: Date.now,
-          // In a VM every class is one boot: the whole class is one batch.
-          ...(vm ? { batchSize: Number.MAX_SAFE_INTEGER, parallel: Math.max(1, os.cpus().length) } : {}),
-        });
-        if (progress) process.stderr.write('\n');
-        if (vm !== undefined) summary = { ...summary, kernelAlerts: [...vm.oracle.alerts] };
-      } catch (e) {
-        if (/^unknown environment class/.test((e as Error).message)) throw new ContractError('--classes', (e as Error).message);
-        throw e;
-      }
+      const kernel = o.oracle === 'host' ? async (env: Env, calls: readonly Call[]) => observeOnHost(await sharedOracle(), env, calls)
+        : vm !== undefined ? (env: Env, calls: readonly Call[]) => vm.oracle.observe(env, calls) : undefined;
+      const progress = process.stderr.isTTY && !o.json ? (cls: string, done: number) => { process.stderr.write(`\r  ${cls} ${done} points`); } : undefined;
+      let summary = await runCheck({
+        profile, classes: o.classes ? listArg(o.classes) : undefined, extraClasses: vm ? [...presetClasses(), ...VM_CLASSES] : presetClasses(),
+        ...(kernel ? { kernel, oracleName: vm ? 'vm' as const : 'host' as const } : {}), ...(progress ? { onProgress: progress } : {}), now: Date.now,
+        // In a VM every class is one boot: the whole class is one batch.
+        ...(vm ? { batchSize: Number.MAX_SAFE_INTEGER, parallel: Math.max(1, os.cpus().length) } : {}),
+      });
+      if (progress) process.stderr.write('\n');
+      if (vm !== undefined) summary = { ...summary, kernelAlerts: [...vm.oracle.alerts] };
       io.out(o.json ? `${JSON.stringify(summary)}\n` : `${formatCheck(summary).join('\n')}\n`);
       io.setCode(summary.mismatchCount > 0 ? 1 : 0);
     });
