@@ -2,7 +2,7 @@
 // classes, or the calls of a --tuples file) run on two kernels, side by side, and every call whose
 // outcome differs (result, fd, flags, SO_DOMAIN/TYPE/PROTOCOL), grouped by the deciding clause of
 // the model. A call either kernel could not run is counted apart, never as a difference.
-// Sources: cli/check.ts (the corpus), oracle/compare.ts (what "differs" means), oracle/vm/runner.ts.
+// Sources: engine/check.ts (the corpus), oracle/compare.ts (what "differs" means), oracle/vm/runner.ts.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';

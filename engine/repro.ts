@@ -1,5 +1,5 @@
 // `sockspec repro FINDINGS.jsonl[:N]`: picks a finding and writes its C reproducer.
-// Sources: cli/repro.ts, cli/campaign.ts (the finding format).
+// Sources: repro/c-source.ts, engine/campaign/campaign.ts (the finding format).
 
 import * as fs from 'node:fs';
 import { reference618, type KernelProfile } from '../model';

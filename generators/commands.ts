@@ -1,7 +1,7 @@
 // Command sequences over one process's fd table: socket() and close(), as fast-check model-based
 // commands. The "model" side is a plain map of open fds kept by the test; the "real" side is the
 // reference model's Env. Each step is handed to a law-checker supplied by the property.
-// Sources: fs/file.c (alloc_fd, close_fd); kernel-semantics.md §4.
+// Sources: fs/file.c (alloc_fd, close_fd); docs/kernel.md §4.
 
 import fc from 'fast-check';
 import {

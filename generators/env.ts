@@ -1,7 +1,7 @@
 // fast-check arbitraries for environments: capability subsets, namespaces, uid/gid/groups, ping
 // ranges, MPTCP, rlimits and sysctls near their boundaries, fd tables with holes, filter stacks.
 // Defaults come first so a shrunk counterexample keeps only what matters.
-// Sources: model/state.ts (defaults), kernel-semantics.md §4 and §6.
+// Sources: model/state.ts (defaults), docs/kernel.md §4 and §6.
 
 import fc from 'fast-check';
 import {

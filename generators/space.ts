@@ -2,7 +2,7 @@
 // clause boundary. Families -1..47 with INT_MIN/INT_MAX and high-bit variants; base types 0..15
 // with every flag combination, stray bits and high bits; each family's named protocols with the
 // range boundaries; and environment classes (credentials, namespaces, fd limits, per-netns
-// sysctls, seccomp stacks). Sources: kernel-semantics.md §3-§6, §10; seccomp.md §5.
+// sysctls, seccomp stacks). Sources: docs/kernel.md §3-§6, §10; docs/seccomp.md §5.
 
 import {
   capMask, defaultEnv, FAMILY_PROTOCOLS, fdTable, IPPROTO, NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK,

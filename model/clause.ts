@@ -1,7 +1,7 @@
 // Precedence as data: a path through socket() is an ordered list of rows; the first failing row
 // wins. Each row has a stable id, its errno, the condition in words, and the kernel function it
 // models. Reviewing a precedence change is reviewing a diff of a table.
-// Sources: net/socket.c (__sock_create and the families' ->create), kernel-semantics.md §10.
+// Sources: net/socket.c (__sock_create and the families' ->create), docs/kernel.md §10.
 
 import type { Env } from './types';
 

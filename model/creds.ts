@@ -1,7 +1,7 @@
 // Credentials and the two kinds of capability check socket creation uses: ns_capable() against the
 // owner of the caller's network namespace, and capable() against the initial user namespace.
 // Sources: kernel/capability.c (ns_capable, capable), security/commoncap.c (cap_capable),
-// net/core/net_namespace.c (net->user_ns); kernel-semantics.md §6.
+// net/core/net_namespace.c (net->user_ns); docs/kernel.md §6.
 
 import { CAP_NAMES, CAP_LAST_CAP } from './constants';
 import type { Creds } from './types';

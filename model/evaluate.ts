@@ -1,7 +1,7 @@
 // evaluate(call, env): what Linux socket() returns, and why. seccomp first (it sees the raw 64-bit
 // registers), then the kernel's generic rows on the low 32 bits, the family's ->create table, and
 // fd/file allocation last. The trace lists every clause looked at, ending with the one that decided.
-// Sources: net/socket.c (__sys_socket), kernel/seccomp.c; kernel-semantics.md §3 and §10.
+// Sources: net/socket.c (__sys_socket), kernel/seccomp.c; docs/kernel.md §3 and §10.
 
 import { runRows, type CreateCtx } from './clause';
 import { errnoName, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK } from './constants';

@@ -1,7 +1,7 @@
 // The per-process fd table as socket() sees it: the lowest free fd, RLIMIT_NOFILE applied to the fd
 // *number*, table growth refused at fs.nr_open, and CLOEXEC set in the same locked step as the bit
 // that makes the fd open. A failed call never touches it.
-// Sources: fs/file.c (alloc_fd, expand_files, alloc_fdtable, __set_open_fd); kernel-semantics.md §4.
+// Sources: fs/file.c (alloc_fd, expand_files, alloc_fdtable, __set_open_fd); docs/kernel.md §4.
 
 import type { FdtableGrowth } from './profile';
 import type { FdEntry, FdTable } from './types';

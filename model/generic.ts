@@ -2,7 +2,7 @@
 // PF_INET + SOCK_PACKET remap and registration before the family's ->create; fd and file allocation
 // after it, so every family error beats EMFILE and ENFILE.
 // Sources: net/socket.c (__sys_socket_create, __sock_create, sock_map_fd, sock_alloc_file),
-// fs/file.c (alloc_fd, expand_files), fs/file_table.c (alloc_empty_file); kernel-semantics.md §3, §10.1.
+// fs/file.c (alloc_fd, expand_files), fs/file_table.c (alloc_empty_file); docs/kernel.md §3, §10.1.
 
 import { check, effect, type Clause, type Row } from './clause';
 import { AF, CAP, NPROTO, SOCK, SOCK_MAX, SOCK_VALID_BITS } from './constants';

@@ -1,7 +1,7 @@
 // Names and numbers as strace prints them: parsing symbolic or numeric socket() arguments into
 // 64-bit register values, and printing a call and its result in strace's style.
 // Sources: include/linux/socket.h, include/linux/net.h, include/uapi/linux/in.h, netlink.h;
-// strace's socket decoder output (seeds/000, "strace example").
+// strace's socket decoder output (as strace prints socket calls).
 
 import {
   AF_NAMES, ERRNO_NAMES, FAMILY_PROTOCOLS, IPPROTO, NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK,

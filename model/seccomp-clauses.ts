@@ -1,7 +1,7 @@
 // The seccomp layer as clauses: what the filter stack's verdict does to a socket() call before the
 // kernel reads any argument.
 // Sources: kernel/entry/syscall-common.c (syscall_trace_enter), kernel/seccomp.c
-// (seccomp_run_filters, __seccomp_filter); kernel-semantics.md §2 and §7, seccomp.md §5.
+// (seccomp_run_filters, __seccomp_filter); docs/kernel.md §2 and §7, docs/seccomp.md §5.
 
 import type { Clause } from './clause';
 

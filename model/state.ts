@@ -1,7 +1,7 @@
 // Environments and how a call changes them: the defaults of a fresh process on the reference
 // machine, the fd table after a successful socket(), and close(). A failed call changes nothing.
 // Sources: fs/file.c (fd_install, close_fd), net/unix/af_unix.c (unix_nr_socks), fs/file_table.c
-// (nr_files); kernel-semantics.md §4.
+// (nr_files); docs/kernel.md §4.
 
 import { ALL_CAPS } from './creds';
 import { AF } from './constants';

@@ -3,7 +3,7 @@
 // the arguments sit behind a pointer the filter cannot follow).
 // Sources: kernel/seccomp.c (populate_seccomp_data), arch/x86/include/asm/syscall.h
 // (syscall_get_arguments), arch/x86/entry/syscalls/syscall_{64,32}.tbl,
-// net/compat.c (compat_sys_socketcall); seccomp.md §4.4 and §6.
+// net/compat.c (compat_sys_socketcall); docs/seccomp.md §4.4 and §6.
 
 import {
   AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, NR_SOCKETCALL_I386, NR_SOCKET_I386, NR_SOCKET_X86_64,

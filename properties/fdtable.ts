@@ -2,7 +2,7 @@
 // on the fd number, CLOEXEC/NONBLOCK set atomically on the new fd only, and a failed call that
 // changes nothing at all.
 // Sources: fs/file.c (alloc_fd, __set_open_fd, put_unused_fd), net/socket.c (sock_alloc_file);
-// kernel-semantics.md §4.
+// docs/kernel.md §4.
 
 import fc from 'fast-check';
 import { lowestFree, SOCK_CLOEXEC, SOCK_NONBLOCK, type Env } from '../model';

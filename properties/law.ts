@@ -1,6 +1,6 @@
 // Shared helpers for laws: a property definition with a stable id, and matchers that explain a
 // failure in strace lines rather than saying "false".
-// Sources: ARCHITECTURE.md "Style to follow" (LTP/gVisor-style diagnostics).
+// Sources: docs/architecture.md "Style to follow" (LTP/gVisor-style diagnostics).
 
 import type fc from 'fast-check';
 import { formatStrace, reference618, resultString, type Call, type Decision, type Env, type KernelProfile } from '../model';

@@ -1,6 +1,6 @@
 // Laws about the model itself and the seccomp layer as the kernel combines it: determinism,
 // ALLOW filters that change nothing, the newest filter winning a tie, and ERRNO(0) creating nothing.
-// Sources: kernel/seccomp.c (seccomp_run_filters, __seccomp_filter); seccomp.md §5.
+// Sources: kernel/seccomp.c (seccomp_run_filters, __seccomp_filter); docs/seccomp.md §5.
 
 import fc from 'fast-check';
 import { evaluate, resultString, seccompDataFor, type Env } from '../model';

@@ -1,7 +1,7 @@
 // Error precedence as metamorphic laws: seccomp decides before anything; stray flag bits beat every
 // family and type error; family range beats type range; fd and file errors come last; inputs no
 // clause on the path reads never change the decision; the high 32 bits never matter without seccomp.
-// Sources: kernel-semantics.md §2, §3, §10.1; seccomp.md §5.
+// Sources: docs/kernel.md §2, §3, §10.1; docs/seccomp.md §5.
 
 import fc from 'fast-check';
 import {

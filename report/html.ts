@@ -2,7 +2,7 @@
 // run's parameters, the outcome matrix family × type for each environment class (colour per
 // result, the strace line and the deciding clause with its kernel citation on hover), the findings
 // with their counterexamples and reproducers, and clause coverage.
-// Sources: cli/campaign.ts (outputs), generators/space.ts (environment classes), model/clauses.ts.
+// Sources: engine/campaign/campaign.ts (outputs), generators/space.ts (environment classes), model/clauses.ts.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';

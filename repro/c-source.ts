@@ -3,7 +3,7 @@
 // rlimits, the exact fd layout, credentials, NO_NEW_PRIVS and the filter stack), makes the call
 // with raw register values, prints one parseable line per call and exits 1 when the kernel's
 // result differs from the expected one. It compiles with `cc` alone and runs as root.
-// Sources: oracle/executor/executor.c (the same setup order), seccomp.md "harness".
+// Sources: oracle/executor/executor.c (the same setup order), docs/seccomp.md "harness".
 
 import { CAP_LAST_CAP, ERRNO_NAMES, formatCall, hasCap, type Call, type Env } from '../model';
 

@@ -1,7 +1,7 @@
 // Internal consistency of a parsed KAPI spec: declared counts against what is listed, item
 // indexes, parameter ranges against their constraint texts, valid masks against stated ranges,
 // error names against their codes, and capability "without" errnos against the error list.
-// Sources: the KAPI RFC posting (seeds/002); include/linux/net.h for the mask constants.
+// Sources: the KAPI RFC posting (test/fixtures/kapi-socket-rfc-v2.eml); include/linux/net.h for the mask constants.
 
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK } from '../model';
 import type { Item, ParsedSpec } from './parse';

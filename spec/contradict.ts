@@ -38,7 +38,7 @@ export interface Contradiction {
   /** `-` where there is no call (a listed errno nothing produces, an internal inconsistency). */
   readonly counterexample: string;
   readonly model: string;
-  /** What the spec says the result must match, as the reproducer checks it (see cli/repro.ts). */
+  /** What the spec says the result must match, as the reproducer checks it (see repro/c-source.ts). */
   readonly expect?: string;
   readonly points: number;
 }

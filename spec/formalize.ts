@@ -2,7 +2,7 @@
 // the capability conditions and the parameter ranges become predicates over the call and the
 // environment where they are written as C-style conditions, "X not in {…}" lists, "missing CAP_X"
 // or a family guard ("AF_UNIX: …"); everything else stays informal prose, counted for the author.
-// Sources: the KAPI RFC posting (seeds/002); model/constants.ts for the names the texts use.
+// Sources: the KAPI RFC posting (test/fixtures/kapi-socket-rfc-v2.eml); model/constants.ts for the names the texts use.
 
 import { AF_NAMES, CAP_NAMES, IPPROTO, MAX_LINKS, NETLINK, NPROTO, SOCK_CLOEXEC, SOCK_MAX, SOCK_NONBLOCK, SOCK_TYPE_MASK, SOCK_TYPE_NAMES } from '../model';
 import type { Item, ParsedSpec } from './parse';
@@ -292,7 +292,7 @@ export interface SuccessClaim {
   /** Holds for a successful call returning `fd` with these flags, when `lowest` was the lowest free fd. */
   readonly holds: (x: SpecInput, r: { readonly fd: number; readonly cloexec: boolean; readonly nonblock: boolean }, lowest: number) => boolean;
   readonly formal: string;
-  /** What the reproducer expects of the result for the claim to hold (see cli/repro.ts). */
+  /** What the reproducer expects of the result for the claim to hold (see repro/c-source.ts). */
   readonly expect: (x: SpecInput, lowest: number) => string;
 }
 

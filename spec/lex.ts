@@ -1,7 +1,7 @@
 // Reading a KAPI spec out of a C file, a patch, or an e-mail carrying a patch, and lexing its
 // C macro calls: strings (adjacent literals join), identifiers, numbers, punctuation, with the
 // input line and column of every token. Comments are skipped.
-// Sources: the KAPI RFC posting (seeds/002), C11 §6.4 (tokens, string literal concatenation).
+// Sources: the KAPI RFC posting (test/fixtures/kapi-socket-rfc-v2.eml), C11 §6.4 (tokens, string literal concatenation).
 
 /** A spec the reader cannot make sense of: names the input line and column. */
 export class SpecError extends Error {

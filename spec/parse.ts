@@ -2,7 +2,7 @@
 // structure: every KAPI_* macro the socket() spec uses, grouped into its blocks (params, return,
 // errors, locks, signals, side effects, state transitions, socket state, protocol behaviours,
 // buffer and async specs, address families, capabilities, constraints), each item with its line.
-// Sources: the KAPI RFC posting (seeds/002), include/linux/kernel_api_spec.h as the RFC describes it.
+// Sources: the KAPI RFC posting (test/fixtures/kapi-socket-rfc-v2.eml), include/linux/kernel_api_spec.h as the RFC describes it.
 
 import { lex, sourceLines, SpecError, type Token } from './lex';
 

@@ -2,7 +2,7 @@
 // exploration, split into rounds with seeds derived from the campaign seed, so that the same seed
 // and options give the same findings, shards split the rounds deterministically, and a stopped
 // campaign resumes where it was. Findings are appended (and flushed) the moment they are found.
-// Sources: properties/, cli/differential.ts.
+// Sources: properties/, properties/differential.ts, properties/explore.ts.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -2,7 +2,7 @@
 // environment class, one eval request line each in corpus.jsonl, appended and flushed as they are
 // found. Every entry is an input a real kernel can replay exactly (global knobs at their defaults,
 // seccomp stacks behind the harness prologue), so the corpus is a small, clause-covering input
-// for `sockspec diff --corpus DIR` between two kernels. Sources: cli/campaign.ts (coverage).
+// for `sockspec diff --corpus DIR` between two kernels. Sources: properties/coverage.ts.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,7 +1,7 @@
 // `sockspec merge DIR…`: combines the outputs of shards (or of any campaigns with the same seed)
 // into one summary, findings de-duplicated by signature, one corpus (the first entry for each
 // class and clause) and one junit.xml.
-// Sources: cli/campaign.ts (the output format).
+// Sources: engine/campaign/campaign.ts (the output format).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,5 +1,5 @@
 // AF_ALG ->create: SOCK_SEQPACKET only, protocol 0 only, no capability check.
-// Source: crypto/af_alg.c (alg_create); kernel-semantics.md §5.8.
+// Source: crypto/af_alg.c (alg_create); docs/kernel.md §5.8.
 
 import { check, type FamilyTable } from '../clause';
 import { AF, SOCK } from '../constants';

@@ -2,7 +2,7 @@
 // EPROTONOSUPPORT, then each protocol's own type rule; L2CAP SOCK_RAW needs CAP_NET_RAW in the
 // initial user namespace (capable(), not ns_capable()).
 // Sources: net/bluetooth/af_bluetooth.c (bt_sock_create), l2cap_sock.c, hci_sock.c, sco.c,
-// rfcomm/sock.c, bnep/sock.c, cmtp/sock.c, hidp/sock.c, iso.c; kernel-semantics.md §5.8.
+// rfcomm/sock.c, bnep/sock.c, cmtp/sock.c, hidp/sock.c, iso.c; docs/kernel.md §5.8.
 
 import { check, type FamilyTable } from '../clause';
 import { AF, BT_MAX_PROTO, CAP, SOCK } from '../constants';

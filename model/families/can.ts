@@ -1,6 +1,6 @@
 // AF_CAN ->create: protocol range is EINVAL, an unregistered protocol EPROTONOSUPPORT, and a type
 // that differs from the protocol's own type EPROTOTYPE. No capability check at creation.
-// Source: net/can/af_can.c (can_create); kernel-semantics.md §5.8.
+// Source: net/can/af_can.c (can_create); docs/kernel.md §5.8.
 
 import { check, type FamilyTable } from '../clause';
 import { AF, CAN_NPROTO } from '../constants';

@@ -2,7 +2,7 @@
 // rules, the raw CAP_NET_RAW check after the lookup, then the protocol's init: ping's
 // ping_group_range (EACCES, no capability overrides it) and MPTCP's net.mptcp.enabled (ENOPROTOOPT).
 // Sources: net/ipv4/af_inet.c (inet_create), net/ipv6/af_inet6.c (inet6_create),
-// net/ipv4/ping.c (ping_init_sock), net/mptcp/protocol.c (mptcp_init_sock); kernel-semantics.md §5.2-5.3.
+// net/ipv4/ping.c (ping_init_sock), net/mptcp/protocol.c (mptcp_init_sock); docs/kernel.md §5.2-5.3.
 
 import { check, type CreateCtx, type FamilyTable } from '../clause';
 import { AF, CAP, IPPROTO_MAX, SOCK } from '../constants';

@@ -1,5 +1,5 @@
 // AF_KEY (PF_KEY v2) ->create: CAP_NET_ADMIN (ns_capable) first, then SOCK_RAW, then PF_KEY_V2.
-// Source: net/key/af_key.c (pfkey_create); kernel-semantics.md §5.8.
+// Source: net/key/af_key.c (pfkey_create); docs/kernel.md §5.8.
 
 import { check, type FamilyTable } from '../clause';
 import { AF, CAP, SOCK } from '../constants';

@@ -1,6 +1,6 @@
 // AF_NETLINK ->create: type before protocol, EPROTONOSUPPORT (not EINVAL) for an out-of-range
 // protocol, and no capability check at creation (privilege is checked at bind/send).
-// Source: net/netlink/af_netlink.c (netlink_create); kernel-semantics.md §5.4.
+// Source: net/netlink/af_netlink.c (netlink_create); docs/kernel.md §5.4.
 
 import { check, type FamilyTable } from '../clause';
 import { AF, MAX_LINKS, SOCK } from '../constants';

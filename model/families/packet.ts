@@ -1,7 +1,7 @@
 // AF_PACKET ->create: CAP_NET_RAW (ns_capable) before the type; the protocol is never validated
 // (only its low 16 bits are kept, as a big-endian ethertype) and SO_PROTOCOL reads 0.
 // Also the target of PF_INET + SOCK_PACKET (__sock_create's remap).
-// Source: net/packet/af_packet.c (packet_create); kernel-semantics.md §5.5.
+// Source: net/packet/af_packet.c (packet_create); docs/kernel.md §5.5.
 
 import { check, type FamilyTable } from '../clause';
 import { AF, CAP, SOCK } from '../constants';

@@ -1,7 +1,7 @@
 // The families whose ->create is two or three plain rows: TIPC, RDS, SMC, MCTP, QIPCRTR and KCM.
 // Sources: net/tipc/socket.c (tipc_sk_create), net/rds/af_rds.c (rds_create),
 // net/smc/af_smc.c (__smc_create), net/mctp/af_mctp.c (mctp_pf_create),
-// net/qrtr/af_qrtr.c (qrtr_create), net/kcm/kcmsock.c (kcm_create); kernel-semantics.md §5.8.
+// net/qrtr/af_qrtr.c (qrtr_create), net/kcm/kcmsock.c (kcm_create); docs/kernel.md §5.8.
 
 import { check, type FamilyTable } from '../clause';
 import { AF, SOCK } from '../constants';

@@ -1,6 +1,6 @@
 // AF_UNIX ->create: the protocol is checked before the type, SOCK_RAW silently becomes SOCK_DGRAM,
 // and the global unix_nr_socks limit (twice fs.file-max, no capability bypass) is the family's ENFILE.
-// Source: net/unix/af_unix.c (unix_create, unix_create1); kernel-semantics.md §5.1.
+// Source: net/unix/af_unix.c (unix_create, unix_create1); docs/kernel.md §5.1.
 
 import { check, effect, type FamilyTable } from '../clause';
 import { AF, SOCK } from '../constants';

@@ -1,6 +1,6 @@
 // AF_VSOCK ->create: protocol before type, and ENODEV for datagrams when no transport registered
 // with VSOCK_TRANSPORT_F_DGRAM (only vmci does; virtio, vhost, hyperv and loopback do not).
-// Source: net/vmw_vsock/af_vsock.c (vsock_create, vsock_assign_transport); kernel-semantics.md §5.6.
+// Source: net/vmw_vsock/af_vsock.c (vsock_create, vsock_assign_transport); docs/kernel.md §5.6.
 
 import { check, type FamilyTable } from '../clause';
 import { AF, SOCK } from '../constants';

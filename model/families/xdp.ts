@@ -1,5 +1,5 @@
 // AF_XDP ->create: CAP_NET_RAW (ns_capable) first, then the type, then the protocol.
-// Source: net/xdp/xsk.c (xsk_create); kernel-semantics.md §5.7.
+// Source: net/xdp/xsk.c (xsk_create); docs/kernel.md §5.7.
 
 import { check, type FamilyTable } from '../clause';
 import { AF, CAP, SOCK } from '../constants';

@@ -2,7 +2,7 @@
 // deterministic mode of the VM oracle). Lists read off the package's config and module aliases
 // (linux-image-6.1.0-54-cloud-amd64, 6.1.190-1): DCCP, SCTP and L2TP/IP join inetsw; KEY, ALG,
 // RDS, TIPC, KCM and SMC are modules; XDP is built in; vsock has vmci_transport, the one transport
-// that registers for datagrams. Sources: net/ipv4/af_inet.c (inet_register_protosw), kernel-semantics.md §8.
+// that registers for datagrams. Sources: net/ipv4/af_inet.c (inet_register_protosw), docs/kernel.md §8.
 
 import type { KernelProfile } from '../profile';
 

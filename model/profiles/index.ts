@@ -1,5 +1,5 @@
 // The kernel profile registry. Adding a profile is one file plus one line here.
-// Source: ARCHITECTURE.md "The model" (profiles as data).
+// Source: docs/architecture.md "The model" (profiles as data).
 
 import type { KernelProfile } from '../profile';
 import { allFamilies } from './all-families';

@@ -1,6 +1,6 @@
 // The reference machine: Linux 6.18 x86_64 built without modules (CONFIG_MODULES=n), the kind of
 // VM this project's CI runs on. Families, inetsw lists and netlink protocols as probed there.
-// Sources: kernel-semantics.md §5 and §10.3 (probe sweep), net/ipv4/af_inet.c (inetsw_array).
+// Sources: docs/kernel.md §5 and §10.3 (probe sweep), net/ipv4/af_inet.c (inetsw_array).
 
 import type { KernelProfile } from '../profile';
 
@@ -18,5 +18,5 @@ export const reference618: KernelProfile = {
   bluetooth: [],
   fdtableGrowth: 'pow2',
   updateSocketProtocolHook: true,
-  sources: ['kernel-semantics.md §10.3 family sweep', 'kernel-semantics.md §5.4 netlink registrations'],
+  sources: ['docs/kernel.md §10.3 family sweep', 'docs/kernel.md §5.4 netlink registrations'],
 };

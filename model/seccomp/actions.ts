@@ -1,7 +1,7 @@
 // seccomp return values: how a stack of filters combines into one verdict and what that
 // verdict does to the syscall. Kernel sources: include/uapi/linux/seccomp.h (SECCOMP_RET_*),
 // kernel/seccomp.c (seccomp_run_filters, __seccomp_filter, seccomp_do_user_notification).
-// Facts: kernel-semantics.md §7, seccomp.md §5.
+// Facts: docs/kernel.md §7, docs/seccomp.md §5.
 
 import { encodeSeccompData, runBpf, type BpfInsn, type CompiledBpf, type SeccompData, type SeccompWords } from './bpf';
 

@@ -1,5 +1,5 @@
 // A small assembler for seccomp filters, and the shape libseccomp 2.5.4 emits for one socket()
-// rule on x86_64 (seccomp.md §4.3 and §7). Sources: libseccomp src/db.c (_db_rule_gen_64) and
+// rule on x86_64 (docs/seccomp.md §4.3 and §7). Sources: libseccomp src/db.c (_db_rule_gen_64) and
 // src/gen_bpf.c (_gen_bpf_node, accumulator tracking); kernel/seccomp.c for the data layout and
 // arch/x86/entry/syscalls/syscall_{64,32}.tbl for the syscall numbers.
 
@@ -201,7 +201,7 @@ function chainFor(cmp: ArgCmp): Node[] {
  * (TRAP with data, for one); this builder does not.
  *
  * @example
- * // seccomp.md §7: default ERRNO(EPERM), ALLOW socket if a0 != 40
+ * // docs/seccomp.md §7: default ERRNO(EPERM), ALLOW socket if a0 != 40
  * socketRule({ cmp: { arg: 0, op: 'NE', datum: 40n }, action: 0x7fff0000, defaultAction: 0x00050001 });
  */
 export function socketRule(opts: SocketRuleOptions): BpfInsn[] {

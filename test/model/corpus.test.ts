@@ -1,5 +1,5 @@
 // The golden corpus: test/corpus/*.jsonl pin the model to the kernel facts of
-// /work/shared/design/kernel-semantics.md (§3-§7, §10) and seccomp.md (§5, §7). Each line is one
+// docs/kernel.md (§3-§7, §10) and docs/seccomp.md (§5, §7). Each line is one
 // call in the eval contract with its expected result, written from the documents and not from the
 // model. This file runs every line through parseRequest + evaluate, then checks that every clause
 // of the model decides at least one line.

@@ -28,7 +28,7 @@ function stack(...rets: number[]): { action: SeccompAction; filterIndex: number;
 const SIGSYS = (action: 'KILL_PROCESS' | 'KILL_THREAD' | 'TRAP' | 'UNKNOWN', data = 0): SeccompAction =>
   ({ kind: 'kill', signal: 'SIGSYS', action, data });
 
-describe('stacking: kernel-semantics.md §7 and seccomp.md §5, row by row', () => {
+describe('stacking: docs/kernel.md §7 and docs/seccomp.md §5, row by row', () => {
   it.each<[string, number[], SeccompAction, number]>([
     ['ERRNO|1 then ERRNO|2: the newer filter wins the tie', [ERRNO(1), ERRNO(2)], { kind: 'errno', errno: 2 }, 1],
     ['ERRNO|2 then ERRNO|1: still the newer, not the smaller', [ERRNO(2), ERRNO(1)], { kind: 'errno', errno: 1 }, 1],

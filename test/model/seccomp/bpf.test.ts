@@ -247,7 +247,7 @@ describe('checkFilter: bpf_check_classic, check_load_and_stores, seccomp_check_f
   });
 });
 
-// seccomp.md §7: libseccomp 2.5.4, default ERRNO(EPERM), ALLOW socket if a0 != 40.
+// docs/seccomp.md §7: libseccomp 2.5.4, default ERRNO(EPERM), ALLOW socket if a0 != 40.
 const LIBSECCOMP_NE_40: BpfInsn[] = [
   [0x20, 0, 0, 4],
   [0x15, 0, 10, 0xc000003e],
@@ -264,7 +264,7 @@ const LIBSECCOMP_NE_40: BpfInsn[] = [
   [0x06, 0, 0, 0],
 ];
 
-describe('the libseccomp 2.5.4 program of seccomp.md §7', () => {
+describe('the libseccomp 2.5.4 program of docs/seccomp.md §7', () => {
   it('loads', () => {
     expect(checkFilter(LIBSECCOMP_NE_40)).toBeNull();
   });
