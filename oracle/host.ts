@@ -15,28 +15,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { decodeRecord, encodeRecord, recordSize, unpackRecords } from './codec';
 import {
-  CALL_RECORD, CALL_STATUS, COMPILED_HEADER, COMPILE_HEADER, COMPILE_RULE, COUNT_RECORD, DONE_RECORD, ENTRY,
-  ENV_RECORD, ERROR_RECORD, FRAME_HEADER, HELLO_REPLY, INSN_RECORD, KIND, LOOP_REPLY, LOOP_REQUEST, MAX_ARCHES,
-  MAX_CONDS, MAX_GROUPS, MAX_LAYOUT_FD, NS, PROTOCOL_MAGIC, PROTOCOL_VERSION, RC_RECORD, RESULT_RECORD, SETUP_STEP,
-  SYSCALL_NAME_LEN, type RecordDef,
+  BAD_ARCH_DEFAULT, CALL_RECORD, CALL_STATUS, COMPILED_HEADER, COMPILE_HEADER, COMPILE_RULE, COUNT_RECORD,
+  DEFAULT_TIMEOUT_MS, DONE_RECORD, ENTRY_CODE, ENV_RECORD, ERROR_RECORD, FRAME_HEADER, HELLO_REPLY, INSN_RECORD, KIND,
+  LOOP_REPLY, LOOP_REQUEST, MAX_ARCHES, MAX_CALLS, MAX_CONDS, MAX_FILTER_INSNS, MAX_FILTERS, MAX_GROUPS, MAX_LAYOUT_FD,
+  NS_CODE, PROTOCOL_MAGIC, PROTOCOL_VERSION, RC_RECORD, RESULT_RECORD, SETUP_STEP, SYSCALL_NAME_LEN, type RecordDef,
 } from './protocol';
 import { errnoName } from '../model/constants';
 import { ALL_CAPS, capNames } from '../model/creds';
 import type { BpfInsn } from '../model/seccomp/bpf';
-import type { Call, Entry, Env, Namespaces, Outcome } from '../model/types';
+import type { Call, Env, Outcome } from '../model/types';
 
-/** Most calls one RUN may carry (the executor's static batch size). */
-export const MAX_BATCH_CALLS = 65536;
-/** Most filters one environment may stack (the executor's limit). */
-export const MAX_FILTERS = 16;
-/** Most instructions per filter the executor accepts (the kernel itself stops at 4096). */
-export const MAX_FILTER_INSNS = 8192;
-/** Per-call time limit when neither the runner nor the run names one. */
-export const DEFAULT_TIMEOUT_MS = 2000;
-/** A query field's value when the child died before running that query. */
-export const QUERY_NOT_RUN = -0x80000000;
-/** A query field's value when the syscall returned 0 without running (seccomp ERRNO(0)). */
-export const QUERY_FAKED = -0x7fffffff;
+/** Most calls one RUN may carry (the executor's static batch size; MAX_CALLS of oracle/protocol.ts). */
+export const MAX_BATCH_CALLS = MAX_CALLS;
+export { DEFAULT_TIMEOUT_MS, MAX_FILTER_INSNS, MAX_FILTERS, QUERY_FAKED, QUERY_NOT_RUN } from './protocol';
 
 const EBADF = 9;
 const ENOTSOCK = 88;
@@ -204,12 +195,6 @@ function countedPayload<T>(def: RecordDef, items: readonly T[], fields: (item: T
   return buf;
 }
 
-const NS_CODE: Readonly<Record<Namespaces, number>> = {
-  init: NS.INIT, 'user+net': NS.USER_NET, user: NS.USER, net: NS.NET,
-};
-const ENTRY_CODE: Readonly<Record<Entry, number>> = {
-  x86_64: ENTRY.X86_64, i386: ENTRY.I386, 'i386-socketcall': ENTRY.I386_SOCKETCALL,
-};
 const STEP_NAME: ReadonlyMap<number, string> = new Map(Object.entries(SETUP_STEP).map(([k, v]) => [v, k]));
 
 function u32(value: number, what: string): number {
@@ -702,7 +687,7 @@ function encodeCompile(req: CompileRequest): Buffer {
   if (req.arches.length > MAX_ARCHES) throw new RangeError(`${req.arches.length} arches: at most ${MAX_ARCHES}`);
   const head = encodeRecord(COMPILE_HEADER, {
     default_action: u32(req.defaultAction, 'defaultAction'),
-    bad_arch_action: req.badArchAction === undefined ? 0xffffffff : u32(req.badArchAction, 'badArchAction'),
+    bad_arch_action: req.badArchAction === undefined ? BAD_ARCH_DEFAULT : u32(req.badArchAction, 'badArchAction'),
     narches: req.arches.length,
     arches: req.arches.map((a) => u32(a, 'arch')),
     optimize: u32(req.optimize ?? 0, 'optimize'),

@@ -36,12 +36,7 @@
 
 #include "protocol.h"
 
-#define MAX_CALLS 65536u
-#define MAX_FILTERS 16u
-/* Above BPF_MAXINSNS (4096) on purpose: the kernel's own EINVAL for long filters is worth seeing. */
-#define MAX_FILTER_INSNS 8192u
-#define MAX_RULES 4096u
-#define MAX_EXPORT_INSNS 65536u
+/* MAX_CALLS, MAX_FILTERS, MAX_FILTER_INSNS, MAX_RULES, MAX_EXPORT_INSNS: protocol.h. */
 #define RX_MAX (sizeof(struct count_record) + MAX_CALLS * sizeof(struct call_record))
 #define TX_MAX 65536u
 
@@ -51,15 +46,13 @@
 /* model/syscall.ts SOCKETCALL_ARGS_ADDR: seccomp shows this pointer as args[1] of socketcall. */
 #define SOCKETCALL_ARGS 0x10000ul
 
-/* Query results that are not an errno: the child died first, or the call "succeeded" unrun. */
-#define QUERY_NOT_RUN INT32_MIN
-#define QUERY_FAKED (INT32_MIN + 1)
-
-#define DEFAULT_TIMEOUT_MS 2000u
+/*
+ * protocol.h also has the query results that are not an errno (QUERY_NOT_RUN: the child died
+ * first; QUERY_FAKED: the call "succeeded" unrun) and DEFAULT_TIMEOUT_MS.
+ */
 #define FIRST_SLICE_NS 50000ull
 #define SLICE_NS 1000000ull
 #define MAX_LINGERING 64u
-#define MAX_UNIX_HOLD 64u
 #define VM_FILE_PAD 96u
 #define AF_PACKET_FAMILY 17
 
@@ -1729,7 +1722,7 @@ static const char *configure(void *ctx, const struct compile_header *h, int *rc)
 {
 	uint32_t i;
 
-	if (h->bad_arch_action != 0xffffffffu) {
+	if (h->bad_arch_action != BAD_ARCH_DEFAULT) {
 		*rc = lib.attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, h->bad_arch_action);
 		if (*rc)
 			return "seccomp_attr_set(SCMP_FLTATR_ACT_BADARCH) failed";

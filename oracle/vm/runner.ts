@@ -19,7 +19,7 @@ import { decodeRecord } from '../codec';
 import { executorPath, MAX_BATCH_CALLS, replyFrames, requestFrame, runReplyDecoder, runRequest, type KernelRun, type VmGlobals } from '../host';
 import type { Observation } from '../compare';
 import { observe } from '../observe';
-import { HELLO_REPLY, KIND, PROTOCOL_VERSION } from '../protocol';
+import { HELLO_REPLY, KIND, MAX_UNIX_HOLD, PROTOCOL_VERSION } from '../protocol';
 import { cpioGz, type CpioEntry } from './cpio';
 
 /** How modules behave in the guest (see vm-oracle.md §6). */
@@ -270,7 +270,7 @@ export function vmGlobals(env: Env): VmGlobals {
   if (env.fileMax === FILE_MAX_DEFAULT) return { file_max: 0n, unix_socks: 0, nr_open: nrOpen };
   // 0 in the record means "leave it"; fs.file-max 1 has the same effect as 0 in a guest whose PID 1 holds files.
   if (env.fileMax < 1 || !Number.isSafeInteger(env.fileMax)) throw new RangeError(`fs.file-max ${env.fileMax}: the guest takes 1 or more`);
-  if (env.unixSockets > 64) throw new RangeError(`${env.unixSockets} unix sockets: the guest holds at most 64`);
+  if (env.unixSockets > MAX_UNIX_HOLD) throw new RangeError(`${env.unixSockets} unix sockets: the guest holds at most ${MAX_UNIX_HOLD}`);
   return { file_max: BigInt(env.fileMax), unix_socks: env.unixSockets, nr_open: nrOpen };
 }
 
