@@ -2,7 +2,7 @@
 // group and packed structs with size assertions. Pure: the script and the staleness test call it.
 // Sources: oracle/protocol.ts.
 
-import { recordSize } from './codec';
+import { recordSize } from './codec/records';
 import { CONSTANT_GROUPS, RECORDS, SCALAR_CONSTANTS, type FieldType } from './protocol';
 
 const C_TYPE: Readonly<Record<FieldType, string>> = {
