@@ -2,7 +2,7 @@
 // group and packed structs with size assertions. Pure: the script and the staleness test call it.
 // Sources: oracle/protocol.ts.
 
-import { recordSize } from './codec';
+import { recordSize } from './codec/records';
 import { CONSTANT_GROUPS, RECORDS, SCALAR_CONSTANTS, type FieldType } from './protocol';
 
 const C_TYPE: Readonly<Record<FieldType, string>> = {
@@ -11,6 +11,16 @@ const C_TYPE: Readonly<Record<FieldType, string>> = {
 
 function snake(name: string): string {
   return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/**
+ * A constant as C sees it: unsigned for the sizes, codes and masks; a negative one (a sentinel in
+ * an int32_t field) as a parenthesised int, INT32_MIN spelled so that no literal overflows.
+ */
+function cLiteral(v: number): string {
+  if (!Number.isInteger(v) || v < -0x80000000 || v > 0xffffffff) throw new RangeError(`constant ${v} fits neither int32_t nor uint32_t`);
+  if (v >= 0) return `${v}u`;
+  return v === -0x80000000 ? '(-2147483647 - 1)' : `(${v})`;
 }
 
 /** The full text of oracle/executor/protocol.h. */
@@ -23,7 +33,7 @@ export function renderHeader(): string {
     '#include <stdint.h>',
     '',
   ];
-  for (const [name, v] of Object.entries(SCALAR_CONSTANTS)) out.push(`#define ${snake(name)} ${v >>> 0}u`);
+  for (const [name, v] of Object.entries(SCALAR_CONSTANTS)) out.push(`#define ${snake(name)} ${cLiteral(v)}`);
   for (const [group, values] of Object.entries(CONSTANT_GROUPS)) {
     out.push('');
     for (const [name, v] of Object.entries(values)) out.push(`#define ${group}_${name} ${v}u`);

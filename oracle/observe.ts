@@ -1,6 +1,6 @@
 // From executor results to observations the comparator takes, and a KernelBatch for the bounded
 // check: one RUN per batch of calls in one environment.
-// Sources: oracle/host.ts, oracle/compare.ts.
+// Sources: oracle/host/ (HostOracle, KernelResult), oracle/compare.ts.
 
 import type { Call, Env } from '../model';
 import type { Observation } from './compare';

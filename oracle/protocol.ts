@@ -1,7 +1,8 @@
 // The executor protocol, defined once: frame kinds and fixed-layout little-endian records. The C
 // header (oracle/executor/protocol.h) is generated from these definitions by
 // scripts/gen-protocol-header.ts, and a test fails when the checked-in header is stale.
-// Sources: ARCHITECTURE.md "The oracle"; seccomp.md "What a replay harness must do to survive".
+// The executor's limits and sentinels live here too, so neither side keeps its own copy.
+// Sources: docs/architecture.md "The oracle"; docs/seccomp.md "What a replay harness must do to survive".
 
 /** Field types: little-endian integers, and NUL-padded character arrays. */
 export type FieldType = 'u8' | 'u16' | 'u32' | 'i32' | 'u64' | 'i64' | 'char';
@@ -21,6 +22,8 @@ export interface RecordDef {
   readonly fields: readonly FieldDef[];
 }
 
+import type { Entry, Namespaces } from '../model/types';
+
 const f = (name: string, type: FieldType, doc: string, count?: number): FieldDef =>
   count === undefined ? { name, type, doc } : { name, type, count, doc };
 
@@ -34,6 +37,30 @@ export const MAX_ARCHES = 8;
 export const MAX_CONDS = 6;
 export const SYSCALL_NAME_LEN = 48;
 export const ERROR_TEXT_LEN = 160;
+
+/** Most calls one RUN may carry (the executor's static batch size). */
+export const MAX_CALLS = 65536;
+/** Most filters one environment may stack. */
+export const MAX_FILTERS = 16;
+/**
+ * Most instructions per filter the executor accepts: above BPF_MAXINSNS (4096) on purpose, since
+ * the kernel's own EINVAL for long filters is worth seeing.
+ */
+export const MAX_FILTER_INSNS = 8192;
+/** Most rules one COMPILE may carry. */
+export const MAX_RULES = 4096;
+/** Most instructions of a program libseccomp exports for COMPILE. */
+export const MAX_EXPORT_INSNS = 65536;
+/** Most AF_UNIX sockets a VM executor holds open for ENV.unix_socks. */
+export const MAX_UNIX_HOLD = 64;
+/** Per-call time limit in ms when nobody names one (ENV.timeout_ms 0 means this too). */
+export const DEFAULT_TIMEOUT_MS = 2000;
+/** COMPILE_HEADER.bad_arch_action that keeps libseccomp's default (KILL_THREAD). */
+export const BAD_ARCH_DEFAULT = 0xffffffff;
+/** A result's query field when the child died before running that query (INT32_MIN). */
+export const QUERY_NOT_RUN = -0x80000000;
+/** A result's query field when the syscall returned 0 without running (seccomp ERRNO(0)). */
+export const QUERY_FAKED = -0x7fffffff;
 
 /** Frame kinds. Requests go to the executor (1-99), replies come back (100-199). */
 export const KIND = {
@@ -62,10 +89,18 @@ export const KIND = {
  */
 export const RESULTS_MASK_BITS = 16;
 
-/** Namespace shapes, as the model's `Namespaces`. */
+/** Namespace shapes, as the model's `Namespaces` (ENV.namespaces; the C names). */
 export const NS = { INIT: 0, USER_NET: 1, USER: 2, NET: 3 } as const;
-/** Entry paths, as the model's `Entry`. */
+/** The same codes keyed by the model's `Namespaces` names (what an Env carries). */
+export const NS_CODE = {
+  init: NS.INIT, 'user+net': NS.USER_NET, user: NS.USER, net: NS.NET,
+} as const satisfies Readonly<Record<Namespaces, number>>;
+/** Entry paths, as the model's `Entry` (CALL_RECORD.entry; the C names). */
 export const ENTRY = { X86_64: 0, I386: 1, I386_SOCKETCALL: 2 } as const;
+/** The same codes keyed by the model's `Entry` names (what a Call carries). */
+export const ENTRY_CODE = {
+  x86_64: ENTRY.X86_64, i386: ENTRY.I386, 'i386-socketcall': ENTRY.I386_SOCKETCALL,
+} as const satisfies Readonly<Record<Entry, number>>;
 /** What happened to one call. */
 export const CALL_STATUS = { RETURNED: 0, KILLED: 1, TIMEOUT: 2, NOT_RUN: 3 } as const;
 /** Setup steps, reported when one fails (DONE.setup_step). */
@@ -248,7 +283,9 @@ export const CONSTANT_GROUPS: Readonly<Record<string, Readonly<Record<string, nu
   KIND, NS, ENTRY, CALL_STATUS, SETUP_STEP,
 };
 
+/** The single constants exported to C as #defines of their own name (negative ones as int). */
 export const SCALAR_CONSTANTS: Readonly<Record<string, number>> = {
   PROTOCOL_MAGIC, PROTOCOL_VERSION, MAX_LAYOUT_FD, MAX_GROUPS, MAX_ARCHES, MAX_CONDS, SYSCALL_NAME_LEN, ERROR_TEXT_LEN,
-  RESULTS_MASK_BITS,
+  RESULTS_MASK_BITS, MAX_CALLS, MAX_FILTERS, MAX_FILTER_INSNS, MAX_RULES, MAX_EXPORT_INSNS, MAX_UNIX_HOLD,
+  DEFAULT_TIMEOUT_MS, BAD_ARCH_DEFAULT, QUERY_NOT_RUN, QUERY_FAKED,
 };

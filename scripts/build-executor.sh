@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the real-kernel executor (oracle/executor/executor.c) with the system C compiler:
+# Builds the real-kernel executor (oracle/executor/*.c but ia32-probe.c; see executor.h for which
+# file holds what) with the system C compiler:
 #   dist/executor/sockspec-executor         dynamic; loads libseccomp.so.2 at run time with dlopen
 #   dist/executor/sockspec-executor-static  static, -DSOCKSPEC_STATIC (no COMPILE), for a QEMU initramfs
 #   dist/executor/ia32-probe                whether this kernel runs int $0x80 (IA32 emulation)
@@ -9,7 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CC="${CC:-cc}"
-SRC=oracle/executor/executor.c
+DIR=oracle/executor
+# Every C file of the directory is the executor's, except the stand-alone probe.
+SRCS=()
+for f in "$DIR"/*.c; do
+  [ "$f" = "$DIR/ia32-probe.c" ] || SRCS+=("$f")
+done
 OUT=dist/executor
 FLAGS=(-O2 -std=gnu11 -Wall -Wextra -Werror)
 
@@ -30,17 +36,17 @@ if ! "$CC" -o "$tmp/probe" "$tmp/probe.c" >/dev/null 2>&1; then
   LIBS=(-ldl)
 fi
 
-if ! "$CC" "${FLAGS[@]}" -o "$tmp/sockspec-executor" "$SRC" "${LIBS[@]}"; then
-  echo "build-executor: compiling $SRC failed (see the compiler output above)" >&2
+if ! "$CC" "${FLAGS[@]}" -o "$tmp/sockspec-executor" "${SRCS[@]}" "${LIBS[@]}"; then
+  echo "build-executor: compiling ${SRCS[*]} failed (see the compiler output above)" >&2
   exit 1
 fi
-if ! "$CC" "${FLAGS[@]}" -static -DSOCKSPEC_STATIC -o "$tmp/sockspec-executor-static" "$SRC"; then
+if ! "$CC" "${FLAGS[@]}" -static -DSOCKSPEC_STATIC -o "$tmp/sockspec-executor-static" "${SRCS[@]}"; then
   echo "build-executor: the static build failed; it needs the static C library (Debian/Ubuntu: libc6-dev)" >&2
   exit 1
 fi
 
-if ! "$CC" "${FLAGS[@]}" -o "$tmp/ia32-probe" oracle/executor/ia32-probe.c; then
-  echo "build-executor: compiling oracle/executor/ia32-probe.c failed (see the compiler output above)" >&2
+if ! "$CC" "${FLAGS[@]}" -o "$tmp/ia32-probe" "$DIR/ia32-probe.c"; then
+  echo "build-executor: compiling $DIR/ia32-probe.c failed (see the compiler output above)" >&2
   exit 1
 fi
 

@@ -7,6 +7,7 @@
  */
 #include <unistd.h>
 
+/* getpid() through int $0x80 (i386 __NR_getpid), compared with our pid: see the file comment. */
 int main(void)
 {
 	long ret = 20; /* __NR_getpid on i386 */

@@ -6,7 +6,7 @@
 // oops evidence. A run is valid only if the end marker (a HELLO reply after the last request)
 // and every RUN's DONE arrive; a timeout, panic or hang is an oracle failure, retried once and
 // then reported, never a kernel result.
-// Sources: ../shared/design/vm-oracle.md (measurements, caveats); oracle/host.ts (the records).
+// Sources: docs/vm-oracle.md (measurements, caveats); oracle/codec/ (the requests and replies).
 
 import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -15,14 +15,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Call, Env } from '../../model/types';
 import { FILE_MAX_DEFAULT, NR_OPEN_SYSCTL_DEFAULT } from '../../model/state';
-import { decodeRecord } from '../codec';
-import { executorPath, MAX_BATCH_CALLS, replyFrames, requestFrame, runReplyDecoder, runRequest, type KernelRun, type VmGlobals } from '../host';
+import { decodeRecord, requestFrame, runReplyDecoder, runRequest, type KernelRun, type VmGlobals } from '../codec';
+import { executorPath } from '../host/discovery';
+import { replyFrames } from '../host/frames';
 import type { Observation } from '../compare';
 import { observe } from '../observe';
-import { HELLO_REPLY, KIND, PROTOCOL_VERSION } from '../protocol';
+import { HELLO_REPLY, KIND, MAX_CALLS, MAX_UNIX_HOLD, PROTOCOL_VERSION } from '../protocol';
 import { cpioGz, type CpioEntry } from './cpio';
 
-/** How modules behave in the guest (see vm-oracle.md §6). */
+/** How modules behave in the guest (see docs/vm-oracle.md §6). */
 export type ModuleMode = 'preload' | 'autoload' | 'none';
 
 export interface VmKernel {
@@ -78,7 +79,7 @@ export class VmFailure extends Error {
   }
 }
 
-/** The aliases socket() itself can request (vm-oracle.md §6.2): net-pf-F[-proto-P[-type-T]], without genl and sock_diag. */
+/** The aliases socket() itself can request (docs/vm-oracle.md §6.2): net-pf-F[-proto-P[-type-T]], without genl and sock_diag. */
 export function socketAlias(alias: string): boolean {
   return /^net-pf-\d+(-proto-\d+(-type-\d+)?)?$/.test(alias) && !/^net-pf-16-proto-4-type-/.test(alias);
 }
@@ -270,7 +271,7 @@ export function vmGlobals(env: Env): VmGlobals {
   if (env.fileMax === FILE_MAX_DEFAULT) return { file_max: 0n, unix_socks: 0, nr_open: nrOpen };
   // 0 in the record means "leave it"; fs.file-max 1 has the same effect as 0 in a guest whose PID 1 holds files.
   if (env.fileMax < 1 || !Number.isSafeInteger(env.fileMax)) throw new RangeError(`fs.file-max ${env.fileMax}: the guest takes 1 or more`);
-  if (env.unixSockets > 64) throw new RangeError(`${env.unixSockets} unix sockets: the guest holds at most 64`);
+  if (env.unixSockets > MAX_UNIX_HOLD) throw new RangeError(`${env.unixSockets} unix sockets: the guest holds at most ${MAX_UNIX_HOLD}`);
   return { file_max: BigInt(env.fileMax), unix_socks: env.unixSockets, nr_open: nrOpen };
 }
 
@@ -325,7 +326,7 @@ export class VmOracle {
   }
 
   /**
-   * Calls in many environments, all in one boot (each split into RUNs of at most MAX_BATCH_CALLS).
+   * Calls in many environments, all in one boot (each split into RUNs of at most MAX_CALLS).
    * An environment the guest cannot set up (a knob out of its range, more fds or filters than the
    * executor lays out) makes its calls unobserved, with the reason, and the others still run.
    */
@@ -341,7 +342,7 @@ export class VmOracle {
         out[i] = g.calls.map(() => why);
         return;
       }
-      for (let k = 0; k < g.calls.length; k += MAX_BATCH_CALLS) jobs.push({ group: i, env: g.env, calls: g.calls.slice(k, k + MAX_BATCH_CALLS) });
+      for (let k = 0; k < g.calls.length; k += MAX_CALLS) jobs.push({ group: i, env: g.env, calls: g.calls.slice(k, k + MAX_CALLS) });
     });
     if (jobs.length === 0) return out;
     const runs = await this.runMany(jobs);

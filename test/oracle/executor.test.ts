@@ -1,7 +1,7 @@
 // The real-kernel executor and its host runner, against the kernel this suite runs on: environment
 // setup (fd layout, RLIMIT_NOFILE, credentials, namespaces, per-netns sysctls), the three entry
 // paths, seccomp stacks and verdicts, libseccomp COMPILE, and the protocol's error handling.
-// Sources: kernel-semantics.md §2-§6, seccomp.md §5 and §7; oracle/host.ts, oracle/executor/executor.c.
+// Sources: docs/kernel.md §2-§6, docs/seccomp.md §5 and §7; oracle/host/, oracle/codec/, oracle/executor/.
 
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -340,7 +340,7 @@ suite(`executor on the host kernel${reason === null ? '' : ` (skipped: ${reason}
       rules: [{ name: 'socket', action: SECCOMP_RET_ALLOW, conds: [{ arg: 0, op: 1 /* NE */, a: 40n, b: 0n }] }],
     };
 
-    it('exports the 13-instruction program of seccomp.md §7 for "default EPERM, ALLOW socket if a0 != 40"', async () => {
+    it('exports the 13-instruction program of docs/seccomp.md §7 for "default EPERM, ALLOW socket if a0 != 40"', async () => {
       const r = await oracle.compile(allowSocketIfNot40);
       expect(r).toMatchObject({ initOk: true, rcs: [{ rc: 0, nr: 41 }], exportRc: 0 });
       expect(r.program).toEqual([

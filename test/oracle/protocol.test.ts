@@ -1,7 +1,7 @@
 // The executor protocol is defined once (oracle/protocol.ts): the checked-in C header must be what
 // the generator renders now, every record must survive an encode/decode round trip, and RESULTS
 // packing must give back the records it packed.
-// Sources: oracle/protocol.ts, oracle/header.ts, oracle/codec.ts.
+// Sources: oracle/protocol.ts, oracle/header.ts, oracle/codec/records.ts.
 
 import fc from 'fast-check';
 import * as fs from 'node:fs';

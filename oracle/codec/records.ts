@@ -1,8 +1,9 @@
 // Encoding and decoding of the protocol's fixed-layout records, driven by the definitions in
-// oracle/protocol.ts so that TypeScript and the generated C header cannot drift apart.
+// oracle/protocol.ts so that TypeScript and the generated C header cannot drift apart. The
+// requests (requests.ts) and the replies (replies.ts) of the executor are built on these.
 // Sources: oracle/protocol.ts.
 
-import type { FieldDef, FieldType, RecordDef } from './protocol';
+import type { FieldDef, FieldType, RecordDef } from '../protocol';
 
 const SIZE: Readonly<Record<FieldType, number>> = { u8: 1, u16: 2, u32: 4, i32: 4, u64: 8, i64: 8, char: 1 };
 
