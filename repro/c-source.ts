@@ -3,11 +3,10 @@
 // rlimits, the exact fd layout, credentials, NO_NEW_PRIVS and the filter stack), makes the call
 // with raw register values, prints one parseable line per call and exits 1 when the kernel's
 // result differs from the expected one. It compiles with `cc` alone and runs as root.
-// Sources: oracle/executor/executor.c (the same setup order), docs/seccomp.md "harness".
+// Sources: oracle/executor/child.c (the same setup order; the namespace codes are the protocol's), docs/seccomp.md "harness".
 
 import { CAP_LAST_CAP, ERRNO_NAMES, formatCall, hasCap, type Call, type Env } from '../model';
-
-const NS = { init: 0, 'user+net': 1, user: 2, net: 3 } as const;
+import { NS, NS_CODE } from '../oracle/protocol';
 
 function u64(r: bigint): string {
   return `0x${r.toString(16)}ULL`;
@@ -61,7 +60,7 @@ export function reproSource(call: Call, env: Env, expected: string, title: strin
 struct fd_spec { int fd; int cloexec; int nonblock; };
 struct filter_spec { unsigned short len; struct sock_filter *prog; };
 
-static const int namespaces = ${NS[env.creds.namespaces]};
+static const int namespaces = ${NS_CODE[env.creds.namespaces]};
 static const unsigned uid = ${env.creds.uid}, gid = ${env.creds.gid};
 static const gid_t groups[] = {${env.creds.groups.join(', ')}${env.creds.groups.length === 0 ? '0' : ''}};
 static const int ngroups = ${env.creds.groups.length};
@@ -213,7 +212,7 @@ static void child(int sync_fd)
 	if (entry == 2 && mmap((void *)0x10000, 4096, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
 		fail("mmap 0x10000");
-	if (namespaces == 1) {
+	if (namespaces == ${NS.USER_NET}) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			fail("unshare user");
 		if (write(sync_fd, "u", 1) != 1 || read(sync_fd, &c, 1) != 1)
@@ -230,7 +229,7 @@ static void child(int sync_fd)
 	}
 	if (!mptcp)
 		write_file("/proc/sys/net/mptcp/enabled", "0");
-	if (namespaces == 2) {
+	if (namespaces == ${NS.USER}) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			fail("unshare user");
 		if (write(sync_fd, "u", 1) != 1 || read(sync_fd, &c, 1) != 1)
@@ -315,7 +314,7 @@ int main(void)
 		child(4001);
 	}
 	close(sv[1]);
-	if (namespaces == 1 || namespaces == 2) {
+	if (namespaces == ${NS.USER_NET} || namespaces == ${NS.USER}) {
 		char path[64];
 
 		if (read(sv[0], &c, 1) != 1)
