@@ -1,6 +1,6 @@
 // The pure comparator: the model's outcome against the kernel's for one call, as typed mismatches.
 // A kernel result that could not be observed (timeout, not run) is its own kind, never a match.
-// Sources: ARCHITECTURE.md "Data flow" (differential: model ≡ kernel).
+// Sources: docs/architecture.md "Data flow" (differential: model ≡ kernel).
 
 import type { Outcome } from '../model';
 

@@ -3,7 +3,7 @@
 // is installed, no hook runs), then builds the module index with `depmod -b`. Each kernel is cached
 // under `$SOCKSPEC_CACHE/kernels/NAME` (default `~/.cache/sockspec`), moved into place only when
 // complete, with a kernel.json naming the image and the module tree.
-// Sources: ../shared/design/vm-oracle.md §2-3 (packages, sizes, the recipe).
+// Sources: docs/vm-oracle.md §2-3 (packages, sizes, the recipe).
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -2,7 +2,7 @@
 // Docker's archMap and includes/excludes resolved first, rules whose action equals the default
 // skipped, conditions on a repeated argument index split into separate rules, MASKED_EQ's mask in
 // `value` and datum in `valueTwo`. libseccomp itself (in the executor) turns the calls into BPF.
-// Sources: seccomp.md §1-§3 (runc libcontainer/seccomp/seccomp_linux.go, crun src/libcrun/seccomp.c,
+// Sources: docs/seccomp.md §1-§3 (runc libcontainer/seccomp/seccomp_linux.go, crun src/libcrun/seccomp.c,
 // moby/profiles seccomp_linux.go); opencontainers/runtime-spec config-linux.md.
 
 import * as fs from 'node:fs';

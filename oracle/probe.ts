@@ -1,7 +1,7 @@
 // The `host` kernel profile, probed from the live kernel through the executor the way syzkaller
 // probes before fuzzing: which families are registered, the inetsw/inetsw6 lists, netlink
 // protocols, the vsock datagram transport and CAN protocols. The probe discovers configuration
-// only; every rule stays the model's. Sources: kernel-semantics.md §5 and §10.3.
+// only; every rule stays the model's. Sources: docs/kernel.md §5 and §10.3.
 
 import * as os from 'node:os';
 import { AF, defaultEnv, fdTable, reference618, SOCK, type Call, type Env, type FdtableGrowth, type KernelProfile, type Outcome } from '../model';
