@@ -3,7 +3,7 @@
 // the host executor and on Debian's 6.1 kernel booted in QEMU (TCG), with the replies over the
 // second UART (the default) and over isa-debugcon. Rounds alternate host and VM so both see the
 // same machine load. Boot to results is a boot with one call.
-// Sources: oracle/vm/runner.ts, oracle/host.ts, docs/vm-oracle.md §4.
+// Sources: oracle/vm/runner.ts, oracle/host/, docs/vm-oracle.md §4.
 
 import { spawnSync } from 'node:child_process';
 import { debian61, type Call } from '../model';

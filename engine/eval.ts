@@ -2,7 +2,7 @@
 // line gets an error result naming the line and field, the rest still run, and the exit code is 2.
 // With --oracle host the kernel answers; with --compare both answer and `mismatch` says whether
 // they agree. Consecutive lines in the same environment go to the executor as one batch.
-// Sources: docs/eval-contract.md, contract/request.ts, oracle/host.ts.
+// Sources: docs/eval-contract.md, contract/request.ts, oracle/host/.
 
 import * as readline from 'node:readline';
 import { evaluate, type Call, type Env, type KernelProfile, type Outcome } from '../model';

@@ -1,7 +1,7 @@
 // The campaign's model ≡ kernel property: generated environments, each with a batch of generated
 // calls, run on the host kernel through the executor and compared with the model call by call.
 // A failure carries the first mismatching call, both outcomes and the model clause.
-// Sources: oracle/host.ts, oracle/compare.ts, generators/.
+// Sources: oracle/host/, oracle/compare.ts, generators/.
 
 import fc from 'fast-check';
 import { evaluate, FILE_MAX_DEFAULT, formatStrace, NR_OPEN_SYSCTL_DEFAULT, resultString, type Call, type Env, type KernelProfile } from '../model';
