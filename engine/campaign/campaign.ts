@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
-import { ALL_CLAUSES, type Call, type Env, type KernelProfile } from '../../model';
+import { ALL_CLAUSES, type Env, type KernelProfile } from '../../model';
 import { ContractError, requestLine } from '../../contract';
 import type { HostOracle } from '../../oracle/host';
 import { Coverage, Disagreement, envClassOf, selectProperties, type PropertyContext, type PropertyDef } from '../../properties';

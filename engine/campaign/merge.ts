@@ -7,8 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CampaignSummary, Finding } from './campaign';
 import { ContractError } from '../../contract';
-import { CORPUS_FILE, mergeCorpora } from './corpus';
-import { writeFileAtomic } from '../io';
+import { mergeCorpora } from './corpus';
 
 /** Merged outputs of several campaign folders. */
 export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummary; findings: Finding[]; corpus: string[] } {
