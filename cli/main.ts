@@ -20,15 +20,16 @@ import * as profiles from './commands/profiles';
 import * as report from './commands/report';
 import * as repro from './commands/repro';
 import * as spec from './commands/spec';
-import { closeSharedOracle, type Io } from './shared';
+import { closeSharedOracle, EXIT, type Io } from './shared';
 
-/** The exit code of each kind of error: all of them are input the user can fix. */
+/** The exit code of each kind of error. */
 export const EXIT_CODES: Readonly<Record<ErrorCode, number>> = {
-  'bad-input': 2,
-  'unknown-name': 2,
-  'bad-file': 2,
-  unavailable: 2,
-  'state-mismatch': 2,
+  'bad-input': EXIT.badInput,
+  'unknown-name': EXIT.badInput,
+  'bad-file': EXIT.badInput,
+  unavailable: EXIT.badInput,
+  'state-mismatch': EXIT.badInput,
+  incomplete: EXIT.incomplete,
 };
 
 /** The program with every command, in the order `sockspec --help` lists them. */

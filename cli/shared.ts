@@ -10,6 +10,15 @@ import { probeHostProfile } from '../oracle/probe';
 
 export const DEFAULT_PROFILE = 'reference-6.18';
 
+/**
+ * The exit codes of every command (docs/architecture.md "Exit codes" lists them):
+ * 0 done, nothing found; 1 findings (mismatches, contradictions); 2 bad input or a facility this
+ * machine lacks, before any work; 3 interrupted (a campaign stopped by a signal: its state is kept,
+ * resume it); 4 incomplete (a campaign's worker kept dying; its state is kept); 70 internal error.
+ */
+export const EXIT = { ok: 0, findings: 1, badInput: 2, interrupted: 3, incomplete: 4, internal: 70 } as const;
+
+
 /** Where a command writes: stdout, stderr, and its exit code. */
 export interface Io {
   readonly out: (s: string) => void;

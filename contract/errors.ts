@@ -15,9 +15,11 @@ export type ErrorCode =
   /** A facility this machine lacks for the request: root, the executor, libseccomp, a kernel image. */
   | 'unavailable'
   /** Saved state that does not belong to this run (another seed, another campaign). */
-  | 'state-mismatch';
+  | 'state-mismatch'
+  /** A run that could not finish: a worker process kept dying (its state is kept; resume it). */
+  | 'incomplete';
 
-export const ERROR_CODES: readonly ErrorCode[] = ['bad-input', 'unknown-name', 'bad-file', 'unavailable', 'state-mismatch'];
+export const ERROR_CODES: readonly ErrorCode[] = ['bad-input', 'unknown-name', 'bad-file', 'unavailable', 'state-mismatch', 'incomplete'];
 
 /** A failure the user can act on: `field` names what is wrong, `detail` says how. */
 export class SockspecError extends Error {

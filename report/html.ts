@@ -13,7 +13,7 @@ import { ENV_CLASSES } from '../generators/space';
 import type { CampaignSummary, Finding } from '../engine/campaign/campaign';
 import { replayCommand } from '../properties/replay';
 import { ContractError, resolveProfile } from '../contract';
-import { writeFileAtomic } from '../engine/io';
+import { readJsonLines, readJsonObject, writeFileAtomic } from '../engine/io';
 import type { SpecCheckSummary } from '../engine/spec-check';
 import type { DiffSummary } from '../engine/diff';
 
@@ -139,9 +139,9 @@ document.getElementById('env').addEventListener('change', function (e) {
 export function writeReport(dir: string, output?: string): string {
   const file = output ?? path.join(dir, 'report.html');
   const cf = path.join(dir, 'spec-check.json');
-  const check = fs.existsSync(cf) ? (JSON.parse(fs.readFileSync(cf, 'utf8')) as SpecCheckSummary) : undefined;
+  const check = fs.existsSync(cf) ? (readJsonObject(cf) as unknown as SpecCheckSummary) : undefined;
   const df = path.join(dir, 'diff.json');
-  const diff = fs.existsSync(df) ? (JSON.parse(fs.readFileSync(df, 'utf8')) as DiffSummary) : undefined;
+  const diff = fs.existsSync(df) ? (readJsonObject(df) as unknown as DiffSummary) : undefined;
   const sf = path.join(dir, 'summary.json');
   if (!fs.existsSync(sf)) {
     if (check === undefined && diff === undefined) {
@@ -159,11 +159,12 @@ ${diffSection(diff)}
 `);
     return file;
   }
-  const summary = JSON.parse(fs.readFileSync(sf, 'utf8')) as CampaignSummary;
+  const summary = readJsonObject(sf) as unknown as CampaignSummary;
+  if (!Array.isArray(summary.properties) || !Array.isArray(summary.uncovered) || typeof summary.kernel !== 'string') throw new ContractError(sf, 'is not a campaign summary (properties, uncovered and kernel expected)', 'bad-file');
   const ff = path.join(dir, 'findings.jsonl');
-  const findings = fs.existsSync(ff) ? fs.readFileSync(ff, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Finding) : [];
+  const findings = readJsonLines(ff) as Finding[];
   const pf = path.join(dir, 'profile.json');
-  const profile = fs.existsSync(pf) ? (JSON.parse(fs.readFileSync(pf, 'utf8')) as KernelProfile) : resolveProfile(summary.kernel);
+  const profile = fs.existsSync(pf) ? (readJsonObject(pf) as unknown as KernelProfile) : resolveProfile(summary.kernel);
   const envIds = ENV_CLASSES.filter((c) => c.calls === 'full').map((c) => c.id);
   writeFileAtomic(file, reportHtml(dir, summary, findings, profile, envIds, check, diff));
   return file;

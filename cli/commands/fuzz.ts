@@ -6,20 +6,24 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { ContractError, registerProfile, resolveProfile } from '../../contract';
-import { PROPERTIES, runProperty } from '../../properties';
+import { ContractError, registerProfile, resolveProfile, SockspecError } from '../../contract';
+import { PROPERTIES, runProperty, selectProperties } from '../../properties';
 import { executorAvailable, HostOracle } from '../../oracle/host';
 import { probeHostProfile } from '../../oracle/probe';
-import { runCampaign, type CampaignProgress } from '../../engine/campaign/campaign';
+import { runCampaign, type CampaignProgress, type CampaignSummary } from '../../engine/campaign/campaign';
+import {
+  acquireLock, CAMPAIGN_FILE, identityConflicts, makeIdentity, PROGRESS_FILE, readIdentity, readProgress, RESULT_FILES, waitForLock,
+  writeIdentity, type CampaignIdentity,
+} from '../../engine/campaign/state';
 import { mergeOutputs } from '../../engine/campaign/merge';
-import { writeFileAtomic } from '../../engine/io';
+import { ensureDir } from '../../engine/io';
 import { writeReport } from '../../report/html';
 import { writeCampaignFiles, writeMerged } from '../../report/outputs';
 import { findingLines } from '../../report/text';
-import { intArg, type Io } from '../shared';
+import { EXIT, intArg, type Io } from '../shared';
 
 export interface FuzzFlags {
   seed?: number;
@@ -43,7 +47,9 @@ export function parseDuration(v: string): number {
   if (m === null) throw new ContractError('--time', `expected a duration like 90s, 10m or 2h, got ${JSON.stringify(v)}`);
   const n = Number(m[1]);
   const unit = m[2] ?? 's';
-  return n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60000 : 3600000);
+  const ms = n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60000 : 3600000);
+  if (!(ms >= 1)) throw new ContractError('--time', `a campaign needs a time budget of at least 1ms, got ${JSON.stringify(v)}`);
+  return ms;
 }
 
 /** `i/n` as a 0-based index and a count. */
@@ -75,110 +81,71 @@ function replay(o: FuzzFlags, out: (s: string) => void): number {
   return 1;
 }
 
-/**
- * `--workers N`: N child processes, each a campaign of its own (with its own executor) over a
- * share of this shard's rounds, merged at the end. Worker j of N in shard i/n runs shard
- * (i + j·n)/(n·N), so the workers together run exactly the rounds of shard i/n, and the findings
- * do not depend on N.
- */
-async function runWorkers(o: FuzzFlags, seed: number, dir: string, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const n = o.workers as number;
+/** Options named on the command line (not defaults): a resume compares exactly these with the campaign. */
+export type Given = ReadonlySet<string>;
+
+/** The campaign a fresh `fuzz` starts: its identity, from the flags. */
+function freshIdentity(o: FuzzFlags): CampaignIdentity {
+  if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
+  const oracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable()) ? 'host' : 'none';
+  if (oracle === 'host' && !executorAvailable()) throw new ContractError('--oracle', 'the host oracle needs root and a built executor (npm run build)', 'unavailable');
+  const kernel = o.kernel ?? (oracle === 'host' ? 'host' : 'reference-6.18');
+  if (kernel === 'host' && oracle !== 'host') throw new ContractError('--kernel', 'the host profile is probed by the executor (add --oracle host, as root)', 'unavailable');
+  if (kernel !== 'host') resolveProfile(kernel);
   const shard = parseShard(o.shard);
-  const main = path.join(__dirname, '..', 'main.js');
-  const dirs = Array.from({ length: n }, (_, j) => path.join(dir, `worker-${j + 1}`));
-  const pass = (flag: string, v: string | undefined): string[] => (v === undefined ? [] : [flag, v]);
-  const children = dirs.map((wd, j) => {
-    const args = [main, 'fuzz', '--seed', String(seed), '--runs', String(o.runs), '--json', '--workers', '1',
-      '--shard', `${shard.index + 1 + j * shard.count}/${shard.count * n}`,
-      ...pass('--time', o.time), ...pass('--oracle', o.oracle), ...pass('--kernel', o.kernel), ...pass('--properties', o.properties),
-      ...(o.resume !== undefined && fs.existsSync(path.join(wd, 'progress.json')) ? ['--resume', wd] : ['--out', wd])];
-    return spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return makeIdentity({
+    seed: o.seed ?? Date.now() & 0x7fffffff,
+    runs: o.runs,
+    timeMs: o.time === undefined ? null : parseDuration(o.time),
+    properties: selectProperties(list(o.properties), { oracle: oracle === 'host' }).map((p) => p.id),
+    shard: `${shard.index + 1}/${shard.count}`,
+    kernel,
+    oracle,
+    workers: o.workers ?? os.cpus().length,
+    roundSize: 1000,
+    kernelRelease: oracle === 'host' ? os.release() : null,
   });
-  const forward = (sig: NodeJS.Signals) => (): void => { for (const c of children) c.kill(sig); };
-  const onInt = forward('SIGINT');
-  const onTerm = forward('SIGTERM');
-  process.once('SIGINT', onInt);
-  process.once('SIGTERM', onTerm);
-  if (!o.json) err(`sockspec fuzz: seed ${seed}, ${n} workers, shard ${o.shard}, output in ${dir}\n`);
-  const timer = o.json ? undefined : setInterval(() => {
-    const done = dirs.map((d) => {
-      try {
-        return (JSON.parse(fs.readFileSync(path.join(d, 'progress.json'), 'utf8')) as { unitsDone: number }).unitsDone;
-      } catch {
-        return 0;
-      }
-    });
-    err(`fuzz: rounds done per worker: ${done.join(', ')}\n`);
-  }, 5000);
-  const codes = await Promise.all(children.map((c, j) => new Promise<number>((resolve) => {
-    let stderr = '';
-    c.stderr?.on('data', (b: Buffer) => { stderr += b.toString(); });
-    c.stdout?.resume();
-    c.on('close', (code) => {
-      if (code !== 0 && code !== 1) err(`worker ${j + 1} failed (exit ${code}): ${stderr.trim()}\n`);
-      resolve(code ?? 2);
-    });
-  })));
-  if (timer !== undefined) clearInterval(timer);
-  process.removeListener('SIGINT', onInt);
-  process.removeListener('SIGTERM', onTerm);
-  if (codes.some((c) => c !== 0 && c !== 1)) return 2;
-  const summary = writeMerged(dirs, dir);
-  const { findings } = mergeOutputs(dirs);
-  const pf = path.join(dirs[0], 'profile.json');
-  if (fs.existsSync(pf)) fs.copyFileSync(pf, path.join(dir, 'profile.json'));
-  writeFileAtomic(path.join(dir, 'progress.json'), JSON.stringify({ seed, workers: n }));
-  const report = writeReport(dir);
-  if (!o.json) for (const f of findings) out(`${findingLines(f).join('\n')}\n`);
-  out(o.json ? `${JSON.stringify(summary)}\n` : `${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs by ${n} workers, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${seed}; summary in ${path.join(dir, 'summary.json')}, report in ${report}\n`);
-  return summary.findings === 0 ? 0 : 1;
 }
 
-/** Runs the fuzz command; resolves to the exit code. */
-export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  if (o.replaySeed !== undefined) return replay(o, out);
-  const workers = o.workers ?? os.cpus().length;
-  if (workers > 1) {
-    const dir = o.resume ?? o.out;
-    let seed = o.seed;
-    if (o.resume !== undefined) {
-      const pf = path.join(o.resume, 'progress.json');
-      if (!fs.existsSync(pf)) throw new ContractError('--resume', `${pf} does not exist`);
-      seed = (JSON.parse(fs.readFileSync(pf, 'utf8')) as { seed: number }).seed;
-    }
-    parseShard(o.shard);
-    if (o.time !== undefined) parseDuration(o.time);
-    return runWorkers({ ...o, workers }, seed ?? Date.now() & 0x7fffffff, dir, out, err);
+/** The saved campaign of `dir`, after checking that the options given agree with it. */
+function resumedIdentity(dir: string, o: FuzzFlags, given: Given): CampaignIdentity {
+  const id = readIdentity(dir);
+  const want: { -readonly [K in keyof CampaignIdentity]?: CampaignIdentity[K] } = {};
+  if (given.has('seed')) want.seed = o.seed;
+  if (given.has('runs')) want.runs = o.runs;
+  if (given.has('time')) want.timeMs = o.time === undefined ? null : parseDuration(o.time);
+  if (given.has('oracle')) want.oracle = o.oracle as 'host' | 'none';
+  if (given.has('kernel')) want.kernel = o.kernel;
+  if (given.has('properties')) want.properties = selectProperties(list(o.properties), { oracle: id.oracle === 'host' }).map((p) => p.id);
+  if (given.has('shard')) {
+    const s = parseShard(o.shard);
+    want.shard = `${s.index + 1}/${s.count}`;
   }
-  if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
-  const shard = parseShard(o.shard);
-  const timeMs = o.time === undefined ? undefined : parseDuration(o.time);
-  const dir = o.resume ?? o.out;
-  let seed = o.seed;
-  if (o.resume !== undefined) {
-    const pf = path.join(o.resume, 'progress.json');
-    if (!fs.existsSync(pf)) throw new ContractError('--resume', `${pf} does not exist`);
-    const saved = JSON.parse(fs.readFileSync(pf, 'utf8')) as { seed: number };
-    if (seed !== undefined && seed !== saved.seed) throw new ContractError('--seed', `the campaign in ${o.resume} has seed ${saved.seed}`);
-    seed = saved.seed;
-  } else if (fs.existsSync(path.join(dir, 'progress.json'))) {
-    for (const f of ['progress.json', 'findings.jsonl', 'summary.json', 'junit.xml']) fs.rmSync(path.join(dir, f), { force: true });
+  if (given.has('workers')) want.workers = o.workers;
+  const conflicts = identityConflicts(id, want);
+  if (conflicts.length > 0) {
+    throw new ContractError('--resume', `${dir} holds a campaign started with other options (${conflicts.join('; ')}); resume it with --resume alone, or start a new one with --out`, 'state-mismatch');
   }
-  seed ??= Date.now() & 0x7fffffff;
-  const useOracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable());
-  if (o.oracle === 'host' && !executorAvailable()) throw new ContractError('--oracle', 'the host oracle needs root and a built executor (npm run build)');
-  const oracle = useOracle ? await HostOracle.start() : undefined;
+  if (id.kernelRelease !== null && id.kernelRelease !== os.release()) {
+    throw new ContractError('--resume', `${dir} ran against Linux ${id.kernelRelease}, and this kernel is ${os.release()}; a resume would mix two kernels`, 'state-mismatch');
+  }
+  if (id.oracle === 'host' && !executorAvailable()) throw new ContractError('--resume', `${dir} uses the host oracle, which needs root and a built executor (npm run build)`, 'unavailable');
+  return id;
+}
+
+/** Runs one campaign (workers = 1) in `dir`; resolves to the exit code. */
+async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const [index, count] = id.shard.split('/').map(Number);
+  const oracle = id.oracle === 'host' ? await HostOracle.start() : undefined;
   try {
     let profile;
-    const want = o.kernel ?? (oracle !== undefined ? 'host' : 'reference-6.18');
-    if (want === 'host') {
-      if (oracle === undefined) throw new ContractError('--kernel', 'the host profile is probed by the executor');
-      profile = await probeHostProfile(oracle);
+    if (id.kernel === 'host') {
+      profile = await probeHostProfile(oracle as HostOracle);
       registerProfile(profile);
     } else {
-      profile = resolveProfile(want);
+      profile = resolveProfile(id.kernel);
     }
-    const tty = process.stderr.isTTY === true && !o.json;
+    const tty = process.stderr.isTTY === true && !json;
     const bar = tty ? new cliProgress.SingleBar({
       format: 'fuzz [{bar}] {percentage}% | {value}/{total} runs | {rate} runs/s | findings {findings} | clauses {covered}/{clauses} | ETA {eta_formatted}',
       stream: process.stderr,
@@ -187,6 +154,12 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
     const onSignal = (): void => { stop = true; };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
+    // A worker started by `fuzz --workers N` has an IPC channel to its parent: when the parent
+    // dies, however, the channel closes and the worker stops after its round (its state is kept).
+    if (process.channel !== undefined) {
+      process.channel.unref();
+      process.once('disconnect', onSignal);
+    }
     const t0 = Date.now();
     let lastLine = 0;
     const progress = (p: CampaignProgress): void => {
@@ -194,27 +167,28 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
       if (bar !== undefined) {
         if (bar.getTotal() !== p.totalRuns) bar.start(p.totalRuns, 0, { rate, findings: 0, covered: 0, clauses: p.clausesTotal });
         bar.update(p.runs, { rate, findings: p.findings, covered: p.clausesCovered, clauses: p.clausesTotal });
-      } else if (!o.json && Date.now() - lastLine > 5000) {
+      } else if (!json && Date.now() - lastLine > 5000) {
         lastLine = Date.now();
         err(`fuzz: ${p.runs}/${p.totalRuns} runs, ${rate} runs/s, ${p.findings} findings, clauses ${p.clausesCovered}/${p.clausesTotal}, at ${p.unit}\n`);
       }
     };
-    if (!o.json) err(`sockspec fuzz: seed ${seed}, kernel ${profile.name}, oracle ${oracle ? 'host' : 'none'}, shard ${o.shard}, ${o.runs} runs per property, output in ${dir}\n`);
+    if (!json) err(`sockspec fuzz: seed ${id.seed}, kernel ${profile.name}, oracle ${id.oracle}, shard ${id.shard}, ${id.runs} runs per property, output in ${dir}\n`);
     let result;
     try {
       result = await runCampaign({
-        seed, runs: o.runs, profile, properties: list(o.properties), shard, out: dir,
-        ...(oracle ? { oracle } : {}), ...(timeMs !== undefined ? { timeMs } : {}),
+        seed: id.seed, runs: id.runs, profile, properties: id.properties, shard: { index: index - 1, count }, out: dir, roundSize: id.roundSize,
+        ...(oracle ? { oracle } : {}), ...(id.timeMs !== null ? { timeMs: id.timeMs } : {}),
         onProgress: progress, shouldStop: () => stop, now: Date.now,
       });
     } finally {
       bar?.stop();
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
+      process.removeListener('disconnect', onSignal);
     }
     const { summary, findings } = result;
     const reportFile = writeCampaignFiles(dir, summary, findings, profile);
-    if (o.json) {
+    if (json) {
       out(`${JSON.stringify(summary)}\n`);
     } else {
       const seen = new Set<string>();
@@ -223,11 +197,161 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
         seen.add(f.signature);
         out(`${findingLines(f).join('\n')}\n`);
       }
-      out(`${summary.stopped ? 'stopped early (resume with --resume ' + dir + '); ' : ''}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs in ${summary.seconds.toFixed(1)} s, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${seed}; summary in ${path.join(dir, 'summary.json')}, report in ${reportFile}\n`);
+      out(`${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs in ${summary.seconds.toFixed(1)} s, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}; summary in ${path.join(dir, 'summary.json')}, report in ${reportFile}\n`);
     }
-    return summary.findings === 0 ? 0 : 1;
+    return exitCodeOf(summary);
   } finally {
     await oracle?.close();
+  }
+}
+
+function statusLine(s: CampaignSummary, dir: string): string {
+  if (s.status === 'interrupted') return `interrupted (carry on with sockspec fuzz --resume ${dir}); `;
+  if (s.status === 'time-budget') return 'time budget reached; ';
+  return '';
+}
+
+/** 3 when interrupted (whatever was found so far), else 1 with findings, else 0. */
+function exitCodeOf(s: CampaignSummary): number {
+  if (s.status === 'interrupted') return EXIT.interrupted;
+  return s.findings === 0 ? EXIT.ok : EXIT.findings;
+}
+
+/** How often a dead worker is restarted on its unfinished rounds before the campaign gives up. */
+export const MAX_WORKER_RESTARTS = 3;
+
+/** The campaign of worker j (0-based) of a campaign with N workers: shard (i + j·n)/(n·N). */
+function workerIdentity(id: CampaignIdentity, j: number): CampaignIdentity {
+  const [i, n] = id.shard.split('/').map(Number);
+  return { ...id, shard: `${i + j * n}/${n * id.workers}`, workers: 1 };
+}
+
+/**
+ * `--workers N`: N child processes, each a campaign of its own (with its own executor) over a
+ * share of this shard's rounds, merged at the end. Worker j of N in shard i/n runs shard
+ * (i + j·n)/(n·N), so the workers together run exactly the rounds of shard i/n. Each worker's
+ * folder holds its own campaign.json (written here before it starts) and is always started as a
+ * resume of it. Workers stop when this process dies (an IPC channel closes); a worker that dies
+ * is restarted on its unfinished rounds, up to MAX_WORKER_RESTARTS times, and then the campaign
+ * stops with an error (exit 4) rather than report a partial result as a whole one.
+ */
+async function runWorkers(id: CampaignIdentity, dir: string, json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const n = id.workers;
+  const main = path.join(__dirname, '..', 'main.js');
+  const dirs = Array.from({ length: n }, (_, j) => path.join(dir, `worker-${j + 1}`));
+  // Every worker's state is checked before any starts: a damaged folder stops the campaign here.
+  dirs.forEach((wd, j) => {
+    const want = workerIdentity(id, j);
+    ensureDir(wd, '--out');
+    if (fs.existsSync(path.join(wd, CAMPAIGN_FILE))) {
+      const have = readIdentity(wd, wd);
+      if (JSON.stringify(have) !== JSON.stringify(want)) throw new ContractError(path.join(wd, CAMPAIGN_FILE), 'does not belong to this campaign (another seed, shard or options)', 'state-mismatch');
+      readProgress(wd);
+    } else {
+      writeIdentity(wd, want);
+    }
+  });
+  // A worker orphaned by a killed parent finishes its round and stops; wait for it to let go.
+  for (const wd of dirs) await waitForLock(wd, 120000);
+  for (const f of RESULT_FILES) if (f !== CAMPAIGN_FILE) fs.rmSync(path.join(dir, f), { force: true });
+  let stopping = false;
+  let failure: SockspecError | undefined;
+  const live = new Set<ChildProcess>();
+  const stopAll = (sig: NodeJS.Signals): void => {
+    stopping = true;
+    for (const c of live) c.kill(sig);
+  };
+  const onInt = (): void => stopAll('SIGINT');
+  const onTerm = (): void => stopAll('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  if (!json) err(`sockspec fuzz: seed ${id.seed}, ${n} workers, shard ${id.shard}, output in ${dir}\n`);
+  const timer = json ? undefined : setInterval(() => {
+    const done = dirs.map((d) => {
+      try {
+        return (JSON.parse(fs.readFileSync(path.join(d, PROGRESS_FILE), 'utf8')) as { unitsDone: number }).unitsDone;
+      } catch {
+        return 0;
+      }
+    });
+    err(`fuzz: rounds done per worker: ${done.join(', ')}\n`);
+  }, 5000);
+  const runChild = (j: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> => new Promise((resolve) => {
+    const c = spawn(process.execPath, [main, 'fuzz', '--resume', dirs[j], '--json'], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    live.add(c);
+    let stderr = '';
+    c.stderr?.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-4000); });
+    c.stdout?.resume();
+    c.on('close', (code, signal) => {
+      live.delete(c);
+      resolve({ code, signal, stderr });
+    });
+  });
+  await Promise.all(dirs.map(async (_wd, j) => {
+    for (let restarts = 0; ; restarts++) {
+      const r = await runChild(j);
+      if (r.code === EXIT.ok || r.code === EXIT.findings || stopping) return;
+      const how = r.signal !== null ? `killed by ${r.signal}` : `exit ${r.code}`;
+      const why = r.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 600);
+      if (r.code === EXIT.badInput) {
+        failure ??= new ContractError(`worker-${j + 1}`, why || how, 'bad-file');
+        stopAll('SIGTERM');
+        return;
+      }
+      if (restarts >= MAX_WORKER_RESTARTS) {
+        failure ??= new SockspecError('incomplete', `worker-${j + 1}`, `died ${restarts + 1} times (last: ${how}${why ? `: ${why}` : ''}); the other workers were stopped, every finished round is kept: resume with sockspec fuzz --resume ${dir}`);
+        stopAll('SIGTERM');
+        return;
+      }
+      err(`sockspec fuzz: worker ${j + 1} died (${how}); restarting it on its unfinished rounds (${restarts + 1} of ${MAX_WORKER_RESTARTS})\n`);
+    }
+  }));
+  if (timer !== undefined) clearInterval(timer);
+  process.removeListener('SIGINT', onInt);
+  process.removeListener('SIGTERM', onTerm);
+  if (failure !== undefined) throw failure;
+  const finished = dirs.every((d) => fs.existsSync(path.join(d, 'summary.json')));
+  if (!finished) {
+    // Stopped before every worker wrote a summary: the state is all there is, and it is enough.
+    out(`interrupted before every worker finished a round (carry on with sockspec fuzz --resume ${dir})\n`);
+    return EXIT.interrupted;
+  }
+  const summary = writeMerged(dirs, dir);
+  const { findings } = mergeOutputs(dirs);
+  const pf = path.join(dirs[0], 'profile.json');
+  if (fs.existsSync(pf)) fs.copyFileSync(pf, path.join(dir, 'profile.json'));
+  const report = writeReport(dir);
+  if (!json) for (const f of findings) out(`${findingLines(f).join('\n')}\n`);
+  out(json ? `${JSON.stringify(summary)}\n` : `${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs by ${n} workers, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}; summary in ${path.join(dir, 'summary.json')}, report in ${report}\n`);
+  return exitCodeOf(summary);
+}
+
+/** Runs the fuzz command; resolves to the exit code. `given` names the options set on the command line. */
+export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (s: string) => void, given: Given = new Set()): Promise<number> {
+  if (o.replaySeed !== undefined) return replay(o, out);
+  // Every flag is checked, and the folder made and locked, before any worker or executor starts.
+  const field = o.resume !== undefined ? '--resume' : '--out';
+  const dir = o.resume ?? o.out;
+  const fresh = o.resume === undefined ? freshIdentity(o) : undefined;
+  if (o.resume !== undefined && !fs.existsSync(o.resume)) throw new ContractError('--resume', `${o.resume} does not exist`, 'bad-file');
+  ensureDir(dir, field);
+  const release = acquireLock(dir, field);
+  try {
+    let id: CampaignIdentity;
+    if (fresh !== undefined) {
+      // A new campaign replaces whatever an earlier one left in the folder.
+      for (const f of RESULT_FILES) fs.rmSync(path.join(dir, f), { force: true });
+      for (const e of fs.readdirSync(dir)) if (/^worker-\d+$/.test(e)) fs.rmSync(path.join(dir, e), { recursive: true, force: true });
+      writeIdentity(dir, fresh);
+      id = fresh;
+    } else {
+      id = resumedIdentity(dir, o, given);
+      readProgress(dir);
+    }
+    for (const f of ['summary.json', 'junit.xml', 'report.html']) fs.rmSync(path.join(dir, f), { force: true });
+    return id.workers > 1 ? await runWorkers(id, dir, o.json, out, err) : await runSingle(id, dir, o.json, out, err);
+  } finally {
+    release();
   }
 }
 
@@ -248,7 +372,8 @@ export function register(program: Command, io: Io): void {
     .option('--path <path>', 'with --replay-seed: the counterexample path of the finding')
     .option('--workers <n>', 'child processes, each with its own executor (default: one per core)', intArg('--workers', 1, 256))
     .option('--json', 'print the summary as one JSON object', false)
-    .action(async (o: FuzzFlags) => {
-      io.setCode(await fuzzCommand(o, io.out, io.err));
+    .action(async (o: FuzzFlags, cmd: Command) => {
+      const given = new Set(Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === 'cli'));
+      io.setCode(await fuzzCommand(o, io.out, io.err, given));
     });
 }

@@ -13,7 +13,8 @@ import { ContractError, requestLine } from '../../contract';
 import type { HostOracle } from '../../oracle/host';
 import { Coverage, Disagreement, envClassOf, selectProperties, type PropertyContext, type PropertyDef } from '../../properties';
 import { CORPUS_FILE, CorpusWriter } from './corpus';
-import { appendLineSync, writeFileAtomic } from '../io';
+import { appendLineSync, readJsonLines } from '../io';
+import { cutBack, FINDINGS_FILE, PROGRESS_FILE, readProgress, sizeOf, writeProgress } from './state';
 
 /** What one campaign does. */
 export interface CampaignOptions {
@@ -81,6 +82,9 @@ export interface CampaignSummary {
   readonly kernel: string;
   readonly seconds: number;
   readonly shard: string;
+  /** complete: every round ran; time-budget: --time ran out; interrupted: stopped by a signal (resume it). */
+  readonly status: CampaignStatus;
+  /** status === 'interrupted' (kept for readers of older summaries). */
   readonly stopped: boolean;
   readonly properties: ReadonlyArray<{ id: string; runs: number; findings: number; rounds: number }>;
   /** Entries of corpus.jsonl: inputs a kernel can replay, each the first to decide a clause in its class. */
@@ -124,7 +128,22 @@ function signatureOf(property: string, err: unknown): string {
   return `${property}|${first.replace(/0x[0-9a-f]+|\d+/g, 'N').slice(0, 160)}`;
 }
 
-/** Runs the campaign; findings go to `out/findings.jsonl` as they are found. */
+/** How a campaign ended. */
+export type CampaignStatus = 'complete' | 'time-budget' | 'interrupted';
+
+function checkFinding(v: unknown, where: string): Finding {
+  const f = v as Finding;
+  if (typeof f.property !== 'string' || typeof f.signature !== 'string' || !Number.isSafeInteger(f.round)) {
+    throw new ContractError(where, 'is not a finding (property, signature and round expected)', 'bad-file');
+  }
+  return f;
+}
+
+/**
+ * Runs the campaign. With `out`, findings go to out/findings.jsonl the moment they are found and
+ * out/progress.json records the rounds done; a campaign that finds progress there continues from
+ * it (see state.ts), else it starts afresh.
+ */
 export async function runCampaign(opts: CampaignOptions): Promise<{ summary: CampaignSummary; findings: Finding[] }> {
   const now = opts.now ?? (() => 0);
   const t0 = now();
@@ -132,49 +151,67 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   const props = selectProperties(opts.properties, { oracle: opts.oracle !== undefined });
   const ids = props.map((p) => p.id);
   const units = planUnits(ids, opts.runs, roundSize, opts.shard);
-  // Units run in order, so what is done is always a prefix of this shard's list: progress.json
-  // keeps its length, not the keys, and stays a few hundred bytes however long the campaign.
-  const progressFile = opts.out === undefined ? undefined : path.join(opts.out, 'progress.json');
-  const done = new Set<string>();
+  const out = opts.out;
+  const findingsFile = out === undefined ? undefined : path.join(out, FINDINGS_FILE);
+  const corpusFile = out === undefined ? undefined : path.join(out, CORPUS_FILE);
   const cov = new Coverage();
   const covered = cov.covered;
-  // A campaign with nothing to resume starts its corpus afresh.
-  if (progressFile !== undefined && !fs.existsSync(progressFile)) fs.rmSync(path.join(opts.out as string, CORPUS_FILE), { force: true });
-  const corpus = new CorpusWriter(opts.out === undefined ? undefined : path.join(opts.out, CORPUS_FILE));
   const findings: Finding[] = [];
-  if (progressFile !== undefined && fs.existsSync(progressFile)) {
-    const p = JSON.parse(fs.readFileSync(progressFile, 'utf8')) as { unitsDone: number; coverage: { covered: string[]; byClass: Record<string, string[]> }; seed: number };
-    if (p.seed !== opts.seed) throw new ContractError('--resume', `${progressFile} belongs to seed ${p.seed}, not ${opts.seed}`, 'state-mismatch');
-    units.slice(0, p.unitsDone).forEach((u) => done.add(u.key));
-    cov.load(p.coverage ?? {});
-    const ff = path.join(opts.out as string, 'findings.jsonl');
-    if (fs.existsSync(ff)) for (const l of fs.readFileSync(ff, 'utf8').split('\n')) if (l.trim()) findings.push(JSON.parse(l) as Finding);
+  const perProp = new Map(ids.map((id) => [id, { runs: 0, rounds: 0 }]));
+  let unitsDone = 0;
+  let elapsedBefore = 0;
+  const saved = out === undefined ? undefined : readProgress(out);
+  if (out !== undefined && saved === undefined) {
+    // Nothing recorded: a fresh start, whatever an earlier run left.
+    fs.rmSync(findingsFile as string, { force: true });
+    fs.rmSync(corpusFile as string, { force: true });
   }
+  if (saved !== undefined) {
+    const pf = path.join(out as string, PROGRESS_FILE);
+    if (saved.seed !== opts.seed) throw new ContractError('--resume', `${pf} belongs to seed ${saved.seed}, not ${opts.seed}`, 'state-mismatch');
+    if (saved.unitsDone > units.length) throw new ContractError(pf, `records ${saved.unitsDone} rounds done of a campaign that has ${units.length}`, 'state-mismatch');
+    const unknown = Object.keys(saved.perProperty).filter((k) => !perProp.has(k));
+    if (unknown.length > 0) throw new ContractError(pf, `records properties this campaign does not run: ${unknown.join(', ')}`, 'state-mismatch');
+    cutBack(findingsFile as string, saved.findingsBytes);
+    cutBack(corpusFile as string, saved.corpusBytes);
+    unitsDone = saved.unitsDone;
+    elapsedBefore = saved.elapsedMs;
+    cov.load(saved.coverage);
+    for (const [k, v] of Object.entries(saved.perProperty)) perProp.set(k, { runs: v.runs, rounds: v.rounds });
+    readJsonLines(findingsFile as string).forEach((v, i) => findings.push(checkFinding(v, `${findingsFile}:${i + 1}`)));
+  }
+  const corpus = new CorpusWriter(corpusFile);
   // Every decision a property reports goes to the corpus, with the environment a kernel replays.
   const ctx: PropertyContext = {
     profile: opts.profile, coverage: cov, ...(opts.oracle !== undefined ? { oracle: opts.oracle } : {}),
     record: (call, env, trace, replayable) => { corpus.offer(call, envClassOf(env), trace, replayable); },
   };
-  const perProp = new Map(ids.map((id) => [id, { id, runs: 0, findings: 0, rounds: 0 }]));
   const totalRuns = units.reduce((n, u) => n + u.runs, 0);
-  let runs = units.filter((u) => done.has(u.key)).reduce((n, u) => n + u.runs, 0);
-  let stopped = false;
-  let lastSave = -Infinity;
-  for (const u of units) {
-    if (done.has(u.key)) continue;
+  let runs = units.slice(0, unitsDone).reduce((n, u) => n + u.runs, 0);
+  let status: CampaignStatus = 'complete';
+  const elapsed = (): number => elapsedBefore + now() - t0;
+  const save = (): void => {
+    if (out === undefined) return;
+    writeProgress(out, {
+      seed: opts.seed, unitsDone, elapsedMs: elapsed(), perProperty: Object.fromEntries(perProp), coverage: cov.toJSON(),
+      findingsBytes: sizeOf(findingsFile as string), corpusBytes: sizeOf(corpusFile as string),
+    });
+  };
+  let lastSave = now();
+  for (const u of units.slice(unitsDone)) {
     // Yield to the event loop between rounds, so that SIGINT/SIGTERM handlers get to run.
     await new Promise((resolve) => setImmediate(resolve));
-    if (opts.shouldStop?.() === true || (opts.timeMs !== undefined && now() - t0 > opts.timeMs)) {
-      stopped = true;
+    if (opts.shouldStop?.() === true) {
+      status = 'interrupted';
+      break;
+    }
+    if (opts.timeMs !== undefined && elapsed() > opts.timeMs) {
+      status = 'time-budget';
       break;
     }
     const seed = roundSeed(opts.seed, u.property, u.round);
     const p = props.find((x) => x.id === u.property) as PropertyDef;
     const details = await fc.check(p.build(ctx), { seed, numRuns: Math.max(1, Math.ceil(u.runs / (p.runsPerCase ?? 1))) });
-    const stat = perProp.get(u.property) as { runs: number; findings: number; rounds: number };
-    stat.runs += details.numRuns;
-    stat.rounds++;
-    runs += u.runs;
     if (details.failed) {
       const err = details.errorInstance;
       const f: Finding = {
@@ -191,23 +228,25 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
         counterexample: fc.stringify(details.counterexample),
         message: err instanceof Error ? err.message : String(err),
       };
-      const known = findings.some((x) => x.property === f.property && x.round === f.round && x.signature === f.signature);
-      if (!known) {
-        findings.push(f);
-        stat.findings++;
-        if (opts.out !== undefined) appendLineSync(path.join(opts.out, 'findings.jsonl'), JSON.stringify(f));
-      }
+      findings.push(f);
+      if (findingsFile !== undefined) appendLineSync(findingsFile, JSON.stringify(f));
     }
-    done.add(u.key);
-    // At most once a second: a long campaign has many rounds, and a round redone after a resume
-    // is harmless (rounds are deterministic; a finding already on file is not appended again).
-    if (progressFile !== undefined && now() - lastSave >= 1000) {
-      writeFileAtomic(progressFile, JSON.stringify({ seed: opts.seed, unitsDone: done.size, coverage: cov.toJSON() }));
+    // A round counts its planned runs (it stops at its first failure): the per-property figures
+    // and the total are sums of the same numbers, so they agree after any resume or merge.
+    const stat = perProp.get(u.property) as { runs: number; rounds: number };
+    stat.runs += u.runs;
+    stat.rounds++;
+    runs += u.runs;
+    unitsDone++;
+    // At most once a second: a round redone after a resume starts from the same recorded state,
+    // so it gives the same result (the files are cut back to the recorded lengths first).
+    if (now() - lastSave >= 1000) {
+      save();
       lastSave = now();
     }
     opts.onProgress?.({ runs, totalRuns, findings: findings.length, clausesCovered: covered.size, clausesTotal: ALL_CLAUSES.length, unit: u.key });
   }
-  if (progressFile !== undefined) writeFileAtomic(progressFile, JSON.stringify({ seed: opts.seed, unitsDone: done.size, coverage: cov.toJSON() }));
+  save();
   const summary: CampaignSummary = {
     seed: opts.seed,
     runs,
@@ -220,10 +259,14 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     clausesByClass: Object.fromEntries([...cov.byClass].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort()])),
     oracle: opts.oracle === undefined ? 'none' : 'host',
     kernel: opts.profile.name,
-    seconds: (now() - t0) / 1000,
+    seconds: elapsed() / 1000,
     shard: `${opts.shard.index + 1}/${opts.shard.count}`,
-    stopped,
-    properties: [...perProp.values()],
+    status,
+    stopped: status === 'interrupted',
+    properties: ids.map((id) => {
+      const s = perProp.get(id) as { runs: number; rounds: number };
+      return { id, runs: s.runs, findings: findings.filter((f) => f.property === id).length, rounds: s.rounds };
+    }),
     corpus: corpus.size,
   };
   return { summary, findings };

@@ -8,18 +8,19 @@ import * as path from 'node:path';
 import type { CampaignSummary, Finding } from './campaign';
 import { ContractError } from '../../contract';
 import { mergeCorpora } from './corpus';
+import { readJsonLines, readJsonObject } from '../io';
 
 /** Merged outputs of several campaign folders. */
 export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummary; findings: Finding[]; corpus: string[] } {
   if (dirs.length === 0) throw new ContractError('dirs', 'name at least one campaign output folder');
   const summaries: CampaignSummary[] = dirs.map((d) => {
     const f = path.join(d, 'summary.json');
-    if (!fs.existsSync(f)) throw new ContractError(d, 'has no summary.json (is it a finished campaign folder?)');
-    try {
-      return JSON.parse(fs.readFileSync(f, 'utf8')) as CampaignSummary;
-    } catch (e) {
-      throw new ContractError(f, `not JSON: ${(e as Error).message}`);
+    if (!fs.existsSync(f)) throw new ContractError(d, 'has no summary.json (is it a finished campaign folder?)', 'bad-file');
+    const s = readJsonObject(f);
+    if (!Number.isSafeInteger(s.seed) || !Number.isSafeInteger(s.runs) || !Array.isArray(s.properties) || !Array.isArray(s.uncovered)) {
+      throw new ContractError(f, 'is not a campaign summary (seed, runs, properties and uncovered expected)', 'bad-file');
     }
+    return s as unknown as CampaignSummary;
   });
   const seeds = new Set(summaries.map((s) => s.seed));
   if (seeds.size > 1) throw new ContractError('dirs', `the campaigns have different seeds (${[...seeds].join(', ')}); shards of one campaign share a seed`);
@@ -28,15 +29,14 @@ export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummar
   let total = 0;
   for (const d of dirs) {
     const f = path.join(d, 'findings.jsonl');
-    if (!fs.existsSync(f)) continue;
-    for (const line of fs.readFileSync(f, 'utf8').split('\n')) {
-      if (line.trim() === '') continue;
-      const finding = JSON.parse(line) as Finding;
+    readJsonLines(f).forEach((v, i) => {
+      const finding = v as Finding;
+      if (typeof finding.signature !== 'string' || typeof finding.property !== 'string') throw new ContractError(`${f}:${i + 1}`, 'is not a finding (property and signature expected)', 'bad-file');
       total++;
-      if (seen.has(finding.signature)) continue;
+      if (seen.has(finding.signature)) return;
       seen.add(finding.signature);
       findings.push(finding);
-    }
+    });
   }
   const corpus = mergeCorpora(dirs);
   const uncoveredEverywhere = summaries.map((s) => new Set(s.uncovered)).reduce((a, b) => new Set([...a].filter((x) => b.has(x))));
@@ -78,7 +78,9 @@ export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummar
     kernel: [...new Set(summaries.map((s) => s.kernel))].join('+'),
     seconds: summaries.reduce((n, s) => Math.max(n, s.seconds), 0),
     shard: `merged ${summaries.map((s) => s.shard).join(', ')}`,
-    stopped: summaries.some((s) => s.stopped),
+    status: summaries.some((s) => s.status === 'interrupted' || (s.status === undefined && s.stopped)) ? 'interrupted'
+      : summaries.some((s) => s.status === 'time-budget') ? 'time-budget' : 'complete',
+    stopped: summaries.some((s) => s.status === 'interrupted' || (s.status === undefined && s.stopped)),
     properties: [...props.values()],
     corpus: corpus.length,
   };
