@@ -358,7 +358,7 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
 export function register(program: Command, io: Io): void {
   program
     .command('fuzz')
-    .description('the main job: every property, a coverage-guided exploration and the model ≡ kernel differential; exit 0 no findings, 1 findings, 2 bad input')
+    .description('the main job: every property, a coverage-guided exploration and the model ≡ kernel differential; exit 0 no findings, 1 findings, 2 bad input, 3 interrupted (resume it), 4 a worker kept dying')
     .option('--seed <n>', 'campaign seed (default: from the clock, printed)', intArg('--seed', 0, 0x7fffffff))
     .option('--runs <n>', 'runs per property', intArg('--runs', 1), 10000)
     .option('--time <duration>', 'stop after this long (e.g. 90s, 10m, 2h); rounds in flight finish')
@@ -366,8 +366,8 @@ export function register(program: Command, io: Io): void {
     .option('--kernel <profile>', 'kernel profile (default: host where the executor runs)')
     .option('--properties <ids>', 'comma-separated property ids (default: all)')
     .option('--shard <i/n>', 'run the i-th of n deterministic shares of the rounds', '1/1')
-    .option('--out <dir>', 'write findings.jsonl, summary.json, junit.xml and progress.json here', 'sockspec-out')
-    .option('--resume <dir>', 'carry on a stopped campaign from its output folder (same seed and options)')
+    .option('--out <dir>', 'write campaign.json, progress.json, findings.jsonl, corpus.jsonl, summary.json, junit.xml and report.html here (a folder in use is refused)', 'sockspec-out')
+    .option('--resume <dir>', 'carry on a stopped or killed campaign from its output folder (it records every option; any given must agree)')
     .option('--replay-seed <n>', 'replay one finding: its round seed, with --properties ID and --path')
     .option('--path <path>', 'with --replay-seed: the counterexample path of the finding')
     .option('--workers <n>', 'child processes, each with its own executor (default: one per core)', intArg('--workers', 1, 256))
