@@ -2,13 +2,12 @@
 // report.html after a campaign, and the same for merged shards (with their findings and corpus).
 // Sources: engine/campaign/ (the data), report/junit.ts, report/html.ts.
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KernelProfile } from '../model';
 import type { CampaignSummary, Finding } from '../engine/campaign/campaign';
 import { CORPUS_FILE } from '../engine/campaign/corpus';
 import { mergeOutputs } from '../engine/campaign/merge';
-import { writeFileAtomic } from '../engine/io';
+import { ensureDir, writeFileAtomic } from '../engine/io';
 import type { SpecCheckSummary } from '../engine/spec-check';
 import { writeReport } from './html';
 import { junitXml } from './junit';
@@ -26,7 +25,7 @@ export function writeCampaignFiles(dir: string, summary: CampaignSummary, findin
 /** Writes the merged outputs into `out`. */
 export function writeMerged(dirs: readonly string[], out: string): CampaignSummary {
   const { summary, findings, corpus } = mergeOutputs(dirs);
-  fs.mkdirSync(out, { recursive: true });
+  ensureDir(out, '--out');
   if (corpus.length > 0) writeFileAtomic(path.join(out, CORPUS_FILE), corpus.map((l) => `${l}\n`).join(''));
   writeFileAtomic(path.join(out, 'findings.jsonl'), findings.map((f) => `${JSON.stringify(f)}\n`).join(''));
   writeFileAtomic(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

@@ -1,7 +1,6 @@
 // `sockspec diff`: one corpus on two kernels (the host, or images in QEMU), every differing call
 // listed by model clause. Sources: engine/diff.ts, report/text.ts.
 
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { FILE_MAX_DEFAULT, NR_OPEN_SYSCTL_DEFAULT } from '../../model';
@@ -12,7 +11,7 @@ import { observeOnHost } from '../../oracle/observe';
 import { campaignInputs } from '../../engine/campaign/corpus';
 import { presetClasses } from '../../engine/classes';
 import { classGroups, corpusGroups, diffClasses, perGroupSide, runDiff, tupleGroups, type DiffSide } from '../../engine/diff';
-import { writeFileAtomic } from '../../engine/io';
+import { ensureDir, writeFileAtomic } from '../../engine/io';
 import { vmOracleFor } from '../../engine/vm';
 import { formatDiff } from '../../report/text';
 import { DEFAULT_PROFILE, listArg, profileFor, sharedOracle, type Io } from '../shared';
@@ -36,6 +35,8 @@ export function register(program: Command, io: Io): void {
       const inputs = [o.classes && '--classes', o.tuples && '--tuples', o.corpus && '--corpus'].filter((x) => x);
       if (inputs.length > 1) throw new ContractError(inputs[1] as string, `give one corpus: ${inputs.join(' or ')}`);
       if (o.corpus !== undefined) campaignInputs(o.corpus);
+      // The output folder is made before any kernel boots, so a bad path fails at once.
+      if (o.out !== undefined) ensureDir(o.out, '--out');
       const side = (which: string, k: string, modules: string | undefined): DiffSide & { profile?: string } => {
         if (k === 'host') {
           if (modules !== undefined) throw new ContractError(`--${which}-modules`, 'the host runs its own modules');
@@ -69,7 +70,6 @@ export function register(program: Command, io: Io): void {
       });
       if (progress) process.stderr.write('\n');
       if (o.out !== undefined) {
-        fs.mkdirSync(o.out, { recursive: true });
         writeFileAtomic(path.join(o.out, 'diff.json'), `${JSON.stringify(summary, null, 2)}\n`);
       }
       io.out(o.json ? `${JSON.stringify(summary)}\n` : `${formatDiff(summary).join('\n')}\n`);
