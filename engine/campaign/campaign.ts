@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
 import { ALL_CLAUSES, type Env, type KernelProfile } from '../../model';
-import { ContractError, requestLine } from '../../contract';
+import { ContractError, requestLine, SockspecError } from '../../contract';
+import { ExecutorError } from '../../oracle/errors';
 import type { HostOracle } from '../../oracle/host';
 import { Coverage, Disagreement, envClassOf, selectProperties, type PropertyContext, type PropertyDef } from '../../properties';
 import { CORPUS_FILE, CorpusWriter } from './corpus';
@@ -212,6 +213,12 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     const seed = roundSeed(opts.seed, u.property, u.round);
     const p = props.find((x) => x.id === u.property) as PropertyDef;
     const details = await fc.check(p.build(ctx), { seed, numRuns: Math.max(1, Math.ceil(u.runs / (p.runsPerCase ?? 1))) });
+    if (details.failed && details.errorInstance instanceof ExecutorError) {
+      // The oracle failed (its executor died twice in one request, say): that says nothing about
+      // the kernel, so it is no finding. Nothing of this round is saved (its coverage and corpus
+      // include fast-check's shrinking runs): a resume redoes it from the last recorded state.
+      throw new SockspecError('incomplete', `round ${u.key}`, `the oracle failed (${details.errorInstance.message}); every round before it is kept: resume the campaign`);
+    }
     if (details.failed) {
       const err = details.errorInstance;
       const f: Finding = {
