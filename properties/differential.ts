@@ -50,6 +50,8 @@ export function differentialProperty(oracle: HostOracle, profile: KernelProfile,
       const d = evaluate(call, env);
       record?.(call, env, d.trace);
       const obs = observe(run.results[i], run);
+      // A lost result (the executor died twice) says nothing about the kernel: no disagreement.
+      if ('lost' in obs) return;
       const ms = compareOutcomes(d.outcome, obs);
       if (ms.length === 0) return;
       const kernel = 'outcome' in obs ? shortResult(obs.outcome) : `unobserved (${obs.unobserved})`;
