@@ -2,7 +2,7 @@
 // image in QEMU). Exit 0: every point compared and agreed; 1: mismatches; 3: no mismatch, but the
 // oracle lost some points' results (its executor died twice on their batch); 2: bad input, or a
 // host oracle this machine cannot run (refused before any work). Sources: engine/check.ts,
-// report/text.ts, docs/vm-oracle.md "The host oracle survives its executor".
+// report/text.ts, docs/architecture.md "The host oracle survives its executor".
 
 import * as os from 'node:os';
 import type { Command } from 'commander';

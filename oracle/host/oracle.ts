@@ -4,8 +4,8 @@
 // each call comes back as the model's Outcome, policies compile through libseccomp. This file is
 // the process's lifecycle: start (refused up front without root, oracle/host/discovery.ts),
 // HELLO, one request at a time, restart after a death with the request in flight retried once,
-// close. Sources: docs/architecture.md "The oracle"; docs/vm-oracle.md "The host oracle survives
-// its executor"; docs/seccomp.md §5 (harness) and §7 (libseccomp export).
+// close. Sources: docs/architecture.md "The oracle" and "The host oracle survives its executor";
+// docs/seccomp.md §5 (harness) and §7 (libseccomp export).
 //
 // Global state is never touched on the host: env.fileMax, env.nrOpen, env.nrFiles and
 // env.unixSockets describe fs.file-max, fs.nr_open and system-wide counts, so they are NOT applied

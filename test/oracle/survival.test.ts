@@ -3,7 +3,7 @@
 // and `sockspec check` counts those points as unobserved and goes on. A COMPILE that dies twice
 // rejects with the reason. Deaths are forced by test/fixtures/dying-executor.js on chosen RUNs,
 // and by kill -9 of the real executor. Sources: oracle/host/oracle.ts, engine/check.ts,
-// docs/vm-oracle.md "The host oracle survives its executor".
+// docs/architecture.md "The host oracle survives its executor".
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
