@@ -3,9 +3,9 @@
 // calling an engine, printing and setting the exit code. Errors below the CLI are data
 // (contract/errors.ts); this file maps their codes to exit codes: bad input of any kind exits 2
 // with `sockspec: FIELD: DETAIL`, findings exit 1, and check or eval whose host oracle lost some
-// kernel results (nothing else found) exit 3 (cli/shared.ts EXIT_UNOBSERVED). The shebang fixes V8's young generation at
-// 16 MiB: left adaptive, it doubles during long campaigns and RSS jumps by ~17 MiB with the heap
-// in use unchanged, which hides real growth from memory checks.
+// kernel results (nothing else found) exit 3 (cli/shared.ts EXIT_UNOBSERVED). The shebang fixes
+// V8's young generation at 16 MiB: left adaptive, it doubles during long campaigns and RSS jumps
+// by ~17 MiB with the heap in use unchanged, which hides real growth from memory checks.
 
 import { Command, CommanderError } from 'commander';
 import { SockspecError, type ErrorCode } from '../contract';
