@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import type { KernelProfile } from '../model';
 import { ContractError, parseProfileFile, registerProfile, resolveProfile } from '../contract';
-import { executorAvailable, HostOracle, requireHostOracle } from '../oracle/host';
+import { executorAvailable, HostOracle } from '../oracle/host';
+import { requireHostOracle } from '../oracle/host/discovery';
 import { probeHostProfile } from '../oracle/probe';
 
 export const DEFAULT_PROFILE = 'reference-6.18';

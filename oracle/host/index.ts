@@ -6,7 +6,7 @@
 import { MAX_CALLS } from '../protocol';
 
 export { HostOracle, type ExecutorInfo, type HostOracleOptions } from './oracle';
-export { executorAvailable, executorPath, hostOracleProblem, privilegeProblem, requireHostOracle, REQUIRED_CAPS } from './discovery';
+export { executorAvailable, executorPath } from './discovery';
 export { ia32Unavailable } from './ia32';
 export { replyFrames } from './frames';
 export { ExecutorError } from '../errors';

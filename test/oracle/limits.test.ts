@@ -6,7 +6,8 @@
 import { ContractError } from '../../contract/errors';
 import { fdTable } from '../../model/fdtable';
 import { defaultEnv } from '../../model/state';
-import { privilegeProblem, REQUIRED_CAPS, runRequest } from '../../oracle/host';
+import { runRequest } from '../../oracle/host';
+import { privilegeProblem, REQUIRED_CAPS } from '../../oracle/host/discovery';
 import { MAX_FILTER_INSNS, MAX_FILTERS, MAX_GROUPS, MAX_LAYOUT_FD } from '../../oracle/protocol';
 
 const status = (capEff: bigint): string => `Name:\tnode\nCapInh:\t0000000000000000\nCapEff:\t${capEff.toString(16).padStart(16, '0')}\n`;
