@@ -2,9 +2,10 @@
 // The sockspec command line: one file per command in cli/commands/, each parsing its flags,
 // calling an engine, printing and setting the exit code. Errors below the CLI are data
 // (contract/errors.ts); this file maps their codes to exit codes: bad input of any kind exits 2
-// with `sockspec: FIELD: DETAIL`, findings exit 1. The shebang fixes V8's young generation at
-// 16 MiB: left adaptive, it doubles during long campaigns and RSS jumps by ~17 MiB with the heap
-// in use unchanged, which hides real growth from memory checks.
+// with `sockspec: FIELD: DETAIL`, findings exit 1, and check or eval whose host oracle lost some
+// kernel results (nothing else found) exit 4 (cli/shared.ts EXIT_UNOBSERVED), interrupted campaigns 3. The shebang fixes
+// V8's young generation at 16 MiB: left adaptive, it doubles during long campaigns and RSS jumps
+// by ~17 MiB with the heap in use unchanged, which hides real growth from memory checks.
 
 import { Command, CommanderError } from 'commander';
 import { SockspecError, type ErrorCode } from '../contract';

@@ -6,6 +6,7 @@ import { InvalidArgumentError } from 'commander';
 import type { KernelProfile } from '../model';
 import { ContractError, parseProfileFile, registerProfile, resolveProfile } from '../contract';
 import { executorAvailable, HostOracle } from '../oracle/host';
+import { requireHostOracle } from '../oracle/host/discovery';
 import { probeHostProfile } from '../oracle/probe';
 
 export const DEFAULT_PROFILE = 'reference-6.18';
@@ -17,6 +18,9 @@ export const DEFAULT_PROFILE = 'reference-6.18';
  * resume it); 4 incomplete (a campaign's worker kept dying; its state is kept); 70 internal error.
  */
 export const EXIT = { ok: 0, findings: 1, badInput: 2, interrupted: 3, incomplete: 4, internal: 70 } as const;
+
+/** The exit code of a check or eval that found no mismatch but lost some kernel results (unobserved): incomplete, no clean pass. */
+export { EXIT_UNOBSERVED } from '../engine/eval';
 
 
 /** Where a command writes: stdout, stderr, and its exit code. */
@@ -58,6 +62,15 @@ export function sharedOracle(): Promise<HostOracle> {
   return oracle;
 }
 
+/**
+ * Refuses a host oracle this machine cannot run, before the command does any work: exit 2 with
+ * the reason (root and the capabilities the executor uses, a built executor), about `flag`.
+ * @example requireHost('--oracle')
+ */
+export function requireHost(flag: string): void {
+  requireHostOracle(flag);
+}
+
 /** The shared executor where one can run (root, built), else undefined. */
 export function sharedOracleIfAvailable(): Promise<HostOracle> | undefined {
   return executorAvailable() ? sharedOracle() : undefined;
@@ -78,7 +91,7 @@ export async function profileFor(name: string | undefined): Promise<KernelProfil
     return p;
   }
   if (want !== 'host') return resolveProfile(want);
-  if (!executorAvailable()) throw new ContractError('--kernel', 'the host profile is probed by the executor, which needs root and a built executor (npm run build)', 'unavailable');
+  requireHostOracle('--kernel');
   const p = await probeHostProfile(await sharedOracle());
   registerProfile(p);
   return p;

@@ -1,7 +1,8 @@
 // `sockspec check`: the exhaustive bounded model check. Enumerates every class of the bounded
 // space, evaluates each point with the model, and (with an oracle) diffs it against the kernel.
-// Reports the size of the space, clause coverage and every mismatch as an strace line with its env.
-// Sources: generators/space.ts, oracle/compare.ts.
+// Reports the size of the space, clause coverage and every mismatch as an strace line with its env,
+// and counts apart the points the oracle lost (its executor died twice on their batch), which
+// are neither a pass nor a mismatch. Sources: generators/space.ts, oracle/compare.ts.
 
 import { ContractError } from '../contract';
 import { ALL_CLAUSES, evaluate, formatCall, formatResult, type Call, type Env, type KernelProfile, type Outcome } from '../model';
@@ -32,6 +33,9 @@ export interface CheckSummary {
   /** Points the kernel could not run (an entry path it lacks), and why. */
   readonly unavailable: number;
   readonly unavailableWhy: string | null;
+  /** Points whose kernel result the oracle lost (its executor died twice on their batch), and why: not compared. */
+  readonly unobserved: number;
+  readonly unobservedWhy: string | null;
   readonly clausesCovered: number;
   readonly clausesTotal: number;
   readonly uncovered: readonly string[];
@@ -84,12 +88,14 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
   let mismatchCount = 0;
   let unavailable = 0;
   let unavailableWhy: string | null = null;
+  let unobserved = 0;
+  let unobservedWhy: string | null = null;
   const keep = opts.keep ?? 200;
   const batchSize = opts.batchSize ?? 4096;
   /** One class: its points, its mismatches (the first `keep`), what the kernel could not run. */
-  const checkClass = async (cls: EnvClass): Promise<{ points: number; count: number; kept: CheckMismatch[]; unavailable: number; why: string | null }> => {
+  const checkClass = async (cls: EnvClass): Promise<{ points: number; count: number; kept: CheckMismatch[]; unavailable: number; why: string | null; lost: number; lostWhy: string | null }> => {
     const env = cls.env(opts.profile);
-    const r = { points: 0, count: 0, kept: [] as CheckMismatch[], unavailable: 0, why: null as string | null };
+    const r = { points: 0, count: 0, kept: [] as CheckMismatch[], unavailable: 0, why: null as string | null, lost: 0, lostWhy: null as string | null };
     let batch: Call[] = [];
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
@@ -105,6 +111,11 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
           if ('unavailable' in oi && oi.unavailable === true) {
             r.unavailable++;
             r.why = oi.unobserved;
+            return;
+          }
+          if ('lost' in oi && oi.lost === true) {
+            r.lost++;
+            r.lostWhy = oi.unobserved;
             return;
           }
           const ms: Mismatch[] = compareOutcomes(d.outcome, oi);
@@ -150,6 +161,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
     mismatchCount += r.count;
     unavailable += r.unavailable;
     if (r.why !== null) unavailableWhy = r.why;
+    unobserved += r.lost;
+    if (r.lostWhy !== null) unobservedWhy ??= `${cls.id}: ${r.lostWhy}`;
     for (const m of r.kept) if (mismatches.length < keep) mismatches.push(m);
     classes.push({ id: cls.id, points: r.points, mismatches: r.count });
   });
@@ -163,6 +176,8 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
     mismatchCount,
     unavailable,
     unavailableWhy,
+    unobserved,
+    unobservedWhy,
     clausesCovered: ALL_CLAUSES.length - uncovered.length,
     clausesTotal: ALL_CLAUSES.length,
     uncovered,

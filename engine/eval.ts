@@ -1,8 +1,10 @@
 // `sockspec eval`: the JSON Lines contract. One result line per input line, in order; a malformed
 // line gets an error result naming the line and field, the rest still run, and the exit code is 2.
 // With --oracle host the kernel answers; with --compare both answer and `mismatch` says whether
-// they agree. Consecutive lines in the same environment go to the executor as one batch.
-// Sources: docs/eval-contract.md, contract/request.ts, oracle/host/.
+// they agree. Consecutive lines in the same environment go to the executor as one batch; a batch
+// the executor cannot take (an environment beyond its limits) makes each of its lines an error
+// result, and a batch the oracle lost (its executor died twice) answers "unobserved" with the
+// reason and exit code 3. Sources: docs/eval-contract.md, contract/request.ts, oracle/host/.
 
 import * as readline from 'node:readline';
 import { evaluate, type Call, type Env, type KernelProfile, type Outcome } from '../model';
@@ -60,13 +62,23 @@ async function resolveOci(obj: Record<string, unknown>, opts: EvalOptions): Prom
   (env as Record<string, unknown>).seccomp = out;
 }
 
-/** Streams `input` to `output`; resolves to the exit code (0, or 2 when any line was bad). */
+/** The exit code of a run with an unobserved (lost) answer and no bad line: no clean answer. */
+export const EXIT_UNOBSERVED = 4;
+
+/** Streams `input` to `output`; resolves to the exit code (0; 2 when any line was bad; else 3 when the oracle lost any answer). */
 export async function runEval(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, err: NodeJS.WritableStream, opts: EvalOptions): Promise<number> {
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   const limit = opts.batch ?? 1024;
   let pending: Pending[] = [];
   let bad = 0;
+  let lost = 0;
   const write = (o: Record<string, unknown>): void => void output.write(`${JSON.stringify(o)}\n`);
+  const badLine = (lineNo: number, id: unknown, e: ContractError): void => {
+    bad++;
+    const msg = `line ${lineNo}: ${e.message}`;
+    err.write(`sockspec eval: ${msg}\n`);
+    write({ id, result: 'error', error: msg });
+  };
 
   const flush = async (): Promise<void> => {
     if (pending.length === 0) return;
@@ -75,7 +87,14 @@ export async function runEval(input: NodeJS.ReadableStream, output: NodeJS.Writa
     let kernel: Observation[] | undefined;
     if (opts.mode !== 'model') {
       if (opts.oracle === undefined) throw new Error('an oracle mode without an oracle');
-      kernel = await observeOnHost(await opts.oracle(), group[0].env, group.map((p) => p.call));
+      try {
+        kernel = await observeOnHost(await opts.oracle(), group[0].env, group.map((p) => p.call));
+      } catch (e) {
+        if (!(e instanceof ContractError) || e.code !== 'bad-input') throw e;
+        for (const p of group) badLine(p.lineNo, p.id, e);
+        return;
+      }
+      lost += kernel.filter((k) => 'lost' in k).length;
     }
     group.forEach((p, i) => {
       if (opts.mode === 'host' && kernel !== undefined) {
@@ -108,12 +127,9 @@ export async function runEval(input: NodeJS.ReadableStream, output: NodeJS.Writa
     } catch (e) {
       if (!(e instanceof ContractError)) throw e;
       await flush();
-      bad++;
-      const msg = `line ${lineNo}: ${e.message}`;
-      err.write(`sockspec eval: ${msg}\n`);
-      write({ id: obj?.id ?? null, result: 'error', error: msg });
+      badLine(lineNo, obj?.id ?? null, e);
     }
   }
   await flush();
-  return bad > 0 ? 2 : 0;
+  return bad > 0 ? 2 : lost > 0 ? EXIT_UNOBSERVED : 0;
 }

@@ -12,8 +12,14 @@ export type Mismatch =
   | { readonly kind: 'sockopt'; readonly field: 'domain' | 'sotype' | 'soprotocol'; readonly model: number; readonly kernel: number }
   | { readonly kind: 'unobserved'; readonly reason: string };
 
-/** What the oracle saw for one call: an outcome, or why there is none. */
-export type Observation = { readonly outcome: Outcome } | { readonly unobserved: string; readonly unavailable?: true };
+/**
+ * What the oracle saw for one call: an outcome, or why there is none. `unavailable`: the kernel
+ * cannot run the call here (an entry path it lacks); `lost`: the oracle lost the answer (its
+ * executor died twice), which says nothing about the kernel.
+ */
+export type Observation =
+  | { readonly outcome: Outcome }
+  | { readonly unobserved: string; readonly unavailable?: true; readonly lost?: true };
 
 /** The short result string: `ok`, an errno name, `ret:N`, `killed:SIGSYS`. */
 export function shortResult(o: Outcome): string {

@@ -11,3 +11,8 @@ export class ExecutorError extends Error {
 export class ProtocolError extends ExecutorError {
   override readonly name: string = 'ProtocolError';
 }
+
+/** The executor process ended (killed, crashed, or exited) while a request was in flight. */
+export class ExecutorDied extends ExecutorError {
+  override readonly name: string = 'ExecutorDied';
+}

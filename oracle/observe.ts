@@ -6,9 +6,9 @@ import type { Call, Env } from '../model';
 import type { Observation } from './compare';
 import type { HostOracle, KernelResult, KernelRun } from './host';
 
-/** One executor result as an observation; a setup failure makes every call unobserved. */
+/** One executor result as an observation; a setup failure makes every call unobserved (a lost batch stays lost). */
 export function observe(r: KernelResult, run: Pick<KernelRun, 'setupFailure'>): Observation {
-  if (run.setupFailure !== undefined) return { unobserved: `environment setup failed at ${run.setupFailure.step}: ${run.setupFailure.errno}` };
+  if (run.setupFailure !== undefined && r.status !== 'lost') return { unobserved: `environment setup failed at ${run.setupFailure.step}: ${run.setupFailure.errno}` };
   switch (r.status) {
     case 'returned':
     case 'killed':
@@ -19,6 +19,8 @@ export function observe(r: KernelResult, run: Pick<KernelRun, 'setupFailure'>): 
       return { unobserved: r.reason ?? 'the call was not run' };
     case 'unavailable':
       return { unobserved: `not run: ${r.reason}`, unavailable: true };
+    case 'lost':
+      return { unobserved: r.reason, lost: true };
   }
 }
 

@@ -6,6 +6,7 @@
 import * as os from 'node:os';
 import { AF, defaultEnv, fdTable, reference618, SOCK, type Call, type Env, type FdtableGrowth, type KernelProfile, type Outcome } from '../model';
 import type { HostOracle } from './host';
+import { ContractError } from '../contract/errors';
 
 const NOT_THERE = new Set(['EAFNOSUPPORT']);
 
@@ -59,7 +60,13 @@ export type ProbeRun = (env: Env, calls: readonly Call[]) => Promise<{ results: 
  * executor never uses init_net.
  */
 export async function probeHostProfile(oracle: HostOracle, release: string = os.release()): Promise<KernelProfile> {
-  return probeProfile((env, calls) => oracle.run(env, calls), release, 'host', `probed from the running kernel (Linux ${release})`, 'through the executor');
+  const run: ProbeRun = async (env, calls) => {
+    const r = await oracle.run(env, calls);
+    // A profile built from lost answers would be wrong: refuse it.
+    if (r.lost !== undefined) throw new ContractError('--kernel host', `the probe lost its answers: ${r.lost}`, 'unavailable');
+    return r;
+  };
+  return probeProfile(run, release, 'host', `probed from the running kernel (Linux ${release})`, 'through the executor');
 }
 
 /**

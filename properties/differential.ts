@@ -9,6 +9,7 @@ import { callArb, envArb, harnessSafe } from '../generators';
 import { compareOutcomes, describeMismatch, shortResult } from '../oracle/compare';
 import { ia32Unavailable, type HostOracle } from '../oracle/host';
 import { observe } from '../oracle/observe';
+import { ExecutorDied } from '../oracle/errors';
 import { ContractError } from '../contract';
 import type { PropertyContext, PropertyDef } from './law';
 
@@ -50,6 +51,9 @@ export function differentialProperty(oracle: HostOracle, profile: KernelProfile,
       const d = evaluate(call, env);
       record?.(call, env, d.trace);
       const obs = observe(run.results[i], run);
+      // A lost result (the executor died twice) says nothing about the kernel: no disagreement,
+      // and no pass either. The oracle's failure stops the run; a campaign redoes the round.
+      if ('lost' in obs) throw new ExecutorDied(`the oracle lost the result of ${formatStrace(call, d.outcome)}: ${obs.unobserved}`);
       const ms = compareOutcomes(d.outcome, obs);
       if (ms.length === 0) return;
       const kernel = 'outcome' in obs ? shortResult(obs.outcome) : `unobserved (${obs.unobserved})`;

@@ -17,6 +17,7 @@ export function formatCheck(s: CheckSummary): string[] {
   for (const m of s.mismatches) out.push(`MISMATCH [${m.class}] ${m.call}: model ${m.model}, kernel ${m.kernel} (model clause ${m.clause}; ${m.details.join('; ')})`);
   if (s.oracle !== 'none') out.push(`${s.mismatchCount} mismatches${s.mismatchCount > s.mismatches.length ? ` (first ${s.mismatches.length} shown)` : ''}`);
   if (s.unavailable > 0) out.push(`${s.unavailable} points not compared: the kernel could not run them (${s.unavailableWhy})`);
+  if (s.unobserved > 0) out.push(`${s.unobserved} points unobserved: the oracle lost their results, so this is no clean pass (first: ${s.unobservedWhy})`);
   if (s.kernelAlerts !== undefined && s.kernelAlerts.length > 0) out.push(`the kernel reported on its console (${s.kernelAlerts.length} lines):`, ...s.kernelAlerts.slice(0, 20).map((l) => `  ${l}`));
   out.push(`${s.seconds.toFixed(1)} s`);
   return out;

@@ -1,5 +1,8 @@
 // `sockspec check`: the bounded space against the model, and against a kernel (the host or an
-// image in QEMU). Sources: engine/check.ts, report/text.ts.
+// image in QEMU). Exit 0: every point compared and agreed; 1: mismatches; 4: no mismatch, but the
+// oracle lost some points' results (its executor died twice on their batch); 2: bad input, or a
+// host oracle this machine cannot run (refused before any work). Sources: engine/check.ts,
+// report/text.ts, docs/architecture.md "The host oracle survives its executor".
 
 import * as os from 'node:os';
 import type { Command } from 'commander';
@@ -11,12 +14,12 @@ import { runCheck } from '../../engine/check';
 import { presetClasses } from '../../engine/classes';
 import { vmOracleFor } from '../../engine/vm';
 import { formatCheck } from '../../report/text';
-import { listArg, profileFor, sharedOracle, type Io } from '../shared';
+import { EXIT_UNOBSERVED, listArg, profileFor, requireHost, sharedOracle, type Io } from '../shared';
 
 export function register(program: Command, io: Io): void {
   program
     .command('check')
-    .description('exhaustive bounded model check over every environment class; exit 1 on mismatches')
+    .description('exhaustive bounded model check over every environment class; exit 1 on mismatches, 4 when none but the oracle lost some results (points unobserved)')
     .option('--kernel <profile>', 'kernel profile: host (probed; the default where the executor runs) or a shipped one')
     .option('--oracle <oracle>', 'host: diff every point against the running kernel; vm: against --kernel-image booted in QEMU; none: model only', 'none')
     .option('--kernel-image <image>', 'with --oracle vm: a bzImage/vmlinuz, or a name `sockspec kernels fetch` knows (debian-6.1, debian-6.12)')
@@ -28,6 +31,7 @@ export function register(program: Command, io: Io): void {
     .action(async (o: { kernel?: string; oracle: string; kernelImage?: string; modules?: string; moduleMode?: string; consoleDir?: string; classes?: string; json: boolean }) => {
       if (o.oracle !== 'host' && o.oracle !== 'none' && o.oracle !== 'vm') throw new ContractError('--oracle', 'expected host, vm or none');
       if (o.consoleDir !== undefined && o.oracle !== 'vm') throw new ContractError('--console-dir', 'only with --oracle vm');
+      if (o.oracle === 'host') requireHost('--oracle');
       const vm = o.oracle === 'vm' ? vmOracleFor(o.kernelImage, o.modules, o.moduleMode, o.consoleDir, (line) => io.err(`${line}\n`)) : undefined;
       if (vm !== undefined && o.kernel === undefined && vm.defaultProfile === undefined) throw new ContractError('--kernel', 'required with --oracle vm for this image: the profile the kernel is checked against');
       const profile = await profileFor(o.kernel ?? vm?.defaultProfile);
@@ -43,6 +47,6 @@ export function register(program: Command, io: Io): void {
       if (progress) process.stderr.write('\n');
       if (vm !== undefined) summary = { ...summary, kernelAlerts: [...vm.oracle.alerts] };
       io.out(o.json ? `${JSON.stringify(summary)}\n` : `${formatCheck(summary).join('\n')}\n`);
-      io.setCode(summary.mismatchCount > 0 ? 1 : 0);
+      io.setCode(summary.mismatchCount > 0 ? 1 : summary.unobserved > 0 ? EXIT_UNOBSERVED : 0);
     });
 }

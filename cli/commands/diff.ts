@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import { FILE_MAX_DEFAULT, NR_OPEN_SYSCTL_DEFAULT } from '../../model';
 import { ContractError, SockspecError } from '../../contract';
 import { ENV_CLASSES, VM_CLASSES } from '../../generators/space';
-import { executorAvailable } from '../../oracle/host';
 import { observeOnHost } from '../../oracle/observe';
 import { campaignInputs } from '../../engine/campaign/corpus';
 import { presetClasses } from '../../engine/classes';
@@ -14,7 +13,7 @@ import { classGroups, corpusGroups, diffClasses, perGroupSide, runDiff, tupleGro
 import { ensureDir, writeFileAtomic } from '../../engine/io';
 import { vmOracleFor } from '../../engine/vm';
 import { formatDiff } from '../../report/text';
-import { DEFAULT_PROFILE, listArg, profileFor, sharedOracle, type Io } from '../shared';
+import { DEFAULT_PROFILE, listArg, profileFor, requireHost, sharedOracle, type Io } from '../shared';
 
 export function register(program: Command, io: Io): void {
   program
@@ -40,7 +39,7 @@ export function register(program: Command, io: Io): void {
       const side = (which: string, k: string, modules: string | undefined): DiffSide & { profile?: string } => {
         if (k === 'host') {
           if (modules !== undefined) throw new ContractError(`--${which}-modules`, 'the host runs its own modules');
-          if (!executorAvailable()) throw new ContractError(`--${which}`, 'host needs the executor (root and npm run build)');
+          requireHost(`--${which}`);
           return perGroupSide('host', async (env, calls) => {
             // The host never changes a global knob: such an environment runs only in QEMU.
             if (env.fileMax !== FILE_MAX_DEFAULT || env.nrOpen !== NR_OPEN_SYSCTL_DEFAULT) return calls.map(() => ({ unobserved: 'the host never changes fs.file-max or fs.nr_open: diff this environment with both kernels in QEMU' }));

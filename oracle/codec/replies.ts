@@ -44,7 +44,9 @@ export type KernelResult =
    * that is no seccomp verdict, such as the OOM killer's SIGKILL; the model has no outcome for that). */
   | { readonly status: 'not-run'; readonly signal?: number; readonly reason?: string }
   /** The kernel lacks the call's entry path (i386 without IA32 emulation): not sent. */
-  | { readonly status: 'unavailable'; readonly reason: string };
+  | { readonly status: 'unavailable'; readonly reason: string }
+  /** The oracle lost the answer: the executor died during the batch, and again when it was retried. */
+  | { readonly status: 'lost'; readonly reason: string };
 
 /** One RUN: a result per call, the setup failure if any, how many children it took, its wall time. */
 export interface KernelRun {
@@ -57,6 +59,8 @@ export interface KernelRun {
   /** Capabilities the env asked for that the executor could not grant (init-userns shapes only; the
    * executor grants the rest). Absent when it granted them all. */
   readonly capsNotHeld?: string[];
+  /** Set when the whole batch was lost (every result `lost`): why, for the report. */
+  readonly lost?: string;
 }
 
 /** The answer: per rule its rc (0 or -errno) and resolved nr (-1: unknown name, skipped), and the program. */

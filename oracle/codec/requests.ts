@@ -1,7 +1,9 @@
 // The requests of the executor protocol as bytes: frames, and what an Env, a batch of calls, a
 // libseccomp policy or a benchmark loop becomes. Shared by the host runner (oracle/host/) and the
-// VM runner (oracle/vm/runner.ts), which writes whole request streams at once.
-// Sources: oracle/protocol.ts; docs/seccomp.md §5 (harness) and §7 (libseccomp export).
+// VM runner (oracle/vm/runner.ts), which writes whole request streams at once. An environment
+// beyond the executor's fixed limits is the request's fault: a ContractError ('bad-input') naming
+// the eval contract's field and the limit. Sources: oracle/protocol.ts; docs/eval-contract.md §3;
+// docs/seccomp.md §5 (harness) and §7 (libseccomp export).
 
 import { encodeRecord, recordSize } from './records';
 import {
@@ -10,6 +12,7 @@ import {
   MAX_LAYOUT_FD, NS_CODE, PROTOCOL_MAGIC, SYSCALL_NAME_LEN, type RecordDef,
 } from '../protocol';
 import type { Call, Env } from '../../model/types';
+import { ContractError } from '../../contract/errors';
 
 /** One libseccomp policy, as the calls the executor makes (docs/seccomp.md §3, §7). */
 export interface CompileRequest {
@@ -70,16 +73,18 @@ function bitmap(fds: readonly number[]): number[] {
  * The ENV record for `env`: credentials, namespaces, per-netns sysctls, RLIMIT_NOFILE, the fd
  * layout as bitmaps. `globals` carries what only a throwaway VM may change (fs.file-max, a number
  * of AF_UNIX sockets held open, fs.nr_open); the host oracle always sends zeros, which leave them.
- * Throws a RangeError for what the executor cannot lay out.
+ * Throws a ContractError naming the field for what the executor cannot lay out.
  * @example encodeEnv(defaultEnv(), 2000)
  */
 export function encodeEnv(env: Env, timeoutMs: number, globals: VmGlobals = { file_max: 0n, unix_socks: 0, nr_open: 0 }): Buffer {
   const { creds } = env;
-  if (creds.groups.length > MAX_GROUPS) throw new RangeError(`${creds.groups.length} groups: the executor takes at most ${MAX_GROUPS}`);
+  if (creds.groups.length > MAX_GROUPS) {
+    throw new ContractError('env.groups', `${creds.groups.length} supplementary groups: the executor sets at most ${MAX_GROUPS} (MAX_GROUPS)`);
+  }
   const open: number[] = [], cloexec: number[] = [], nonblock: number[] = [];
   for (const e of env.fds.entries) {
     if (!Number.isInteger(e.fd) || e.fd < 0 || e.fd >= MAX_LAYOUT_FD) {
-      throw new RangeError(`fd ${e.fd}: the executor lays out fds 0..${MAX_LAYOUT_FD - 1} only`);
+      throw new ContractError('env.openFds', `fd ${e.fd}: the executor lays out fds 0..${MAX_LAYOUT_FD - 1} only (MAX_LAYOUT_FD ${MAX_LAYOUT_FD})`);
     }
     open.push(e.fd);
     if (e.cloexec) cloexec.push(e.fd);
@@ -109,9 +114,13 @@ export function encodeEnv(env: Env, timeoutMs: number, globals: VmGlobals = { fi
 
 /** FILTER frames for the env's stack, oldest first. */
 function filterFrames(env: Env): Buffer[] {
-  if (env.seccomp.length > MAX_FILTERS) throw new RangeError(`${env.seccomp.length} filters: the executor stacks at most ${MAX_FILTERS}`);
+  if (env.seccomp.length > MAX_FILTERS) {
+    throw new ContractError('env.seccomp', `${env.seccomp.length} filters: the executor stacks at most ${MAX_FILTERS} (MAX_FILTERS)`);
+  }
   return env.seccomp.map((f, i) => {
-    if (f.prog.length > MAX_FILTER_INSNS) throw new RangeError(`filter ${i}: ${f.prog.length} instructions, limit ${MAX_FILTER_INSNS}`);
+    if (f.prog.length > MAX_FILTER_INSNS) {
+      throw new ContractError(`env.seccomp[${i}]`, `${f.prog.length} instructions: the executor loads at most ${MAX_FILTER_INSNS} per filter (MAX_FILTER_INSNS)`);
+    }
     return requestFrame(KIND.FILTER, countedPayload(INSN_RECORD, f.prog, ([code, jt, jf, k]) => ({ code, jt, jf, k })));
   });
 }
@@ -123,7 +132,7 @@ function callsFrame(calls: readonly Call[]): Buffer {
   })));
 }
 
-/** The frames of one RUN request: ENV, FILTERs, CALLS, RUN. Throws RangeError for an env the executor cannot represent. */
+/** The frames of one RUN request: ENV, FILTERs, CALLS, RUN. Throws a ContractError for an env the executor cannot represent. */
 export function runRequest(env: Env, calls: readonly Call[], timeoutMs: number, globals?: VmGlobals): Buffer {
   return Buffer.concat([requestFrame(KIND.ENV, encodeEnv(env, timeoutMs, globals)), ...filterFrames(env), callsFrame(calls), requestFrame(KIND.RUN)]);
 }

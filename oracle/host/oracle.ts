@@ -2,8 +2,10 @@
 // (oracle/executor/, started from oracle/host/discovery.ts's path) spoken to in the frames of
 // oracle/protocol.ts, encoded and decoded by oracle/codec/. An Env becomes ENV and FILTER frames,
 // each call comes back as the model's Outcome, policies compile through libseccomp. This file is
-// the process's lifecycle: start, HELLO, one request at a time, restart after a death, close.
-// Sources: docs/architecture.md "The oracle"; docs/seccomp.md §5 (harness) and §7 (libseccomp export).
+// the process's lifecycle: start (refused up front without root, oracle/host/discovery.ts),
+// HELLO, one request at a time, restart after a death with the request in flight retried once,
+// close. Sources: docs/architecture.md "The oracle" and "The host oracle survives its executor";
+// docs/seccomp.md §5 (harness) and §7 (libseccomp export).
 //
 // Global state is never touched on the host: env.fileMax, env.nrOpen, env.nrFiles and
 // env.unixSockets describe fs.file-max, fs.nr_open and system-wide counts, so they are NOT applied
@@ -17,9 +19,9 @@ import {
   compileRequest, decodeCompiled, decodeLoopReply, decodeRecord, errorText, loopRequest, requestFrame, runReplyDecoder,
   runRequest, u32, type CompileRequest, type CompileResult, type KernelResult, type KernelRun,
 } from '../codec';
-import { ExecutorError, ProtocolError } from '../errors';
+import { ExecutorDied, ExecutorError, ProtocolError } from '../errors';
 import { DEFAULT_TIMEOUT_MS, HELLO_REPLY, KIND, PROTOCOL_VERSION } from '../protocol';
-import { executorPath } from './discovery';
+import { executorPath, requireHostOracle } from './discovery';
 import { FrameReader } from './frames';
 import { ia32Unavailable } from './ia32';
 import { ALL_CAPS, capNames } from '../../model/creds';
@@ -42,6 +44,8 @@ export interface HostOracleOptions {
   readonly path?: string;
   /** Per-call time limit in ms before the executor SIGKILLs a child; default DEFAULT_TIMEOUT_MS (2000). */
   readonly timeoutMs?: number;
+  /** Called when a request's frames have been written to the executor `pid` (diagnostics, tests). */
+  readonly onSent?: (what: string, pid: number) => void;
 }
 
 /** The request being served: what it is, how its reply frames are read, and its promise. */
@@ -54,7 +58,9 @@ interface Pending {
 
 /**
  * The real kernel as an oracle: one executor child kept alive, requests served one at a time in
- * order. A dead executor is restarted for the next request; the request it died in rejects.
+ * order. An executor that dies (crash, kill -9, a broken stream) is restarted and the request it
+ * died in is sent once more; if the executor dies again, a RUN resolves with every call `lost`
+ * (the reason in each result and in `lost`), and a COMPILE or LOOP rejects with an ExecutorDied.
  * @example
  * const o = await HostOracle.start();
  * const run = await o.run(defaultEnv(), [{ a0: 2n, a1: 1n, a2: 0n }]);   // results[0].outcome: fd 3
@@ -67,16 +73,29 @@ export class HostOracle {
   private stderrTail = '';
   private currentInfo: ExecutorInfo | null = null;
   private closed = false;
+  private starts = 0;
+  private retried = 0;
 
-  private constructor(private readonly path: string, private readonly timeoutMs: number) {}
+  private constructor(private readonly path: string, private readonly timeoutMs: number, private readonly onSent?: (what: string, pid: number) => void) {}
 
-  /** Starts the executor and says hello. Rejects when the binary is missing or does not answer. */
+  /**
+   * Starts the executor and says hello. Throws a ContractError ('unavailable') before spawning
+   * anything without root and the capabilities the executor uses, or without the binary; rejects
+   * when the executor does not answer.
+   */
   static async start(opts: HostOracleOptions = {}): Promise<HostOracle> {
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     u32(timeoutMs, 'timeoutMs');
-    const oracle = new HostOracle(opts.path ?? executorPath(), timeoutMs);
+    const path = opts.path ?? executorPath();
+    requireHostOracle('host oracle', path);
+    const oracle = new HostOracle(path, timeoutMs, opts.onSent);
     await oracle.serial(() => oracle.ensureRunning());
     return oracle;
+  }
+
+  /** How often the executor was started again after a death, and how many requests were sent twice. */
+  get restarts(): { readonly restarts: number; readonly retries: number } {
+    return { restarts: Math.max(0, this.starts - 1), retries: this.retried };
   }
 
   /** The executor's process id while one runs (for diagnostics). */
@@ -92,8 +111,9 @@ export class HostOracle {
 
   /**
    * Runs `calls` in a fresh child set up as `env` (see the file comment for what is not applied).
-   * Rejects with a RangeError for an env the executor cannot represent, with an ExecutorError when
-   * the executor refuses the batch or dies.
+   * Rejects with a ContractError naming the field for an env beyond the executor's limits, and
+   * with an ExecutorError when the executor refuses the batch; if it dies twice (see the class
+   * comment) every call comes back `lost`.
    */
   run(env: Env, calls: readonly Call[], opts: { timeoutMs?: number } = {}): Promise<KernelRun> {
     const why = calls.some((c) => (c.entry ?? 'x86_64') !== 'x86_64') ? ia32Unavailable() : '';
@@ -114,11 +134,14 @@ export class HostOracle {
     } catch (err) {
       return Promise.reject(err);
     }
-    const decode = runReplyDecoder(env, calls.length);
-    return this.request<KernelRun>('RUN', out, (kind, payload) => {
-      const run = decode(kind, payload);
-      return run === undefined ? undefined : { ...this.missingCaps(env), ...run };
-    });
+    // A retry decodes afresh: a decoder keeps the results it has read so far.
+    return this.request<KernelRun>('RUN', out, () => {
+      const decode = runReplyDecoder(env, calls.length);
+      return (kind, payload) => {
+        const run = decode(kind, payload);
+        return run === undefined ? undefined : { ...this.missingCaps(env), ...run };
+      };
+    }, (reason) => ({ results: calls.map(() => ({ status: 'lost', reason })), children: 0, elapsedNs: 0n, lost: reason }));
   }
 
   /** Builds a policy with libseccomp (seccomp_init, attrs, arches, rules in order) and exports it. */
@@ -129,7 +152,7 @@ export class HostOracle {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.request<CompileResult>('COMPILE', out, (kind, payload) => {
+    return this.request<CompileResult>('COMPILE', out, () => (kind, payload) => {
       if (kind === KIND.ERROR) {
         const e = errorText(payload);
         throw new ExecutorError(`COMPILE failed: ${e.text} (rc -${e.err})`);
@@ -142,7 +165,7 @@ export class HostOracle {
   /** The benchmark baseline: `iterations` bare calls (each fd closed) inside the executor itself. */
   loop(call: Call, iterations: number): Promise<{ iterations: number; successes: number; elapsedNs: bigint }> {
     const out = loopRequest(call, iterations);
-    return this.request('LOOP', out, (kind, payload) => {
+    return this.request('LOOP', out, () => (kind, payload) => {
       if (kind === KIND.ERROR) throw new ExecutorError(`LOOP failed: ${errorText(payload).text}`);
       if (kind !== KIND.LOOP_REPLY) throw new ProtocolError(`unexpected frame kind ${kind} in a LOOP reply`);
       return decodeLoopReply(payload);
@@ -177,11 +200,33 @@ export class HostOracle {
     return next;
   }
 
-  private request<T>(what: string, out: Buffer, step: (kind: number, payload: Buffer) => T | undefined): Promise<T> {
+  /**
+   * Sends one request and reads its reply with a fresh `steps()`. If the executor dies first, it
+   * is restarted and the request sent once more; a second death resolves to `lost(reason)`, or
+   * rejects with the ExecutorDied when there is no `lost`. A refusal (an ERROR frame) is no death.
+   */
+  private request<T>(
+    what: string, out: Buffer, steps: () => (kind: number, payload: Buffer) => T | undefined, lost?: (reason: string) => T,
+  ): Promise<T> {
     if (this.closed) return Promise.reject(new ExecutorError(`${what} after close()`));
     return this.serial(async () => {
-      const proc = await this.ensureRunning();
-      return this.exchange(proc, what, out, step);
+      let first: ExecutorDied | undefined;
+      for (;;) {
+        try {
+          const proc = await this.ensureRunning();
+          return await this.exchange(proc, what, out, steps());
+        } catch (err) {
+          if (!(err instanceof ExecutorDied)) throw err;
+          if (first === undefined) {
+            first = err;
+            this.retried++;
+            continue;
+          }
+          const reason = `the executor died during this ${what} and again when it was retried (${first.message}; then ${err.message})`;
+          if (lost === undefined) throw new ExecutorDied(reason);
+          return lost(reason);
+        }
+      }
     });
   }
 
@@ -191,6 +236,7 @@ export class HostOracle {
     return new Promise<T>((resolve, reject) => {
       this.pending = { what, step, resolve: resolve as (v: unknown) => void, reject };
       proc.stdin.write(out);
+      if (proc.pid !== undefined) this.onSent?.(what, proc.pid);
     });
   }
 
@@ -223,26 +269,24 @@ export class HostOracle {
     const proc = spawn(this.path, [], { stdio: ['pipe', 'pipe', 'pipe'] });
     const reader = new FrameReader();
     this.proc = proc;
+    this.starts++;
     this.stderrTail = '';
     proc.stdout.on('data', (chunk: Buffer) => {
       try {
         reader.push(chunk, (kind, payload) => this.onFrame(proc, kind, payload));
       } catch (err) {
-        this.fail(proc, err as Error);
+        this.fail(proc, err instanceof ProtocolError ? outOfStep(this.pending?.what ?? 'no request', err) : err as Error);
       }
     });
     proc.stderr.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-2000);
     });
     proc.stdin.on('error', () => undefined); // EPIPE when it died: reported by 'exit' below
-    proc.on('error', (err) => this.fail(proc, new ExecutorError(`executor ${this.path}: ${err.message}`)));
+    proc.on('error', (err) => this.fail(proc, new ExecutorDied(`executor ${this.path}: ${err.message}`)));
     proc.on('exit', (code, signal) => {
       const how = signal !== null ? `signal ${signal}` : `code ${code}`;
       const tail = this.stderrTail.trim();
-      this.fail(proc, new ExecutorError(
-        `executor exited (${how}) during ${this.pending?.what ?? 'no request'}; it restarts for the next request`
-        + (tail ? `; stderr: ${tail}` : ''),
-      ));
+      this.fail(proc, new ExecutorDied(`executor exited (${how}) during ${this.pending?.what ?? 'no request'}${tail ? `; stderr: ${tail}` : ''}`));
     });
     return proc;
   }
@@ -258,9 +302,13 @@ export class HostOracle {
       value = p.step(kind, payload);
     } catch (err) {
       this.pending = null;
-      // A refusal ends the exchange cleanly; anything else means the stream is out of step.
-      if (!(err instanceof ExecutorError) || err instanceof ProtocolError) proc.kill('SIGKILL');
-      p.reject(err as Error);
+      // A refusal ends the exchange cleanly; anything else means the stream is out of step, and
+      // the executor is killed. A protocol error counts as a death (the request is retried once).
+      if (!(err instanceof ExecutorError) || err instanceof ProtocolError) {
+        this.proc = null;
+        proc.kill('SIGKILL');
+      }
+      p.reject(err instanceof ProtocolError ? outOfStep(p.what, err) : err as Error);
       return;
     }
     if (value !== undefined) {
@@ -277,6 +325,11 @@ export class HostOracle {
     this.pending = null;
     p?.reject(err);
   }
+}
+
+/** A broken stream as the death it causes (the executor is killed). */
+function outOfStep(what: string, err: ProtocolError): ExecutorDied {
+  return new ExecutorDied(`the executor's reply to ${what} was out of step (${err.message}); it was killed`);
 }
 
 /** CapPrm of a process as a model mask (bits above CAP_LAST_CAP dropped); all caps if unreadable. */

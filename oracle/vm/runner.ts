@@ -22,6 +22,7 @@ import type { Observation } from '../compare';
 import { observe } from '../observe';
 import { HELLO_REPLY, KIND, MAX_CALLS, MAX_UNIX_HOLD, PROTOCOL_VERSION } from '../protocol';
 import { cpioGz, type CpioEntry } from './cpio';
+import { ContractError } from '../../contract/errors';
 
 /** How modules behave in the guest (see docs/vm-oracle.md §6). */
 export type ModuleMode = 'preload' | 'autoload' | 'none';
@@ -337,7 +338,7 @@ export class VmOracle {
       try {
         runRequest(g.env, g.calls.slice(0, 1), 0, vmGlobals(g.env));
       } catch (e) {
-        if (!(e instanceof RangeError)) throw e;
+        if (!(e instanceof RangeError) && !(e instanceof ContractError)) throw e;
         const why: Observation = { unobserved: `the guest cannot set up this environment: ${e.message}` };
         out[i] = g.calls.map(() => why);
         return;
