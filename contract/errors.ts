@@ -2,7 +2,8 @@
 // missing facility, state that does not belong to the run) as a SockspecError: a code saying what
 // kind of failure it is, the field or input it concerns (a flag, `FILE:LINE`, a request field) and
 // the detail. The CLI maps codes to exit codes and prints `sockspec: FIELD: DETAIL`; it never
-// reads the message text to decide anything. Sources: docs/architecture.md "Errors".
+// reads the message text to decide anything. Input echoed in an error is cut here, once, so a
+// 10 MB family name or field name never comes back whole. Sources: docs/architecture.md "Errors".
 
 /** What kind of failure an error is. */
 export type ErrorCode =
@@ -21,10 +22,43 @@ export type ErrorCode =
 
 export const ERROR_CODES: readonly ErrorCode[] = ['bad-input', 'unknown-name', 'bad-file', 'unavailable', 'state-mismatch', 'incomplete'];
 
-/** A failure the user can act on: `field` names what is wrong, `detail` says how. */
+/** Echoed input longer than this many characters is cut to this many. */
+export const ECHO_LIMIT = 120;
+/** A whole detail longer than this is cut too (a long input with spaces in it). */
+const DETAIL_LIMIT = 4096;
+
+/** `text` cut to `limit` characters, with its full size, when it is longer. */
+export function clip(text: string, limit = ECHO_LIMIT): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}… (${Buffer.byteLength(text)} bytes)`;
+}
+
+/** Every run of non-space characters (a quoted value, a name, a path) cut to ECHO_LIMIT, then the whole to DETAIL_LIMIT. */
+function clipEchoes(text: string): string {
+  // A scan, not a regular expression: V8's regex engine overflows its stack on a 10 MB run.
+  if (text.length <= ECHO_LIMIT) return text;
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (i < text.length && c !== 32 && (c < 9 || c > 13)) continue;
+    if (i > start) parts.push(clip(text.slice(start, i)));
+    if (i < text.length) parts.push(text[i]);
+    start = i + 1;
+  }
+  return clip(parts.join(''), DETAIL_LIMIT);
+}
+
+/** A failure the user can act on: `field` names what is wrong, `detail` says how (both with echoed input cut). */
 export class SockspecError extends Error {
-  constructor(readonly code: ErrorCode, readonly field: string, readonly detail: string) {
-    super(`${field}: ${detail}`);
+  readonly field: string;
+  readonly detail: string;
+
+  constructor(readonly code: ErrorCode, field: string, detail: string) {
+    const f = clipEchoes(field);
+    const d = clipEchoes(detail);
+    super(`${f}: ${d}`);
+    this.field = f;
+    this.detail = d;
     this.name = 'SockspecError';
   }
 

@@ -20,6 +20,29 @@ const ENV_KEYS = new Set([
   'sysctl', 'seccomp', 'nrFiles', 'unixSockets',
 ]);
 const SYSCTL_KEYS = new Set(['fs.file-max', 'fs.nr_open', 'net.mptcp.enabled', 'net.ipv4.ping_group_range']);
+/**
+ * The top-level fields of a request: the contract's own (docs/eval-contract.md §2), what golden
+ * corpus files add (`expect…`, `why`: test/corpus/), and a campaign corpus entry's `covers`
+ * (engine/campaign/corpus.ts). Anything else is a mistake: a misspelt `entry` must not answer
+ * silently for x86_64.
+ */
+export const REQUEST_KEYS: readonly string[] = [
+  'id', 'family', 'type', 'protocol', 'entry', 'env', 'kernel',
+  'expect', 'expectFd', 'expectCloexec', 'expectNonblock', 'expectDomain', 'expectSotype', 'expectSoprotocol', 'why', 'covers',
+];
+const REQUEST_KEY_SET = new Set(REQUEST_KEYS);
+const FD_KEYS = new Set(['fd', 'cloexec', 'nonblock']);
+
+/** Throws for the first key of `obj` outside `known`, naming it as `prefix` + key. */
+function onlyKeys(obj: Record<string, unknown>, known: ReadonlySet<string>, prefix: string, what = 'unknown field'): void {
+  for (const k of Object.keys(obj)) if (!known.has(k)) throw new ContractError(`${prefix}${k}`, `${what} (known: ${[...known].join(', ')})`);
+}
+
+function bool(v: unknown, field: string): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw new ContractError(field, `expected true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -42,10 +65,11 @@ function parseFds(v: unknown, maxFds: number | undefined): Env['fds'] {
   const entries: FdEntry[] = v.map((x, i) => {
     if (typeof x === 'number') return { fd: int(x, `env.openFds[${i}]`, 0, 1 << 30), cloexec: false, nonblock: false };
     if (isObject(x)) {
+      onlyKeys(x, FD_KEYS, `env.openFds[${i}].`);
       return {
         fd: int(x.fd, `env.openFds[${i}].fd`, 0, 1 << 30),
-        cloexec: x.cloexec === true,
-        nonblock: x.nonblock === true,
+        cloexec: bool(x.cloexec, `env.openFds[${i}].cloexec`),
+        nonblock: bool(x.nonblock, `env.openFds[${i}].nonblock`),
       };
     }
     throw new ContractError(`env.openFds[${i}]`, `expected an fd number or {fd, cloexec, nonblock}, got ${JSON.stringify(x)}`);
@@ -72,6 +96,9 @@ function parseBpf(v: unknown, field: string): BpfInsn[] {
   return prog;
 }
 
+const BPF_KEYS = new Set(['bpf', 'label']);
+const PRESET_KEYS = new Set(['preset']);
+
 /** Turns `{"preset": name}` into the filters it installs; throws a message for an unknown name. */
 export type PresetResolver = (name: string) => SeccompFilter[];
 
@@ -79,8 +106,13 @@ function parseSeccomp(v: unknown, presets: PresetResolver | undefined): SeccompF
   if (!Array.isArray(v)) throw new ContractError('env.seccomp', 'expected a list of filters, oldest first');
   return v.flatMap((f, i): SeccompFilter[] => {
     const field = `env.seccomp[${i}]`;
-    if (isObject(f) && 'bpf' in f) return [{ prog: parseBpf(f.bpf, `${field}.bpf`), label: typeof f.label === 'string' ? f.label : `bpf #${i}` }];
+    if (isObject(f) && 'bpf' in f) {
+      onlyKeys(f, BPF_KEYS, `${field}.`);
+      if (f.label !== undefined && typeof f.label !== 'string') throw new ContractError(`${field}.label`, `expected a string, got ${JSON.stringify(f.label)}`);
+      return [{ prog: parseBpf(f.bpf, `${field}.bpf`), label: typeof f.label === 'string' ? f.label : `bpf #${i}` }];
+    }
     if (isObject(f) && 'preset' in f) {
+      onlyKeys(f, PRESET_KEYS, `${field}.`);
       if (presets === undefined) throw new ContractError(`${field}.preset`, 'presets are not available here');
       try {
         return presets(String(f.preset));
@@ -99,7 +131,7 @@ function parseSeccomp(v: unknown, presets: PresetResolver | undefined): SeccompF
 export function parseEnv(v: unknown, profile: KernelProfile, presets?: PresetResolver): Env {
   if (v === undefined) return defaultEnv({ profile });
   if (!isObject(v)) throw new ContractError('env', `expected an object, got ${JSON.stringify(v)}`);
-  for (const k of Object.keys(v)) if (!ENV_KEYS.has(k)) throw new ContractError(`env.${k}`, 'unknown field');
+  onlyKeys(v, ENV_KEYS, 'env.');
   const base = defaultEnv({ profile });
   let caps = ALL_CAPS;
   if (v.caps !== undefined) {
@@ -114,7 +146,7 @@ export function parseEnv(v: unknown, profile: KernelProfile, presets?: PresetRes
   if (!NAMESPACES.includes(ns as Namespaces)) throw new ContractError('env.namespaces', `expected one of ${NAMESPACES.join(', ')}, got ${JSON.stringify(ns)}`);
   const sysctl = v.sysctl === undefined ? {} : v.sysctl;
   if (!isObject(sysctl)) throw new ContractError('env.sysctl', 'expected an object');
-  for (const k of Object.keys(sysctl)) if (!SYSCTL_KEYS.has(k)) throw new ContractError(`env.sysctl.${k}`, 'unknown sysctl');
+  onlyKeys(sysctl, SYSCTL_KEYS, 'env.sysctl.', 'unknown sysctl');
   const ping = v.pingGroupRange ?? sysctl['net.ipv4.ping_group_range'];
   let pingGroupRange = base.pingGroupRange;
   if (ping !== undefined) {
@@ -187,9 +219,15 @@ export function parseJsonLine(line: string): Record<string, unknown> {
   return obj;
 }
 
+/** Throws for a top-level field a request does not have (REQUEST_KEYS), naming it. */
+export function checkRequestFields(obj: Record<string, unknown>): void {
+  onlyKeys(obj, REQUEST_KEY_SET, '');
+}
+
 /** Parses one request (a line of text, or its parsed object); throws ContractError naming the field. */
 export function parseRequest(line: string | Record<string, unknown>, profile: KernelProfile, presets?: PresetResolver): Request {
   const obj = typeof line === 'string' ? parseJsonLine(line) : line;
+  checkRequestFields(obj);
   const p = obj.kernel === undefined ? profile : resolveProfile(String(obj.kernel));
   const expect = obj.expect === undefined ? undefined : String(obj.expect);
   return { id: obj.id ?? null, call: parseCall(obj), env: parseEnv(obj.env, p, presets), ...(expect === undefined ? {} : { expect }) };

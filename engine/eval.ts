@@ -1,17 +1,18 @@
 // `sockspec eval`: the JSON Lines contract. One result line per input line, in order; a malformed
 // line gets an error result naming the line and field, the rest still run, and the exit code is 2.
 // With --oracle host the kernel answers; with --compare both answer and `mismatch` says whether
-// they agree. Consecutive lines in the same environment go to the executor as one batch; a batch
-// the executor cannot take (an environment beyond its limits) makes each of its lines an error
-// result, and a batch the oracle lost (its executor died twice) answers "unobserved" with the
-// reason and exit code 3. Sources: docs/eval-contract.md, contract/request.ts, oracle/host/.
+// they agree (any mismatch makes the exit code 1: a finding, as for check and diff). Consecutive
+// lines in the same environment go to the executor as one batch; a batch the executor cannot take
+// (an environment beyond its limits) makes each of its lines an error result, and a batch the
+// oracle lost (its executor died twice) answers "unobserved" with the reason: no mismatch, but
+// exit code 4 (incomplete). Sources: docs/eval-contract.md, contract/request.ts, oracle/host/.
 
 import * as readline from 'node:readline';
 import { evaluate, type Call, type Env, type KernelProfile, type Outcome } from '../model';
 import { compareOutcomes, describeMismatch, shortResult, type Observation } from '../oracle/compare';
 import type { HostOracle } from '../oracle/host';
 import { observeOnHost } from '../oracle/observe';
-import { ContractError, parseJsonLine, parseRequest, resultObject, type PresetResolver } from '../contract';
+import { checkRequestFields, ContractError, parseJsonLine, parseRequest, resultObject, type PresetResolver } from '../contract';
 
 export type EvalMode = 'model' | 'host' | 'compare';
 
@@ -53,6 +54,7 @@ async function resolveOci(obj: Record<string, unknown>, opts: EvalOptions): Prom
   for (let i = 0; i < list.length; i++) {
     const f = list[i];
     if (typeof f === 'object' && f !== null && 'oci' in f) {
+      for (const k of Object.keys(f)) if (k !== 'oci') throw new ContractError(`env.seccomp[${i}].${k}`, 'unknown field (known: oci)');
       if (opts.compileOci === undefined) throw new ContractError(`env.seccomp[${i}].oci`, 'compiling an OCI profile needs the executor with libseccomp');
       out.push(...(await opts.compileOci((f as Record<string, unknown>).oci, `env.seccomp[${i}].oci`)));
     } else {
@@ -62,16 +64,17 @@ async function resolveOci(obj: Record<string, unknown>, opts: EvalOptions): Prom
   (env as Record<string, unknown>).seccomp = out;
 }
 
-/** The exit code of a run with an unobserved (lost) answer and no bad line: no clean answer. */
+/** The exit code of a run with an unobserved (lost) answer, no bad line and no mismatch: no clean answer. */
 export const EXIT_UNOBSERVED = 4;
 
-/** Streams `input` to `output`; resolves to the exit code (0; 2 when any line was bad; else 3 when the oracle lost any answer). */
+/** Streams `input` to `output`; resolves to the exit code: 2 when any line was bad, else 1 when any --compare result mismatched, else 4 when the oracle lost an answer, else 0. */
 export async function runEval(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, err: NodeJS.WritableStream, opts: EvalOptions): Promise<number> {
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   const limit = opts.batch ?? 1024;
   let pending: Pending[] = [];
   let bad = 0;
   let lost = 0;
+  let mismatches = 0;
   const write = (o: Record<string, unknown>): void => void output.write(`${JSON.stringify(o)}\n`);
   const badLine = (lineNo: number, id: unknown, e: ContractError): void => {
     bad++;
@@ -104,9 +107,13 @@ export async function runEval(input: NodeJS.ReadableStream, output: NodeJS.Writa
       const d = evaluate(p.call, p.env);
       const out = resultObject(p.id, d);
       if (opts.mode === 'compare' && kernel !== undefined) {
-        const ms = compareOutcomes(d.outcome, kernel[i]);
+        // A lost answer says nothing about the kernel: no mismatch (the exit code says incomplete).
+        const ms = 'lost' in kernel[i] ? [] : compareOutcomes(d.outcome, kernel[i]);
         Object.assign(out, { kernel: observationObject(kernel[i]), mismatch: ms.length > 0 });
-        if (ms.length > 0) out.differences = ms.map(describeMismatch);
+        if (ms.length > 0) {
+          out.differences = ms.map(describeMismatch);
+          mismatches++;
+        }
       }
       write(out);
     });
@@ -119,6 +126,7 @@ export async function runEval(input: NodeJS.ReadableStream, output: NodeJS.Writa
     let obj: Record<string, unknown> | undefined;
     try {
       obj = parseJsonLine(line);
+      checkRequestFields(obj);
       await resolveOci(obj, opts);
       const req = parseRequest(obj, opts.profile, opts.presets);
       const envKey = JSON.stringify(obj.env ?? null) + String(obj.kernel ?? '');
@@ -131,5 +139,5 @@ export async function runEval(input: NodeJS.ReadableStream, output: NodeJS.Writa
     }
   }
   await flush();
-  return bad > 0 ? 2 : lost > 0 ? EXIT_UNOBSERVED : 0;
+  return bad > 0 ? 2 : mismatches > 0 ? 1 : lost > 0 ? EXIT_UNOBSERVED : 0;
 }

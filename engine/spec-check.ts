@@ -3,7 +3,8 @@
 // shrunk counter-example, the kernel's observed result, the model clause and the kernel function
 // behind it, whether the oracle confirmed it, and a C reproducer that exits 1 while the kernel
 // still contradicts the spec. Also lists which of the spec's clauses were formalized.
-// Writes spec-check.md and spec-check.json atomically. Sources: spec/contradict.ts.
+// Writes spec-check.md and spec-check.json atomically. A block for another syscall is refused, not
+// judged as socket(). Sources: spec/contradict.ts.
 
 import * as path from 'node:path';
 import { clauseById, type KernelProfile } from '../model';
@@ -14,7 +15,8 @@ import { shortResult } from '../oracle/compare';
 import { requestLine } from '../contract';
 import { writeFileAtomic } from './io';
 import { reproSource } from '../repro/c-source';
-import { loadSpec } from './spec';
+import type { SpecBlock } from '../spec/parse';
+import { loadSpec, requireSocketSpec } from './spec';
 
 export interface SpecCheckEntry {
   readonly class: string;
@@ -36,6 +38,8 @@ export interface SpecCheckEntry {
 export interface SpecCheckSummary {
   readonly file: string;
   readonly spec: string;
+  /** The other blocks of the file, not judged. */
+  readonly skipped: readonly SpecBlock[];
   readonly kernel: string;
   readonly oracle: 'host' | 'none';
   readonly points: number;
@@ -71,13 +75,15 @@ export function specClauses(j: SpecJudge): SpecClause[] {
 }
 
 /**
- * Runs the check; with an oracle, each counter-example is replayed on the kernel. With `out`, each
+ * Runs the check on block `block` of the file (see loadSpec: by default the only one, or the only
+ * socket() one); with an oracle, each counter-example is replayed on the kernel. With `out`, each
  * counter-example's C reproducer is written there as it is found (the report files are written by
  * report/outputs.ts: writeSpecCheckFiles).
  */
-export async function specCheck(file: string, profile: KernelProfile, oracle: HostOracle | undefined, out: string | undefined, now: () => number): Promise<SpecCheckSummary> {
+export async function specCheck(file: string, profile: KernelProfile, oracle: HostOracle | undefined, out: string | undefined, now: () => number, block?: string): Promise<SpecCheckSummary> {
   const t0 = now();
-  const spec = loadSpec(file);
+  const { spec, skipped } = loadSpec(file, block);
+  requireSocketSpec(file, spec);
   const { contradictions, judge, points, policyPoints } = findContradictions(spec, profile);
   const entries: SpecCheckEntry[] = [];
   let n = 0;
@@ -105,7 +111,7 @@ export async function specCheck(file: string, profile: KernelProfile, oracle: Ho
   const byClass: Record<string, number> = {};
   for (const e of entries) byClass[e.class] = (byClass[e.class] ?? 0) + 1;
   const summary: SpecCheckSummary = {
-    file, spec: spec.name, kernel: profile.name, oracle: oracle === undefined ? 'none' : 'host', points, policyPoints,
+    file, spec: spec.name, skipped, kernel: profile.name, oracle: oracle === undefined ? 'none' : 'host', points, policyPoints,
     formalized: cov.formalized, informal: cov.informal, clauses, contradictions: entries, byClass, seconds: (now() - t0) / 1000,
   };
   return summary;

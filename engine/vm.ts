@@ -1,12 +1,14 @@
 // Choosing the kernel a VM oracle boots: a name `sockspec kernels fetch` knows (fetched and cached,
 // with its modules and its shipped profile) or an image path, with an optional modules folder and
-// module mode, all checked before anything boots. Sources: oracle/kernels.ts, oracle/vm/runner.ts.
+// module mode, all checked before anything boots: an image must be a file with the x86 boot
+// header, so /etc/passwd is exit 2 naming it, not a failed boot. Sources: oracle/kernels.ts,
+// oracle/vm/runner.ts.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROFILES } from '../model';
 import { ContractError } from '../contract';
-import { KERNEL_NAMES, KernelFetchError, fetchKernel } from '../oracle/kernels';
+import { KERNEL_NAMES, KernelFetchError, fetchKernel, isBootImage } from '../oracle/kernels';
 import { VmOracle, type ModuleMode } from '../oracle/vm/runner';
 
 export interface VmChoice {
@@ -26,7 +28,7 @@ export function vmOracleFor(image: string | undefined, modules: string | undefin
     try {
       k = fetchKernel(image, log);
     } catch (e) {
-      if (e instanceof KernelFetchError) throw new ContractError('--kernel-image', e.message, 'unavailable');
+      if (e instanceof KernelFetchError) throw new ContractError('--kernel-image', e.message, e.code);
       throw e;
     }
     kernel = { image: k.vmlinuz, ...(k.modules !== null ? { modules: k.modules } : {}) };
@@ -35,6 +37,9 @@ export function vmOracleFor(image: string | undefined, modules: string | undefin
   } else {
     if (!fs.existsSync(image) || !fs.statSync(image).isFile()) throw new ContractError('--kernel-image', `${image} is not a file`, 'bad-file');
     kernel = { image };
+  }
+  if (!isBootImage(kernel.image)) {
+    throw new ContractError('--kernel-image', `${kernel.image} is not a kernel image: no x86 boot header ("HdrS" at offset 0x202); give a bzImage or vmlinuz`, 'bad-file');
   }
   if (modules !== undefined) {
     if (!fs.existsSync(path.join(modules, 'modules.dep'))) throw new ContractError('--modules', `${modules} has no modules.dep (give lib/modules/RELEASE, indexed with depmod)`, 'bad-file');

@@ -51,6 +51,7 @@ export function specCheckMarkdown(s: SpecCheckSummary): string {
       `${s.contradictions.length} contradictions (${Object.entries(s.byClass).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
       `${s.contradictions.filter((c) => c.confirmed).length} confirmed on the kernel. ${s.seconds.toFixed(1)} s.`,
     '',
+    ...((s.skipped ?? []).length > 0 ? [`Other blocks in the file, not judged: ${s.skipped.map((b) => `${b.name} (line ${b.line}, ${b.syscall}(2))`).join(', ')}.`, ''] : []),
   ];
   s.contradictions.forEach((c, i) => {
     out.push(`## ${i + 1}. ${c.title}`, '', `- class: ${c.class}`, `- spec lines ${c.specLines.join(', ')}: ${c.specText.replace(/\n/g, ' ')}`);

@@ -2,6 +2,8 @@
 // structure: every KAPI_* macro the socket() spec uses, grouped into its blocks (params, return,
 // errors, locks, signals, side effects, state transitions, socket state, protocol behaviours,
 // buffer and async specs, address families, capabilities, constraints), each item with its line.
+// A file may hold several blocks (one per syscall, as the RFC's series does): specBlocks lists
+// them with the syscall each specifies, and parseSpec reads the one asked for.
 // Sources: the KAPI RFC posting (test/fixtures/kapi-socket-rfc-v2.eml), include/linux/kernel_api_spec.h as the RFC describes it.
 
 import { lex, sourceLines, SpecError, type Token } from './lex';
@@ -112,13 +114,44 @@ function argValue(tokens: readonly Token[]): Arg {
   return Number.isFinite(n) ? n : { expr: text };
 }
 
-/** Reads the macro calls between DEFINE_KERNEL_API_SPEC and KAPI_END_SPEC. */
-function calls(tokens: readonly Token[]): { name: string; line: number; endLine: number; macros: MacroCall[]; fields: Array<{ name: string; value: string; line: number }> } {
-  const start = tokens.findIndex((t, i) => t.kind === 'ident' && t.text === 'DEFINE_KERNEL_API_SPEC' && tokens[i + 1]?.text === '(');
-  if (start < 0) throw new SpecError(1, 1, 'no DEFINE_KERNEL_API_SPEC(name) block in the input');
+/** One DEFINE_KERNEL_API_SPEC(name) block of the input. */
+export interface SpecBlock {
+  /** 1-based, in input order. */
+  readonly index: number;
+  readonly name: string;
+  readonly line: number;
+  /** The syscall it specifies (`sys_bind` → `bind`), by syscallOf. */
+  readonly syscall: string;
+}
+
+/** The syscall a spec name stands for: `sys_socket`, `__x64_sys_socket`, `compat_sys_socket` → `socket`; another name as it is. */
+export function syscallOf(name: string): string {
+  return /^(?:__(?:do_|se_)?)?(?:(?:x64|x32|ia32|arm64)_)?(?:compat_)?sys_(\w+)$/.exec(name)?.[1] ?? name;
+}
+
+/** The token index of each DEFINE_KERNEL_API_SPEC( head, with its block; a malformed head is a SpecError. */
+function heads(tokens: readonly Token[]): Array<{ start: number; block: SpecBlock }> {
+  const out: Array<{ start: number; block: SpecBlock }> = [];
+  tokens.forEach((t, i) => {
+    // `#define DEFINE_KERNEL_API_SPEC(name)` in a header is the macro, not a block.
+    if (t.kind !== 'ident' || t.text !== 'DEFINE_KERNEL_API_SPEC' || tokens[i + 1]?.text !== '(' || tokens[i - 1]?.text === 'define') return;
+    const nameTok = tokens[i + 2];
+    if (nameTok?.kind !== 'ident' || tokens[i + 3]?.text !== ')') throw new SpecError(t.line, t.col, 'expected DEFINE_KERNEL_API_SPEC(name)');
+    out.push({ start: i, block: { index: out.length + 1, name: nameTok.text, line: t.line, syscall: syscallOf(nameTok.text) } });
+  });
+  if (out.length === 0) throw new SpecError(1, 1, 'no DEFINE_KERNEL_API_SPEC(name) block in the input');
+  return out;
+}
+
+/** Every spec block of `input` (a C file, a patch, or an e-mail carrying one), in order; none is a SpecError. */
+export function specBlocks(input: string): SpecBlock[] {
+  return heads(lex(sourceLines(input))).map((h) => h.block);
+}
+
+/** Reads the macro calls between the DEFINE_KERNEL_API_SPEC at `start` and its KAPI_END_SPEC. */
+function calls(tokens: readonly Token[], start: number): { name: string; line: number; endLine: number; macros: MacroCall[]; fields: Array<{ name: string; value: string; line: number }> } {
   const head = tokens[start];
   const nameTok = tokens[start + 2];
-  if (nameTok?.kind !== 'ident' || tokens[start + 3]?.text !== ')') throw new SpecError(head.line, head.col, 'expected DEFINE_KERNEL_API_SPEC(name)');
   const macros: MacroCall[] = [];
   const fields: Array<{ name: string; value: string; line: number }> = [];
   let i = start + 4;
@@ -126,6 +159,7 @@ function calls(tokens: readonly Token[]): { name: string; line: number; endLine:
     const t = tokens[i];
     if (t === undefined) throw new SpecError(head.line, head.col, `the spec of ${nameTok.text} has no KAPI_END_SPEC: the input is truncated`);
     if (t.kind === 'ident' && t.text === 'KAPI_END_SPEC') return { name: nameTok.text, line: head.line, endLine: t.line, macros, fields };
+    if (t.kind === 'ident' && t.text === 'DEFINE_KERNEL_API_SPEC') throw new SpecError(head.line, head.col, `the spec of ${nameTok.text} has no KAPI_END_SPEC before the next DEFINE_KERNEL_API_SPEC (line ${t.line})`);
     if (t.kind === 'punct' && t.text === ';') { i++; continue; }
     if (t.kind === 'punct' && t.text === '.' && tokens[i + 1]?.kind === 'ident' && tokens[i + 2]?.text === '=') {
       let j = i + 3;
@@ -169,11 +203,16 @@ function calls(tokens: readonly Token[]): { name: string; line: number; endLine:
 }
 
 /**
- * Parses the spec block of `input` (a C file, a patch, or an e-mail carrying a patch).
+ * Parses spec block number `block` (1-based; the first by default) of `input` (a C file, a patch,
+ * or an e-mail carrying a patch).
  * @example parseSpec(fs.readFileSync('seed.txt', 'utf8')).errors.length // 14
  */
-export function parseSpec(input: string): ParsedSpec {
-  const { name, line, endLine, macros, fields } = calls(lex(sourceLines(input)));
+export function parseSpec(input: string, block = 1): ParsedSpec {
+  const tokens = lex(sourceLines(input));
+  const all = heads(tokens);
+  const h = all[block - 1];
+  if (h === undefined) throw new SpecError(1, 1, `no spec block ${block}: the input has ${all.length}`);
+  const { name, line, endLine, macros, fields } = calls(tokens, h.start);
   const spec: Record<string, unknown> = {
     name, line, endLine, params: [], errors: [], locks: [], signals: [], sideEffects: [], stateTransitions: [],
     protocolBehaviors: [], addressFamilies: [], capabilities: [], constraints: [], counts: {}, other: [], lines: {},

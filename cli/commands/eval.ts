@@ -1,6 +1,7 @@
-// `sockspec eval`: JSON Lines requests on stdin, one result line each (model, kernel, or both).
-// With --oracle host or --compare a machine that cannot run the executor is refused before any
-// line is read. Sources: docs/eval-contract.md, engine/eval.ts.
+// `sockspec eval`: JSON Lines requests on stdin, one result line each (model, kernel, or both);
+// exit 2 for a bad line, 1 for a --compare mismatch, 4 when the oracle lost an answer. With
+// --oracle host or --compare a machine that cannot run the executor is refused before any line is
+// read. Sources: docs/eval-contract.md, engine/eval.ts.
 
 import type { Command } from 'commander';
 import { PROFILES } from '../../model';
@@ -13,10 +14,10 @@ import { profileFor, requireHost, sharedOracle, sharedOracleIfAvailable, type Io
 export function register(program: Command, io: Io): void {
   program
     .command('eval')
-    .description('evaluate JSON Lines requests from stdin; one result line per input line (model, kernel, or both); exit 2 on a bad line, 4 when the oracle lost an answer')
+    .description('evaluate JSON Lines requests from stdin; one result line per input line (model, kernel, or both); exit 2 when a line is bad, 1 when --compare finds a mismatch, 4 when the oracle lost an answer')
     .option('--kernel <profile>', `kernel profile: host (probed; the default where the executor runs), ${PROFILES.map((p) => p.name).join(', ')}`)
     .option('--oracle <oracle>', 'host: the real kernel answers instead of the model; none: the model', 'none')
-    .option('--compare', 'both answer; each line gets the kernel result and a "mismatch" field', false)
+    .option('--compare', 'both answer; each line gets the kernel result and a "mismatch" field; exit 1 when any line mismatches', false)
     .action(async (o: { kernel?: string; oracle: string; compare: boolean }) => {
       if (o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
       const mode = o.compare ? 'compare' : o.oracle === 'host' ? 'host' : 'model';

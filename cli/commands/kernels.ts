@@ -1,10 +1,11 @@
 // `sockspec kernels`: kernel images for the VM oracle: fetch Debian kernels, list the cached ones,
-// probe an image's profile in QEMU. Sources: oracle/kernels.ts, oracle/probe.ts.
+// probe an image's profile in QEMU. A kernel that cannot be fetched (no such package, apt failing)
+// is exit 2 naming it; the kernels before it stay fetched. Sources: oracle/kernels.ts, oracle/probe.ts.
 
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ContractError } from '../../contract';
-import { KERNEL_NAMES, KernelFetchError, cachedKernel, cachedKernels, fetchKernel, kernelDescription } from '../../oracle/kernels';
+import { KERNEL_NAMES, cachedKernel, cachedKernels, fetchKernel, kernelDescription } from '../../oracle/kernels';
 import { probeProfile } from '../../oracle/probe';
 import { writeFileAtomic } from '../../engine/io';
 import { vmOracleFor } from '../../engine/vm';
@@ -22,14 +23,8 @@ export function register(program: Command, io: Io): void {
         if (kernelDescription(n) === undefined && !/^linux-image-/.test(n)) throw new ContractError(n, `unknown kernel: expected ${KERNEL_NAMES.join(', ')} or a linux-image-… package name`);
       }
       for (const n of names) {
-        try {
-          const k = fetchKernel(n, (line) => { if (!o.json) io.err(`${line}\n`); });
-          io.out(o.json ? `${JSON.stringify(k)}\n` : `${k.name.padEnd(14)} ${k.release.padEnd(30)} ${k.vmlinuz}\n`);
-        } catch (e) {
-          if (!(e instanceof KernelFetchError)) throw e;
-          io.err(`sockspec kernels fetch: ${n}: ${e.message}\n`);
-          io.setCode(1);
-        }
+        const k = fetchKernel(n, (line) => { if (!o.json) io.err(`${line}\n`); });
+        io.out(o.json ? `${JSON.stringify(k)}\n` : `${k.name.padEnd(14)} ${k.release.padEnd(30)} ${k.vmlinuz}\n`);
       }
     });
   kernels

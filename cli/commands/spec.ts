@@ -1,14 +1,26 @@
 // `sockspec spec`: KAPI specs: export one as JSON, lint it, or check it against the model and
-// the kernel. Sources: spec/, engine/spec.ts, engine/spec-check.ts, report/spec-check.ts.
+// the kernel. A file with several blocks: --block chooses one, else the only socket() block is
+// read and the others are named on stderr. Sources: spec/, engine/spec.ts, engine/spec-check.ts,
+// report/text.ts.
 
 import type { Command } from 'commander';
 import { ContractError } from '../../contract';
 import { executorAvailable } from '../../oracle/host';
-import { exportSpec, lintSpec } from '../../engine/spec';
+import { describeBlocks, exportSpec, lintSpec, loadSpec, requireSocketSpec } from '../../engine/spec';
+import type { ParsedSpec } from '../../spec/parse';
 import { specCheck } from '../../engine/spec-check';
 import { writeSpecCheckFiles } from '../../report/outputs';
 import { specCheckMarkdown } from '../../report/text';
 import { DEFAULT_PROFILE, profileFor, sharedOracle, type Io } from '../shared';
+
+const BLOCK_HELP = 'which spec block of FILE to read: its number (from 1), its name (sys_socket) or its syscall (socket); default: the only block, or the only socket() block';
+
+/** Names the blocks a command passed over, on stderr; the block it reads. */
+function noteSkipped(io: Io, command: string, file: string, block: string | undefined): ParsedSpec {
+  const { spec, skipped } = loadSpec(file, block);
+  if (skipped.length > 0) io.err(`sockspec spec ${command}: ${file}: reading ${spec.name} (line ${spec.line}); other blocks, not read: ${describeBlocks(skipped)}\n`);
+  return spec;
+}
 
 export function register(program: Command, io: Io): void {
   const spec = program.command('spec').description('KAPI specs: export one as JSON, or list its internal inconsistencies');
@@ -16,22 +28,27 @@ export function register(program: Command, io: Io): void {
     .command('export')
     .description('parse the KAPI spec in FILE (a C file, a patch, or an e-mail carrying one) and print it as JSON')
     .argument('<file>', 'the file holding DEFINE_KERNEL_API_SPEC … KAPI_END_SPEC')
-    .action((file: string) => {
-      io.out(exportSpec(file));
+    .option('--block <block>', BLOCK_HELP)
+    .action((file: string, o: { block?: string }) => {
+      noteSkipped(io, 'export', file, o.block);
+      io.out(exportSpec(file, o.block));
     });
   spec
     .command('check')
-    .description('every contradiction between the spec in FILE, the model and the kernel; exit 1 when there are any')
+    .description('every contradiction between the socket() spec in FILE, the model and the kernel; exit 1 when there are any (a block for another syscall is refused, exit 2)')
     .argument('<file>', 'the file holding the spec')
+    .option('--block <block>', BLOCK_HELP)
     .option('--oracle <oracle>', 'host: replay each counter-example on the running kernel (default where the executor runs); none')
     .option('--kernel <profile>', 'kernel profile (default: host where the executor runs)')
     .option('--out <dir>', 'write spec-check.md, spec-check.json and the reproducers here')
     .option('--json', 'print one summary object', false)
-    .action(async (file: string, o: { oracle?: string; kernel?: string; out?: string; json: boolean }) => {
+    .action(async (file: string, o: { block?: string; oracle?: string; kernel?: string; out?: string; json: boolean }) => {
+      // Refused before the oracle starts: a bind() spec is not judged as socket().
+      requireSocketSpec(file, noteSkipped(io, 'check', file, o.block));
       if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
       const useOracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable());
       const profile = await profileFor(o.kernel ?? (useOracle ? 'host' : DEFAULT_PROFILE));
-      const s = await specCheck(file, profile, useOracle ? await sharedOracle() : undefined, o.out, Date.now);
+      const s = await specCheck(file, profile, useOracle ? await sharedOracle() : undefined, o.out, Date.now, o.block);
       if (o.out !== undefined) writeSpecCheckFiles(o.out, s);
       if (o.json) io.out(`${JSON.stringify(s)}\n`);
       else io.out(`${specCheckMarkdown(s)}\n`);
@@ -41,9 +58,11 @@ export function register(program: Command, io: Io): void {
     .command('lint')
     .description('list the internal inconsistencies of the spec in FILE; exit 1 when there are any')
     .argument('<file>', 'the file holding the spec')
+    .option('--block <block>', BLOCK_HELP)
     .option('--json', 'one JSON object', false)
-    .action((file: string, o: { json: boolean }) => {
-      const r = lintSpec(file, o.json);
+    .action((file: string, o: { block?: string; json: boolean }) => {
+      noteSkipped(io, 'lint', file, o.block);
+      const r = lintSpec(file, o.json, o.block);
       io.out(r.text);
       io.setCode(r.code);
     });

@@ -57,7 +57,8 @@ describe('replay commands', () => {
     const line = /replay: (echo .* \| sockspec eval --compare)$/m.exec(r.stdout);
     expect(line).not.toBeNull();
     const out = sh((line as RegExpExecArray)[1]);
-    expect(out.status).toBe(0);
+    // The disagreement shown again is a finding: eval --compare exits 1 on a mismatch.
+    expect(out.status).toBe(1);
     const res = JSON.parse(out.stdout) as { mismatch: boolean; kernel: unknown; result: string };
     expect(res.mismatch).toBe(true);
     const finding = JSON.parse(fs.readFileSync(path.join(dir, 'findings.jsonl'), 'utf8').split('\n')[0]) as { model: string };
