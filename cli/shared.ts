@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import type { KernelProfile } from '../model';
-import { ContractError, parseProfileFile, registerProfile, resolveProfile } from '../contract';
+import { ContractError, parseProfileFile, registerProfile, resolveProfile, SockspecError } from '../contract';
 import { executorAvailable, HostOracle } from '../oracle/host';
 import { requireHostOracle } from '../oracle/host/discovery';
 import { probeHostProfile } from '../oracle/probe';
@@ -90,7 +90,13 @@ export async function profileFor(name: string | undefined): Promise<KernelProfil
     registerProfile(p);
     return p;
   }
-  if (want !== 'host') return resolveProfile(want);
+  if (want !== 'host') {
+    try {
+      return resolveProfile(want);
+    } catch (e) {
+      throw e instanceof SockspecError ? e.about('--kernel') : e;
+    }
+  }
   requireHostOracle('--kernel');
   const p = await probeHostProfile(await sharedOracle());
   registerProfile(p);

@@ -23,7 +23,7 @@ import { ensureDir } from '../../engine/io';
 import { writeReport } from '../../report/html';
 import { writeCampaignFiles, writeMerged } from '../../report/outputs';
 import { findingLines } from '../../report/text';
-import { EXIT, intArg, type Io } from '../shared';
+import { EXIT, intArg, requireHost, type Io } from '../shared';
 
 export interface FuzzFlags {
   seed?: number;
@@ -88,10 +88,16 @@ export type Given = ReadonlySet<string>;
 function freshIdentity(o: FuzzFlags): CampaignIdentity {
   if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
   const oracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable()) ? 'host' : 'none';
-  if (oracle === 'host' && !executorAvailable()) throw new ContractError('--oracle', 'the host oracle needs root and a built executor (npm run build)', 'unavailable');
+  if (oracle === 'host') requireHost('--oracle');
   const kernel = o.kernel ?? (oracle === 'host' ? 'host' : 'reference-6.18');
   if (kernel === 'host' && oracle !== 'host') throw new ContractError('--kernel', 'the host profile is probed by the executor (add --oracle host, as root)', 'unavailable');
-  if (kernel !== 'host') resolveProfile(kernel);
+  if (kernel !== 'host') {
+    try {
+      resolveProfile(kernel);
+    } catch (e) {
+      throw e instanceof SockspecError ? e.about('--kernel') : e;
+    }
+  }
   const shard = parseShard(o.shard);
   return makeIdentity({
     seed: o.seed ?? Date.now() & 0x7fffffff,
@@ -129,7 +135,7 @@ function resumedIdentity(dir: string, o: FuzzFlags, given: Given): CampaignIdent
   if (id.kernelRelease !== null && id.kernelRelease !== os.release()) {
     throw new ContractError('--resume', `${dir} ran against Linux ${id.kernelRelease}, and this kernel is ${os.release()}; a resume would mix two kernels`, 'state-mismatch');
   }
-  if (id.oracle === 'host' && !executorAvailable()) throw new ContractError('--resume', `${dir} uses the host oracle, which needs root and a built executor (npm run build)`, 'unavailable');
+  if (id.oracle === 'host') requireHost('--resume');
   return id;
 }
 

@@ -11,7 +11,8 @@ import type { ParsedSpec } from '../../spec/parse';
 import { specCheck } from '../../engine/spec-check';
 import { writeSpecCheckFiles } from '../../report/outputs';
 import { specCheckMarkdown } from '../../report/text';
-import { DEFAULT_PROFILE, profileFor, sharedOracle, type Io } from '../shared';
+import { DEFAULT_PROFILE, profileFor, requireHost, sharedOracle, type Io } from '../shared';
+import { ensureDir } from '../../engine/io';
 
 const BLOCK_HELP = 'which spec block of FILE to read: its number (from 1), its name (sys_socket) or its syscall (socket); default: the only block, or the only socket() block';
 
@@ -46,6 +47,8 @@ export function register(program: Command, io: Io): void {
       // Refused before the oracle starts: a bind() spec is not judged as socket().
       requireSocketSpec(file, noteSkipped(io, 'check', file, o.block));
       if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
+      if (o.oracle === 'host') requireHost('--oracle');
+      if (o.out !== undefined) ensureDir(o.out, '--out');
       const useOracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable());
       const profile = await profileFor(o.kernel ?? (useOracle ? 'host' : DEFAULT_PROFILE));
       const s = await specCheck(file, profile, useOracle ? await sharedOracle() : undefined, o.out, Date.now, o.block);
