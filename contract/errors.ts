@@ -53,9 +53,10 @@ export class SockspecError extends Error {
   readonly field: string;
   readonly detail: string;
 
-  constructor(readonly code: ErrorCode, field: string, detail: string) {
+  /** `clipped`: the detail is cut already (a failure re-addressed by `about`), and is kept as it is. */
+  constructor(readonly code: ErrorCode, field: string, detail: string, clipped = false) {
     const f = clipEchoes(field);
-    const d = clipEchoes(detail);
+    const d = clipped ? detail : clipEchoes(detail);
     super(`${f}: ${d}`);
     this.field = f;
     this.detail = d;
@@ -64,7 +65,7 @@ export class SockspecError extends Error {
 
   /** The same failure about another field (a flag that carried the input, say). */
   about(field: string): SockspecError {
-    return new SockspecError(this.code, field, this.detail);
+    return new SockspecError(this.code, field, this.detail, true);
   }
 }
 
