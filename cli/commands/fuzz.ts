@@ -1,7 +1,9 @@
 // `sockspec fuzz`: runs a campaign with a progress bar on a terminal (a status line every few
-// seconds otherwise), stops cleanly on Ctrl-C or SIGTERM keeping every finding, and writes
-// summary.json and junit.xml atomically. `--replay-seed` replays one finding.
-// Sources: engine/campaign/campaign.ts.
+// seconds otherwise), stops cleanly on Ctrl-C or SIGTERM keeping every finding (exit 3), and
+// writes summary.json and junit.xml atomically. The folder is checked, made and locked and the
+// campaign recorded before any worker or executor starts; `--resume DIR` carries it on from its
+// state alone. `--workers N` runs and supervises N child campaigns. `--replay-seed` replays one
+// finding. Sources: engine/campaign/campaign.ts, engine/campaign/state.ts.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -346,6 +348,7 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
     let id: CampaignIdentity;
     if (fresh !== undefined) {
       // A new campaign replaces whatever an earlier one left in the folder.
+      if (fs.existsSync(path.join(dir, CAMPAIGN_FILE)) && !o.json) err(`sockspec fuzz: replacing the campaign in ${dir} (sockspec fuzz --resume ${dir} would have carried it on)\n`);
       for (const f of RESULT_FILES) fs.rmSync(path.join(dir, f), { force: true });
       for (const e of fs.readdirSync(dir)) if (/^worker-\d+$/.test(e)) fs.rmSync(path.join(dir, e), { recursive: true, force: true });
       writeIdentity(dir, fresh);
