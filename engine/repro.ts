@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { reference618, type KernelProfile } from '../model';
 import type { Finding } from './campaign/campaign';
 import { ContractError, parseRequest } from '../contract';
-import { writeFileAtomic } from './io';
+import { readJsonLines, writeFileAtomic } from './io';
 import { reproSource } from '../repro/c-source';
 
 /** Resolves `spec`, writes the source to `output` (atomically) or returns it; returns what to print. */
@@ -13,13 +13,7 @@ export function reproCommand(spec: string, output?: string): string {
   const m = /^(.*?)(?::(\d+))?$/.exec(spec) as RegExpExecArray;
   const file = m[1];
   if (!fs.existsSync(file)) throw new ContractError('finding', `${file} does not exist`);
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
-  let findings: Finding[];
-  try {
-    findings = lines.map((l) => JSON.parse(l) as Finding);
-  } catch (e) {
-    throw new ContractError('finding', `${file}: not JSON Lines (${(e as Error).message})`);
-  }
+  const findings = readJsonLines(file) as Finding[];
   const n = m[2] === undefined ? findings.findIndex((f) => f.request !== undefined) + 1 : Number(m[2]);
   const f = findings[n - 1];
   if (n < 1 || f === undefined) throw new ContractError('finding', `${file} has no finding ${m[2] ?? 'about a single call'}`);

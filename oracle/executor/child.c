@@ -393,6 +393,14 @@ __attribute__((noreturn)) void child_main(uint32_t start, int rd, int wr)
 {
 	uint32_t i;
 
+	/*
+	 * Dies with the executor from the first moment: a SIGKILLed executor must not leave a child
+	 * waiting for a handshake that never comes, holding the runner's pipes open. The credential
+	 * changes clear this; tie_to_parent sets it again after them.
+	 */
+	SYS2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+	if (SYS1(SYS_getppid, 0) != parent_pid)
+		leave();
 	raise_limits();
 	enter_namespaces(rd, wr);
 	start_nr_open_helper();

@@ -408,8 +408,14 @@ static uint32_t run_child(uint32_t start, struct done_record *done)
 		return ncalls;
 	}
 	pid = fork();
-	if (pid == 0)
+	if (pid == 0) {
+		/* Only the parent's ends stay with the parent: if it dies, the child reads EOF. */
+		if (p[1] >= 0)
+			close(p[1]);
+		if (p[2] >= 0)
+			close(p[2]);
 		child_main(start, p[0], p[3]);
+	}
 	if (pid < 0) {
 		fail_setup(done, SETUP_STEP_FORK, errno);
 		close_pipes(p, 4);

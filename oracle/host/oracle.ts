@@ -177,12 +177,15 @@ export class HostOracle {
     this.closed = true;
     return this.serial(async () => {
       const proc = this.proc;
-      if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-      proc.stdin.end(requestFrame(KIND.QUIT));
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(timer);
+      if (proc === null) return;
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+        proc.stdin.end(requestFrame(KIND.QUIT));
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 2000);
+        await exited;
+        clearTimeout(timer);
+      }
+      HostOracle.letGo(proc);
     });
   }
 
@@ -287,8 +290,19 @@ export class HostOracle {
       const how = signal !== null ? `signal ${signal}` : `code ${code}`;
       const tail = this.stderrTail.trim();
       this.fail(proc, new ExecutorDied(`executor exited (${how}) during ${this.pending?.what ?? 'no request'}${tail ? `; stderr: ${tail}` : ''}`));
+      HostOracle.letGo(proc);
     });
     return proc;
+  }
+
+  /**
+   * Drops our ends of a dead executor's pipes. A batch child it left behind (killed between fork
+   * and its parent-death signal) may hold the other ends; they must not keep this process alive.
+   */
+  private static letGo(proc: ChildProcessWithoutNullStreams): void {
+    proc.stdin.destroy();
+    proc.stdout.destroy();
+    proc.stderr.destroy();
   }
 
   private onFrame(proc: ChildProcessWithoutNullStreams, kind: number, payload: Buffer): void {

@@ -107,7 +107,21 @@ export async function trial(args: readonly string[], dir: string, rng: () => num
       }
       kill = { target, afterMs, hit };
     }
-    const r = await closed;
+    // No start may hang: one that outlives `spanMs` several times over is a defect, reported as such.
+    let hang: NodeJS.Timeout | undefined;
+    const r = await Promise.race([closed, new Promise<never>((_, reject) => {
+      hang = setTimeout(() => {
+        const tree = [child.pid as number, ...childrenOf(child.pid as number)].flatMap((p) => [p, ...childrenOf(p)]).map((p) => `${p} ${commOf(p)}`);
+        for (const line of tree) {
+          try {
+            process.kill(Number(line.split(' ')[0]), 'SIGKILL'); // the test's own processes
+          } catch {
+            // gone meanwhile
+          }
+        }
+        reject(new Error(`start ${starts} (${kill ? `after ${kill.target} at ${kill.afterMs} ms` : 'no kill'}) hangs: still running after ${5 * spanMs + 60000} ms (${tree.join(', ')}); ${stderr}`));
+      }, 5 * spanMs + 60000);
+    })]).finally(() => clearTimeout(hang));
     if (kill !== undefined) kills.push({ ...kill, code: r.code });
     if (r.code === 0 || r.code === 1) return { kills, starts, outcome: outcomeOf(dir, r.code) };
     // Interrupted (3), or killed outright: resume. Anything else is a defect.
