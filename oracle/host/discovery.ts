@@ -72,15 +72,30 @@ export function privilegeProblem(euid: number | undefined, status: string | unde
     + `(CapEff ${m[1]}; a container may drop them): grant them, or use --oracle none or a VM oracle`;
 }
 
-/** This process's privilege problem ('' when none), from its euid and /proc/self/status. */
-function ownPrivilegeProblem(): string {
-  let status: string | undefined;
-  try {
-    status = fs.readFileSync('/proc/self/status', 'utf8');
-  } catch {
-    status = undefined; // no /proc: the uid alone decides
+/**
+ * Why the namespaces environments ask for cannot be made here ('' when they can): the executor's
+ * children unshare user and network namespaces, which a limit of 0 forbids even to root.
+ * `read` returns a /proc/sys file's text, or undefined where there is none (the limit then is not
+ * known, and nothing is refused).
+ */
+export function namespaceProblem(read: (file: string) => string | undefined): string {
+  for (const [file, what] of [['/proc/sys/user/max_user_namespaces', 'user'], ['/proc/sys/user/max_net_namespaces', 'network']]) {
+    const v = read(file)?.trim();
+    if (v === '0') return `the host oracle builds environments in new ${what} namespaces, and ${file} is 0 on this machine: raise it (sysctl ${file.slice('/proc/sys/'.length).replace(/\//g, '.')}), or use --oracle none or a VM oracle`;
   }
-  return privilegeProblem(process.geteuid?.(), status);
+  return '';
+}
+
+/** This process's privilege problem ('' when none), from its euid, /proc/self/status and the namespace limits. */
+function ownPrivilegeProblem(): string {
+  const read = (file: string): string | undefined => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch {
+      return undefined; // no /proc: the uid alone decides
+    }
+  };
+  return privilegeProblem(process.geteuid?.(), read('/proc/self/status')) || namespaceProblem(read);
 }
 
 /**

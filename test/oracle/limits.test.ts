@@ -1,5 +1,6 @@
 // What the host oracle refuses before it sends anything: a process without the privileges the
-// executor uses (root with CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN), and an environment beyond the
+// executor uses (root with CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN; user and network namespaces
+// allowed), and an environment beyond the
 // executor's fixed limits, each as a typed error naming what is wrong. Pure: no executor runs.
 // Sources: oracle/host/discovery.ts, oracle/codec/requests.ts, oracle/protocol.ts.
 
@@ -7,7 +8,7 @@ import { ContractError } from '../../contract/errors';
 import { fdTable } from '../../model/fdtable';
 import { defaultEnv } from '../../model/state';
 import { runRequest } from '../../oracle/host';
-import { privilegeProblem, REQUIRED_CAPS } from '../../oracle/host/discovery';
+import { namespaceProblem, privilegeProblem, REQUIRED_CAPS } from '../../oracle/host/discovery';
 import { MAX_FILTER_INSNS, MAX_FILTERS, MAX_GROUPS, MAX_LAYOUT_FD } from '../../oracle/protocol';
 
 const status = (capEff: bigint): string => `Name:\tnode\nCapInh:\t0000000000000000\nCapEff:\t${capEff.toString(16).padStart(16, '0')}\n`;
@@ -36,6 +37,14 @@ describe('the privileges the host oracle needs', () => {
 
   it('checks only the uid when /proc/self/status cannot be read', () => {
     expect(privilegeProblem(0, undefined)).toBe('');
+  });
+
+  it('refuses a machine whose user or network namespace limit is 0, naming the sysctl', () => {
+    const limits = (user: string | undefined, net: string | undefined) => (f: string): string | undefined => (f.endsWith('max_user_namespaces') ? user : net);
+    expect(namespaceProblem(limits('96362\n', '96362\n'))).toBe('');
+    expect(namespaceProblem(limits(undefined, undefined))).toBe('');
+    expect(namespaceProblem(limits('0\n', '5'))).toMatch(/new user namespaces, and \/proc\/sys\/user\/max_user_namespaces is 0.*sysctl user\.max_user_namespaces/);
+    expect(namespaceProblem(limits('5', '0'))).toMatch(/new network namespaces/);
   });
 });
 
