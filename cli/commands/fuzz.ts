@@ -25,7 +25,7 @@ import { ensureDir } from '../../engine/io';
 import { writeReport } from '../../report/html';
 import { writeCampaignFiles, writeMerged } from '../../report/outputs';
 import { findingLines } from '../../report/text';
-import { EXIT, intArg, requireHost, type Io } from '../shared';
+import { EXIT, intArg, listArg, requireHost, type Io } from '../shared';
 
 export interface FuzzFlags {
   seed?: number;
@@ -63,9 +63,7 @@ export function parseShard(v: string): { index: number; count: number } {
   return { index: i - 1, count: n };
 }
 
-function list(v: string | undefined): string[] {
-  return v === undefined ? [] : v.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
+const list = (v: string | undefined): string[] => (v === undefined ? [] : listArg(v));
 
 /** Replays one property with a fixed round seed (and path): the finding's exact counterexample. */
 function replay(o: FuzzFlags, out: (s: string) => void): number {
