@@ -71,16 +71,24 @@ function exhausted(env: Env): Env {
   return { ...env, creds, rlimitNofile: lowestFree(env.fds), fileMax: 1, nrFiles: 1, unixSockets: 0 };
 }
 
+/** The clauses that refuse for want of fds or files (EMFILE, ENFILE): docs/kernel.md §3 (G13, G14), §4, §5 (unix_nr_socks). */
+const RESOURCE_CLAUSES = new Set(['G13-rlimit', 'G13-nr-open', 'G14-file-max', 'unix-nr-socks']);
+
 const fdLast: PropertyDef = {
   id: 'P-PRECEDENCE-FD-LAST',
-  title: 'EMFILE and ENFILE come after every family error: exhausting fds changes only what would have succeeded',
+  title: 'EMFILE and ENFILE come after every family error: exhausting fds turns a success into EMFILE, leaves a family error as it was, and an fd or file error stays one',
   build: () => fc.property(callArb(), noSeccomp, (call, env) => {
     const roomy: Env = { ...env, rlimitNofile: 1 << 20, fileMax: Number.MAX_SAFE_INTEGER, unixSockets: 0 };
     const a = evaluate(call, roomy);
     const tight = exhausted(roomy);
     const b = evaluate(call, { ...tight, creds: roomy.creds });
+    const last = (d: typeof a): string => d.trace[d.trace.length - 1];
     if (a.outcome.kind === 'fd') {
       decidedBy('a success in a full fd table', call, b, 'EMFILE', 'G13-rlimit');
+    } else if (RESOURCE_CLAUSES.has(last(a))) {
+      // Out of fds already with room in RLIMIT_NOFILE (fs.nr_open below the table's next fd, say):
+      // which limit the exhausted environment meets first is not this law's business.
+      if (!RESOURCE_CLAUSES.has(last(b))) sameDecision('an fd or file error must stay one when fds run out', { call, d: a }, { call, d: b }, false);
     } else {
       sameDecision('a family error must not change when fds run out', { call, d: a }, { call, d: b });
     }

@@ -57,6 +57,14 @@ describe('campaigns', () => {
     expect(second.summary.runs).toBe(800);
   });
 
+  it('report nothing false: P-PRECEDENCE-FD-LAST no longer takes EMFILE from fs.nr_open for EMFILE from the rlimit', async () => {
+    // Seed 5 found two such "findings" in its first 100 rounds (RLIMIT_NOFILE 0, nr_open 64,
+    // fds 0..63 open: both sides EMFILE, only the deciding clause differs).
+    const r = await runCampaign({ seed: 5, runs: 100000, profile: reference618, properties: ['P-PRECEDENCE-FD-LAST'], shard: { index: 0, count: 1 } });
+    expect(r.findings).toEqual([]);
+    expect(r.summary.runs).toBe(100000);
+  });
+
   it('reject bad flags with exit 2', () => {
     expect(run(['fuzz', '--shard', '3/2', '--oracle', 'none']).code).toBe(2);
     expect(run(['fuzz', '--time', 'soon', '--oracle', 'none']).code).toBe(2);
