@@ -85,7 +85,7 @@ function replay(o: FuzzFlags, out: (s: string) => void): number {
 export type Given = ReadonlySet<string>;
 
 /** The campaign a fresh `fuzz` starts: its identity, from the flags. */
-function freshIdentity(o: FuzzFlags): CampaignIdentity {
+function freshIdentity(o: FuzzFlags, given: Given): CampaignIdentity {
   if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
   const oracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable()) ? 'host' : 'none';
   if (oracle === 'host') requireHost('--oracle');
@@ -101,7 +101,8 @@ function freshIdentity(o: FuzzFlags): CampaignIdentity {
   const shard = parseShard(o.shard);
   return makeIdentity({
     seed: o.seed ?? Date.now() & 0x7fffffff,
-    runs: o.runs,
+    // --time alone fuzzes until the time has passed; with --runs too, whichever ends first.
+    runs: o.time !== undefined && !given.has('runs') ? null : o.runs,
     timeMs: o.time === undefined ? null : parseDuration(o.time),
     properties: selectProperties(list(o.properties), { oracle: oracle === 'host' }).map((p) => p.id),
     shard: `${shard.index + 1}/${shard.count}`,
@@ -153,7 +154,7 @@ async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: 
     }
     const tty = process.stderr.isTTY === true && !json;
     const bar = tty ? new cliProgress.SingleBar({
-      format: 'fuzz [{bar}] {percentage}% | {value}/{total} runs | {rate} runs/s | findings {findings} | clauses {covered}/{clauses} | ETA {eta_formatted}',
+      format: 'fuzz [{bar}] {percentage}% | {runs} runs | {rate} runs/s | findings {findings} | clauses {covered}/{clauses} | {left}',
       stream: process.stderr,
     }, cliProgress.Presets.shades_classic) : undefined;
     let stop = false;
@@ -170,19 +171,25 @@ async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: 
     let lastLine = 0;
     const progress = (p: CampaignProgress): void => {
       const rate = Math.round(p.runs / Math.max(0.001, (Date.now() - t0) / 1000));
+      // Whichever budget ends first: the share of the runs done, or of the time spent.
+      const byRuns = Number.isFinite(p.totalRuns) ? p.runs / p.totalRuns : 0;
+      const byTime = p.timeMs !== undefined ? p.elapsedMs / p.timeMs : 0;
+      const done = Math.min(1, Math.max(byRuns, byTime));
+      const left = byTime >= byRuns && p.timeMs !== undefined ? `${formatDuration(p.timeMs - p.elapsedMs)} left`
+        : `ETA ${formatDuration(rate > 0 ? ((p.totalRuns - p.runs) / rate) * 1000 : 0)}`;
       if (bar !== undefined) {
-        if (bar.getTotal() !== p.totalRuns) bar.start(p.totalRuns, 0, { rate, findings: 0, covered: 0, clauses: p.clausesTotal });
-        bar.update(p.runs, { rate, findings: p.findings, covered: p.clausesCovered, clauses: p.clausesTotal });
+        if (bar.getTotal() !== 1000) bar.start(1000, 0, { runs: 0, rate, findings: 0, covered: 0, clauses: p.clausesTotal, left });
+        bar.update(Math.round(done * 1000), { runs: p.runs, rate, findings: p.findings, covered: p.clausesCovered, clauses: p.clausesTotal, left });
       } else if (!json && Date.now() - lastLine > 5000) {
         lastLine = Date.now();
-        err(`fuzz: ${p.runs}/${p.totalRuns} runs, ${rate} runs/s, ${p.findings} findings, clauses ${p.clausesCovered}/${p.clausesTotal}, at ${p.unit}\n`);
+        err(`fuzz: ${p.runs}${Number.isFinite(p.totalRuns) ? `/${p.totalRuns}` : ''} runs, ${rate} runs/s, ${p.findings} findings, clauses ${p.clausesCovered}/${p.clausesTotal}, ${left}, at ${p.unit}\n`);
       }
     };
-    if (!json) err(`sockspec fuzz: seed ${id.seed}, kernel ${profile.name}, oracle ${id.oracle}, shard ${id.shard}, ${id.runs} runs per property, output in ${dir}\n`);
+    if (!json) err(`sockspec fuzz: seed ${id.seed}, kernel ${profile.name}, oracle ${id.oracle}, shard ${id.shard}, ${budgetText(id)}, output in ${dir}\n`);
     let result;
     try {
       result = await runCampaign({
-        seed: id.seed, runs: id.runs, profile, properties: id.properties, shard: { index: index - 1, count }, out: dir, roundSize: id.roundSize,
+        seed: id.seed, ...(id.runs !== null ? { runs: id.runs } : {}), profile, properties: id.properties, shard: { index: index - 1, count }, out: dir, roundSize: id.roundSize,
         ...(oracle ? { oracle } : {}), ...(id.timeMs !== null ? { timeMs: id.timeMs } : {}),
         onProgress: progress, shouldStop: () => stop, now: Date.now,
       });
@@ -209,6 +216,22 @@ async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: 
   } finally {
     await oracle?.close();
   }
+}
+
+/** `1h02m`, `3m05s`, `42s`. */
+function formatDuration(ms: number): string {
+  const t = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = t % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}
+
+/** What ends the campaign: `10000 runs per property`, `for 10m`, or both. */
+function budgetText(id: CampaignIdentity): string {
+  const time = id.timeMs !== null ? `for ${formatDuration(id.timeMs)}` : '';
+  const runs = id.runs !== null ? `${id.runs} runs per property` : '';
+  return runs && time ? `${runs} or ${time}, whichever ends first` : runs || time;
 }
 
 function statusLine(s: CampaignSummary, dir: string): string {
@@ -338,7 +361,7 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
   // Every flag is checked, and the folder made and locked, before any worker or executor starts.
   const field = o.resume !== undefined ? '--resume' : '--out';
   const dir = o.resume ?? o.out;
-  const fresh = o.resume === undefined ? freshIdentity(o) : undefined;
+  const fresh = o.resume === undefined ? freshIdentity(o, given) : undefined;
   if (o.resume !== undefined && !fs.existsSync(o.resume)) throw new ContractError('--resume', `${o.resume} does not exist`, 'bad-file');
   ensureDir(dir, field);
   const release = acquireLock(dir, field);
@@ -367,8 +390,8 @@ export function register(program: Command, io: Io): void {
     .command('fuzz')
     .description('the main job: every property, a coverage-guided exploration and the model ≡ kernel differential; exit 0 no findings, 1 findings, 2 bad input, 3 interrupted (resume it), 4 a worker kept dying')
     .option('--seed <n>', 'campaign seed (default: from the clock, printed)', intArg('--seed', 0, 0x7fffffff))
-    .option('--runs <n>', 'runs per property', intArg('--runs', 1), 10000)
-    .option('--time <duration>', 'stop after this long (e.g. 90s, 10m, 2h); rounds in flight finish')
+    .option('--runs <n>', 'runs per property (default 10000; with --time alone, no count: the time ends the campaign)', intArg('--runs', 1), 10000)
+    .option('--time <duration>', 'fuzz for this long (e.g. 90s, 10m, 2h), rounds planned as they come; with --runs, whichever ends first')
     .option('--oracle <oracle>', 'host: add the differential against the running kernel (default where the executor runs); none: model only')
     .option('--kernel <profile>', 'kernel profile (default: host where the executor runs)')
     .option('--properties <ids>', 'comma-separated property ids (default: all)')

@@ -20,8 +20,8 @@ import { cutBack, FINDINGS_FILE, PROGRESS_FILE, readProgress, sizeOf, writeProgr
 /** What one campaign does. */
 export interface CampaignOptions {
   readonly seed: number;
-  /** Runs per property (the differential counts environments, each with a batch of calls). */
-  readonly runs: number;
+  /** Runs per property (the differential counts environments, each with a batch of calls); undefined: until the time budget or a signal. */
+  readonly runs?: number;
   /** Stop after this many milliseconds (rounds in flight finish first). */
   readonly timeMs?: number;
   readonly profile: KernelProfile;
@@ -39,7 +39,11 @@ export interface CampaignOptions {
 
 export interface CampaignProgress {
   readonly runs: number;
+  /** Infinity when the campaign has a time budget and no run count. */
   readonly totalRuns: number;
+  /** Campaign time so far (resumes included) and the budget, if any. */
+  readonly elapsedMs: number;
+  readonly timeMs?: number;
   readonly findings: number;
   readonly clausesCovered: number;
   readonly clausesTotal: number;
@@ -104,15 +108,62 @@ export function roundSeed(seed: number, property: string, round: number): number
   return seedrandom(`${seed}/${property}/${round}`).int32();
 }
 
-/** The units of a campaign, in order; a shard keeps every count-th one. */
-export function planUnits(ids: readonly string[], runs: number, roundSize: number, shard: { index: number; count: number }): Unit[] {
-  const all: Unit[] = [];
-  for (const id of ids) {
-    for (let r = 0, left = runs; left > 0; r++, left -= roundSize) {
-      all.push({ property: id, round: r, runs: Math.min(roundSize, left), key: `${id}#${r}` });
-    }
+/**
+ * The round plan, lazily: unit k of the whole campaign is round ⌊k/P⌋ of property k mod P (the
+ * properties take turns, so a time budget spreads over all of them), and a shard i/n keeps the
+ * units with k mod n = i. `runs` undefined means no end: rounds keep coming until the time budget
+ * or a signal stops the campaign. Nothing is built up front, whatever the budget.
+ */
+export class RoundPlan {
+  private readonly roundsPerProperty: number;
+
+  constructor(private readonly ids: readonly string[], private readonly runs: number | undefined, private readonly roundSize: number,
+    private readonly shard: { readonly index: number; readonly count: number }) {
+    this.roundsPerProperty = runs === undefined ? Infinity : Math.ceil(runs / roundSize);
   }
-  return all.filter((_, i) => i % shard.count === shard.index);
+
+  /** The shard's j-th unit (0-based), or undefined past its end. */
+  unit(j: number): Unit | undefined {
+    const k = this.shard.index + j * this.shard.count;
+    const p = this.ids.length;
+    const round = Math.floor(k / p);
+    if (p === 0 || round >= this.roundsPerProperty) return undefined;
+    const property = this.ids[k % p];
+    const runs = this.runs === undefined ? this.roundSize : Math.min(this.roundSize, this.runs - round * this.roundSize);
+    return { property, round, runs, key: `${property}#${round}` };
+  }
+
+  /** How many units the shard has (Infinity without a run count). */
+  get length(): number {
+    if (this.roundsPerProperty === Infinity) return Infinity;
+    const total = this.roundsPerProperty * this.ids.length;
+    return Math.max(0, Math.ceil((total - this.shard.index) / this.shard.count));
+  }
+
+  /** The runs of the shard's units together (Infinity without a run count). */
+  get totalRuns(): number {
+    if (this.runs === undefined) return Infinity;
+    // Every round is full but each property's last one: count the full ones, then correct.
+    const n = this.length;
+    let total = n * this.roundSize;
+    const lastRound = this.roundsPerProperty - 1;
+    const short = this.roundSize - (this.runs - lastRound * this.roundSize);
+    if (short > 0) {
+      for (let i = 0; i < this.ids.length; i++) {
+        const k = lastRound * this.ids.length + i;
+        if (k % this.shard.count === this.shard.index) total -= short;
+      }
+    }
+    return total;
+  }
+}
+
+/** The units of a finite campaign, in order (for tests and tools; campaigns use RoundPlan). */
+export function planUnits(ids: readonly string[], runs: number, roundSize: number, shard: { index: number; count: number }): Unit[] {
+  const plan = new RoundPlan(ids, runs, roundSize, shard);
+  const out: Unit[] = [];
+  for (let j = 0, u = plan.unit(0); u !== undefined; u = plan.unit(++j)) out.push(u);
+  return out;
 }
 
 function reg(r: bigint): string {
@@ -151,7 +202,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   const roundSize = opts.roundSize ?? 1000;
   const props = selectProperties(opts.properties, { oracle: opts.oracle !== undefined });
   const ids = props.map((p) => p.id);
-  const units = planUnits(ids, opts.runs, roundSize, opts.shard);
+  if (opts.runs === undefined && opts.timeMs === undefined && opts.shouldStop === undefined) throw new ContractError('--runs', 'a campaign needs a run count or a time budget');
+  const plan = new RoundPlan(ids, opts.runs, roundSize, opts.shard);
   const out = opts.out;
   const findingsFile = out === undefined ? undefined : path.join(out, FINDINGS_FILE);
   const corpusFile = out === undefined ? undefined : path.join(out, CORPUS_FILE);
@@ -170,7 +222,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   if (saved !== undefined) {
     const pf = path.join(out as string, PROGRESS_FILE);
     if (saved.seed !== opts.seed) throw new ContractError('--resume', `${pf} belongs to seed ${saved.seed}, not ${opts.seed}`, 'state-mismatch');
-    if (saved.unitsDone > units.length) throw new ContractError(pf, `records ${saved.unitsDone} rounds done of a campaign that has ${units.length}`, 'state-mismatch');
+    if (saved.unitsDone > plan.length) throw new ContractError(pf, `records ${saved.unitsDone} rounds done of a campaign that has ${plan.length}`, 'state-mismatch');
     const unknown = Object.keys(saved.perProperty).filter((k) => !perProp.has(k));
     if (unknown.length > 0) throw new ContractError(pf, `records properties this campaign does not run: ${unknown.join(', ')}`, 'state-mismatch');
     cutBack(findingsFile as string, saved.findingsBytes);
@@ -187,8 +239,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     profile: opts.profile, coverage: cov, ...(opts.oracle !== undefined ? { oracle: opts.oracle } : {}),
     record: (call, env, trace, replayable) => { corpus.offer(call, envClassOf(env), trace, replayable); },
   };
-  const totalRuns = units.reduce((n, u) => n + u.runs, 0);
-  let runs = units.slice(0, unitsDone).reduce((n, u) => n + u.runs, 0);
+  const totalRuns = plan.totalRuns;
+  let runs = [...perProp.values()].reduce((n, p) => n + p.runs, 0);
   let status: CampaignStatus = 'complete';
   const elapsed = (): number => elapsedBefore + now() - t0;
   const save = (): void => {
@@ -199,7 +251,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     });
   };
   let lastSave = now();
-  for (const u of units.slice(unitsDone)) {
+  for (let u = plan.unit(unitsDone); u !== undefined; u = plan.unit(unitsDone)) {
     // Yield to the event loop between rounds, so that SIGINT/SIGTERM handlers get to run.
     await new Promise((resolve) => setImmediate(resolve));
     if (opts.shouldStop?.() === true) {
@@ -251,7 +303,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
       save();
       lastSave = now();
     }
-    opts.onProgress?.({ runs, totalRuns, findings: findings.length, clausesCovered: covered.size, clausesTotal: ALL_CLAUSES.length, unit: u.key });
+    opts.onProgress?.({
+      runs, totalRuns, elapsedMs: elapsed(), ...(opts.timeMs !== undefined ? { timeMs: opts.timeMs } : {}),
+      findings: findings.length, clausesCovered: covered.size, clausesTotal: ALL_CLAUSES.length, unit: u.key,
+    });
   }
   save();
   const summary: CampaignSummary = {

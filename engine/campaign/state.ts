@@ -27,8 +27,8 @@ const FORMAT = 'sockspec-campaign/1';
 export interface CampaignIdentity {
   readonly format: typeof FORMAT;
   readonly seed: number;
-  /** Runs per property. */
-  readonly runs: number;
+  /** Runs per property; null: no count, the time budget ends the campaign. */
+  readonly runs: number | null;
   /** The time budget in milliseconds, null for none. */
   readonly timeMs: number | null;
   /** Property ids, resolved (never empty). */
@@ -69,7 +69,7 @@ export function readIdentity(dir: string, field = '--resume'): CampaignIdentity 
   if (o.format !== FORMAT) fail(file, `format ${JSON.stringify(o.format)} is not ${FORMAT}`);
   const bad = (k: string, want: string): never => fail(file, `field ${k}: expected ${want}, got ${JSON.stringify(o[k])}`);
   if (!isInt(o.seed)) bad('seed', 'an integer');
-  if (!isInt(o.runs) || (o.runs as number) < 1) bad('runs', 'a positive integer');
+  if (o.runs !== null && (!isInt(o.runs) || (o.runs as number) < 1)) bad('runs', 'null or a positive integer');
   if (o.timeMs !== null && !(typeof o.timeMs === 'number' && o.timeMs > 0)) bad('timeMs', 'null or a positive number');
   if (!Array.isArray(o.properties) || o.properties.length === 0 || !o.properties.every((p) => typeof p === 'string')) bad('properties', 'a list of property ids');
   if (typeof o.shard !== 'string' || !/^\d+\/\d+$/.test(o.shard)) bad('shard', 'i/n');
@@ -78,6 +78,7 @@ export function readIdentity(dir: string, field = '--resume'): CampaignIdentity 
   if (!isInt(o.workers) || (o.workers as number) < 1) bad('workers', 'a positive integer');
   if (!isInt(o.roundSize) || (o.roundSize as number) < 1) bad('roundSize', 'a positive integer');
   if (o.kernelRelease !== null && typeof o.kernelRelease !== 'string') bad('kernelRelease', 'null or a string');
+  if (o.runs === null && o.timeMs === null) fail(file, 'has neither runs nor timeMs: the campaign would never end');
   return o as unknown as CampaignIdentity;
 }
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { reference618 } from '../../model';
-import { planUnits, runCampaign } from '../../engine/campaign/campaign';
+import { planUnits, RoundPlan, runCampaign } from '../../engine/campaign/campaign';
 import { executorSkipReason } from '../helpers';
 
 const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -55,6 +55,39 @@ describe('campaigns', () => {
     const second = await runCampaign(base);
     expect(second.summary.stopped).toBe(false);
     expect(second.summary.runs).toBe(800);
+  });
+
+  it('plan rounds lazily: the properties take turns, shards split them, and the totals are the sums of the rounds', () => {
+    for (const [runs, size, count] of [[1000, 300, 1], [1000, 300, 3], [2500, 1000, 2], [999, 1000, 4], [3000, 1000, 5]]) {
+      const ids = ['A', 'B', 'C'];
+      const whole = planUnits(ids, runs, size, { index: 0, count: 1 });
+      expect(whole.slice(0, 3).map((u) => u.key)).toEqual(['A#0', 'B#0', 'C#0']);
+      const shards = Array.from({ length: count }, (_, i) => new RoundPlan(ids, runs, size, { index: i, count }));
+      const keys = shards.flatMap((p, i) => planUnits(ids, runs, size, { index: i, count }).map((u) => u.key));
+      expect(keys.sort()).toEqual(whole.map((u) => u.key).sort());
+      for (const [i, p] of shards.entries()) {
+        const units = planUnits(ids, runs, size, { index: i, count });
+        expect({ runs, size, count, i, length: p.length, total: p.totalRuns })
+          .toEqual({ runs, size, count, i, length: units.length, total: units.reduce((n, u) => n + u.runs, 0) });
+      }
+    }
+    const endless = new RoundPlan(['A', 'B'], undefined, 1000, { index: 1, count: 2 });
+    expect(endless.length).toBe(Infinity);
+    expect(endless.unit(1e9)).toEqual({ property: 'B', round: 1e9, runs: 1000, key: `B#${1e9}` });
+  });
+
+  it('fuzz for as long as --time says when no --runs is given, and plan nothing up front for a huge --runs', () => {
+    const t = run(['fuzz', '--time', '2s', ...['--oracle', 'none', '--kernel', 'reference-6.18'], '--workers', '1', '--properties', 'P-HIGH-BITS', '--out', tmp(), '--json']);
+    expect(t.code).toBe(0);
+    const s = JSON.parse(t.out);
+    expect(s).toMatchObject({ status: 'time-budget', stopped: false });
+    expect(s.seconds).toBeGreaterThanOrEqual(2);
+    const t0 = Date.now();
+    const huge = run(['fuzz', '--runs', '1000000000', '--time', '2s', ...['--oracle', 'none', '--kernel', 'reference-6.18'], '--workers', '1', '--out', tmp(), '--json']);
+    expect(huge.code).toBe(0);
+    expect(JSON.parse(huge.out)).toMatchObject({ status: 'time-budget' });
+    expect(JSON.parse(huge.out).runs).toBeGreaterThan(0);
+    expect(Date.now() - t0).toBeLessThan(60000);
   });
 
   it('report nothing false: P-PRECEDENCE-FD-LAST no longer takes EMFILE from fs.nr_open for EMFILE from the rlimit', async () => {
