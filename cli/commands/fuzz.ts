@@ -54,12 +54,32 @@ export function parseDuration(v: string): number {
   return ms;
 }
 
-/** `i/n` as a 0-based index and a count. */
-export function parseShard(v: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+/**
+ * The shard of a job run by an engine that runs shards, for `--shard auto`: GitLab's parallel jobs
+ * (CI_NODE_INDEX, 1-based, and CI_NODE_TOTAL), or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX,
+ * 0-based, with the count passed by the manifest as JOB_COMPLETIONS, as examples/ does).
+ */
+export function autoShard(env: NodeJS.ProcessEnv): string {
+  const int = (name: string): number => {
+    const v = env[name] ?? '';
+    if (!/^\d+$/.test(v.trim())) throw new ContractError('--shard', `auto: ${name} is ${JSON.stringify(v)}, not a number`);
+    return Number(v);
+  };
+  if (env.CI_NODE_INDEX !== undefined || env.CI_NODE_TOTAL !== undefined) return `${int('CI_NODE_INDEX')}/${int('CI_NODE_TOTAL')}`;
+  if (env.JOB_COMPLETION_INDEX !== undefined) {
+    if (env.JOB_COMPLETIONS === undefined) throw new ContractError('--shard', 'auto: JOB_COMPLETION_INDEX is set, but not JOB_COMPLETIONS (pass the Indexed Job\'s completions count to the pod as JOB_COMPLETIONS)');
+    return `${int('JOB_COMPLETION_INDEX') + 1}/${int('JOB_COMPLETIONS')}`;
+  }
+  throw new ContractError('--shard', 'auto: no shard engine found (GitLab parallel jobs set CI_NODE_INDEX and CI_NODE_TOTAL; a Kubernetes Indexed Job sets JOB_COMPLETION_INDEX, with JOB_COMPLETIONS from the manifest)');
+}
+
+/** `i/n` (or `auto`, from the environment) as a 0-based index and a count. */
+export function parseShard(v: string, env: NodeJS.ProcessEnv = process.env): { index: number; count: number } {
+  const text = v.trim() === 'auto' ? autoShard(env) : v;
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const i = m ? Number(m[1]) : NaN;
   const n = m ? Number(m[2]) : NaN;
-  if (!(n >= 1 && i >= 1 && i <= n)) throw new ContractError('--shard', `expected i/n with 1 <= i <= n, got ${JSON.stringify(v)}`);
+  if (!(n >= 1 && i >= 1 && i <= n)) throw new ContractError('--shard', `expected i/n with 1 <= i <= n${text !== v ? ` (auto gave ${text})` : ''}, got ${JSON.stringify(v)}`);
   return { index: i - 1, count: n };
 }
 
@@ -395,7 +415,7 @@ export function register(program: Command, io: Io): void {
     .option('--oracle <oracle>', 'host: add the differential against the running kernel (default where the executor runs); none: model only')
     .option('--kernel <profile>', 'kernel profile (default: host where the executor runs)')
     .option('--properties <ids>', 'comma-separated property ids (default: all)')
-    .option('--shard <i/n>', 'run the i-th of n deterministic shares of the rounds', '1/1')
+    .option('--shard <i/n>', 'run the i-th of n deterministic shares of the rounds; auto: from GitLab (CI_NODE_INDEX/CI_NODE_TOTAL) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, JOB_COMPLETIONS)', '1/1')
     .option('--out <dir>', 'write campaign.json, progress.json, findings.jsonl, corpus.jsonl, summary.json, junit.xml and report.html here (a folder in use is refused)', 'sockspec-out')
     .option('--resume <dir>', 'carry on a stopped or killed campaign from its output folder (it records every option; any given must agree)')
     .option('--replay-seed <n>', 'replay one finding: its round seed, with --properties ID and --path')

@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { reference618 } from '../../model';
 import { planUnits, RoundPlan, runCampaign } from '../../engine/campaign/campaign';
+import { parseShard } from '../../cli/commands/fuzz';
 import { executorSkipReason } from '../helpers';
 
 const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -88,6 +89,24 @@ describe('campaigns', () => {
     expect(JSON.parse(huge.out)).toMatchObject({ status: 'time-budget' });
     expect(JSON.parse(huge.out).runs).toBeGreaterThan(0);
     expect(Date.now() - t0).toBeLessThan(60000);
+  });
+
+  it('take --shard auto from GitLab parallel jobs or a Kubernetes Indexed Job, and refuse it elsewhere', () => {
+    expect(parseShard('auto', { CI_NODE_INDEX: '3', CI_NODE_TOTAL: '4' })).toEqual({ index: 2, count: 4 });
+    expect(parseShard('auto', { JOB_COMPLETION_INDEX: '0', JOB_COMPLETIONS: '3' })).toEqual({ index: 0, count: 3 });
+    expect(() => parseShard('auto', { JOB_COMPLETION_INDEX: '0' })).toThrow(/JOB_COMPLETIONS/);
+    expect(() => parseShard('auto', { CI_NODE_INDEX: '5', CI_NODE_TOTAL: '4' })).toThrow(/auto gave 5\/4/);
+    expect(() => parseShard('auto', {})).toThrow(/no shard engine found/);
+    const env: NodeJS.ProcessEnv = { ...process.env, CI_NODE_INDEX: '2', CI_NODE_TOTAL: '2' };
+    delete env.JOB_COMPLETION_INDEX;
+    const r = spawnSync(process.execPath, [bin, 'fuzz', '--shard', 'auto', '--runs', '300', '--oracle', 'none', '--kernel', 'reference-6.18', '--workers', '1', '--properties', 'P-HIGH-BITS', '--out', tmp(), '--json'], { encoding: 'utf8', env });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout).shard).toBe('2/2');
+    const bare = { ...process.env };
+    for (const k of ['CI_NODE_INDEX', 'CI_NODE_TOTAL', 'JOB_COMPLETION_INDEX', 'JOB_COMPLETIONS']) delete bare[k];
+    const none = spawnSync(process.execPath, [bin, 'fuzz', '--shard', 'auto', '--oracle', 'none'], { encoding: 'utf8', env: bare });
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/--shard: auto: no shard engine found/);
   });
 
   it('report nothing false: P-PRECEDENCE-FD-LAST no longer takes EMFILE from fs.nr_open for EMFILE from the rlimit', async () => {
