@@ -28,6 +28,9 @@ interface Case {
 
 /** The junit.xml text of a campaign. */
 export function junitXml(summary: CampaignSummary, findings: readonly Finding[]): string {
+  // With a baseline, each failure says how many of its findings are new.
+  const isNew = new Set(summary.baseline?.new ?? []);
+  const fresh = (sigs: readonly string[]): string => (summary.baseline === undefined ? '' : `, ${sigs.filter((x) => isNew.has(x)).length} new against the baseline`);
   const cases: Case[] = summary.properties.map((p) => {
     const mine = findings.filter((f) => f.property === p.id);
     const distinct = [...new Set(mine.map((f) => f.signature))];
@@ -37,7 +40,7 @@ export function junitXml(summary: CampaignSummary, findings: readonly Finding[])
       classname: 'sockspec.properties', name: p.id, assertions: p.runs,
       ...(n > 0 ? {
         failure: {
-          message: `${n} finding${n === 1 ? '' : 's'} (${distinct.length} distinct): ${distinct[0] ?? p.id}`,
+          message: `${n} finding${n === 1 ? '' : 's'} (${distinct.length} distinct${fresh(distinct)}): ${distinct[0] ?? p.id}`,
           text: mine.map(findingText).join('\n\n'),
         },
       } : {}),

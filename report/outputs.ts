@@ -7,6 +7,7 @@ import type { KernelProfile } from '../model';
 import type { CampaignSummary, Finding } from '../engine/campaign/campaign';
 import { CORPUS_FILE } from '../engine/campaign/corpus';
 import { mergeOutputs } from '../engine/campaign/merge';
+import { compareWithBaseline } from '../engine/campaign/baseline';
 import { ensureDir, writeFileAtomic } from '../engine/io';
 import type { SpecCheckSummary } from '../engine/spec-check';
 import { writeReport } from './html';
@@ -22,9 +23,11 @@ export function writeCampaignFiles(dir: string, summary: CampaignSummary, findin
   return report;
 }
 
-/** Writes the merged outputs into `out`. */
-export function writeMerged(dirs: readonly string[], out: string): CampaignSummary {
-  const { summary, findings, corpus } = mergeOutputs(dirs);
+/** Writes the merged outputs into `out` (with `baseline`, their findings set against that campaign's). */
+export function writeMerged(dirs: readonly string[], out: string, baseline?: string): CampaignSummary {
+  const merged = mergeOutputs(dirs);
+  const { findings, corpus } = merged;
+  const summary: CampaignSummary = baseline === undefined ? merged.summary : { ...merged.summary, baseline: compareWithBaseline(baseline, findings) };
   ensureDir(out, '--out');
   if (corpus.length > 0) writeFileAtomic(path.join(out, CORPUS_FILE), corpus.map((l) => `${l}\n`).join(''));
   writeFileAtomic(path.join(out, 'findings.jsonl'), findings.map((f) => `${JSON.stringify(f)}\n`).join(''));

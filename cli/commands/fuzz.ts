@@ -15,12 +15,13 @@ import { ContractError, registerProfile, resolveProfile, SockspecError } from '.
 import { PROPERTIES, runProperty, selectProperties } from '../../properties';
 import { executorAvailable, HostOracle } from '../../oracle/host';
 import { probeHostProfile } from '../../oracle/probe';
-import { runCampaign, type CampaignProgress, type CampaignSummary } from '../../engine/campaign/campaign';
+import { runCampaign, type CampaignProgress, type CampaignSummary, type Finding } from '../../engine/campaign/campaign';
 import {
   acquireLock, CAMPAIGN_FILE, identityConflicts, makeIdentity, PROGRESS_FILE, readIdentity, readProgress, RESULT_FILES, waitForLock,
   writeIdentity, type CampaignIdentity,
 } from '../../engine/campaign/state';
 import { mergeOutputs } from '../../engine/campaign/merge';
+import { checkBaseline, compareWithBaseline } from '../../engine/campaign/baseline';
 import { ensureDir } from '../../engine/io';
 import { writeReport } from '../../report/html';
 import { writeCampaignFiles, writeMerged } from '../../report/outputs';
@@ -41,6 +42,8 @@ export interface FuzzFlags {
   path?: string;
   json: boolean;
   workers?: number;
+  baseline?: string;
+  failOn?: string;
 }
 
 /** `90s`, `10m`, `2h` or plain seconds, in milliseconds. */
@@ -131,7 +134,16 @@ function freshIdentity(o: FuzzFlags, given: Given): CampaignIdentity {
     workers: o.workers ?? os.cpus().length,
     roundSize: 1000,
     kernelRelease: oracle === 'host' ? os.release() : null,
+    ...reportingOptions(o),
   });
+}
+
+/** --baseline and --fail-on, checked: where findings are set against a previous campaign, and which of them fail. */
+function reportingOptions(o: FuzzFlags): { baseline: string | null; failOn: 'any' | 'new' } {
+  if (o.failOn !== undefined && o.failOn !== 'any' && o.failOn !== 'new') throw new ContractError('--fail-on', `expected any or new, got ${JSON.stringify(o.failOn)}`);
+  if (o.failOn === 'new' && o.baseline === undefined) throw new ContractError('--fail-on', 'new needs --baseline DIR (the campaign to compare with)');
+  if (o.baseline !== undefined) checkBaseline(o.baseline);
+  return { baseline: o.baseline === undefined ? null : path.resolve(o.baseline), failOn: o.failOn === 'new' ? 'new' : 'any' };
 }
 
 /** The saved campaign of `dir`, after checking that the options given agree with it. */
@@ -149,6 +161,11 @@ function resumedIdentity(dir: string, o: FuzzFlags, given: Given): CampaignIdent
     want.shard = `${s.index + 1}/${s.count}`;
   }
   if (given.has('workers')) want.workers = o.workers;
+  if (given.has('baseline') || given.has('failOn')) {
+    const r = reportingOptions(o);
+    if (given.has('baseline')) want.baseline = r.baseline;
+    if (given.has('failOn')) want.failOn = r.failOn;
+  }
   const conflicts = identityConflicts(id, want);
   if (conflicts.length > 0) {
     throw new ContractError('--resume', `${dir} holds a campaign started with other options (${conflicts.join('; ')}); resume it with --resume alone, or start a new one with --out`, 'state-mismatch');
@@ -219,7 +236,8 @@ async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: 
       process.removeListener('SIGTERM', onSignal);
       process.removeListener('disconnect', onSignal);
     }
-    const { summary, findings } = result;
+    const { findings } = result;
+    const summary: CampaignSummary = id.baseline ? { ...result.summary, baseline: compareWithBaseline(id.baseline, findings) } : result.summary;
     const reportFile = writeCampaignFiles(dir, summary, findings, profile);
     if (json) {
       out(`${JSON.stringify(summary)}\n`);
@@ -228,11 +246,11 @@ async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: 
       for (const f of findings) {
         if (seen.has(f.signature)) continue;
         seen.add(f.signature);
-        out(`${findingLines(f).join('\n')}\n`);
+        out(`${markedLines(f, summary).join('\n')}\n`);
       }
-      out(`${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs in ${summary.seconds.toFixed(1)} s, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}; summary in ${path.join(dir, 'summary.json')}, report in ${reportFile}\n`);
+      out(`${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs in ${summary.seconds.toFixed(1)} s, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}${baselineText(summary)}; summary in ${path.join(dir, 'summary.json')}, report in ${reportFile}\n`);
     }
-    return exitCodeOf(summary);
+    return exitCodeOf(summary, id);
   } finally {
     await oracle?.close();
   }
@@ -260,10 +278,24 @@ function statusLine(s: CampaignSummary, dir: string): string {
   return '';
 }
 
-/** 3 when interrupted (whatever was found so far), else 1 with findings, else 0. */
-function exitCodeOf(s: CampaignSummary): number {
+/** 3 when interrupted (whatever was found so far), else 1 with findings (with --fail-on new: new ones), else 0. */
+function exitCodeOf(s: CampaignSummary, id: CampaignIdentity): number {
   if (s.status === 'interrupted') return EXIT.interrupted;
-  return s.findings === 0 ? EXIT.ok : EXIT.findings;
+  const failing = id.failOn === 'new' && s.baseline !== undefined ? s.baseline.new.length : s.findings;
+  return failing === 0 ? EXIT.ok : EXIT.findings;
+}
+
+/** A finding's lines, the first marked NEW or PERSISTING against the baseline when there is one. */
+function markedLines(f: Finding, s: CampaignSummary): string[] {
+  const lines = findingLines(f);
+  if (s.baseline === undefined) return lines;
+  return [`${s.baseline.new.includes(f.signature) ? 'NEW ' : 'PERSISTING '}${lines[0]}`, ...lines.slice(1)];
+}
+
+/** `; against the baseline DIR: N new, M persisting, K gone`, or nothing without --baseline. */
+function baselineText(s: CampaignSummary): string {
+  const b = s.baseline;
+  return b === undefined ? '' : `; against the baseline ${b.dir}: ${b.new.length} new, ${b.persisting.length} persisting, ${b.gone.length} gone`;
 }
 
 /** How often a dead worker is restarted on its unfinished rounds before the campaign gives up. */
@@ -272,7 +304,7 @@ export const MAX_WORKER_RESTARTS = 3;
 /** The campaign of worker j (0-based) of a campaign with N workers: shard (i + j·n)/(n·N). */
 function workerIdentity(id: CampaignIdentity, j: number): CampaignIdentity {
   const [i, n] = id.shard.split('/').map(Number);
-  return { ...id, shard: `${i + j * n}/${n * id.workers}`, workers: 1 };
+  return { ...id, shard: `${i + j * n}/${n * id.workers}`, workers: 1, baseline: null, failOn: 'any' };
 }
 
 /**
@@ -365,14 +397,14 @@ async function runWorkers(id: CampaignIdentity, dir: string, json: boolean, out:
     out(`interrupted before every worker finished a round (carry on with sockspec fuzz --resume ${dir})\n`);
     return EXIT.interrupted;
   }
-  const summary = writeMerged(dirs, dir);
+  const summary = writeMerged(dirs, dir, id.baseline ?? undefined);
   const { findings } = mergeOutputs(dirs);
   const pf = path.join(dirs[0], 'profile.json');
   if (fs.existsSync(pf)) fs.copyFileSync(pf, path.join(dir, 'profile.json'));
   const report = writeReport(dir);
-  if (!json) for (const f of findings) out(`${findingLines(f).join('\n')}\n`);
-  out(json ? `${JSON.stringify(summary)}\n` : `${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs by ${n} workers, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}; summary in ${path.join(dir, 'summary.json')}, report in ${report}\n`);
-  return exitCodeOf(summary);
+  if (!json) for (const f of findings) out(`${markedLines(f, summary).join('\n')}\n`);
+  out(json ? `${JSON.stringify(summary)}\n` : `${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs by ${n} workers, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}${baselineText(summary)}; summary in ${path.join(dir, 'summary.json')}, report in ${report}\n`);
+  return exitCodeOf(summary, id);
 }
 
 /** Runs the fuzz command; resolves to the exit code. `given` names the options set on the command line. */
@@ -421,6 +453,8 @@ export function register(program: Command, io: Io): void {
     .option('--replay-seed <n>', 'replay one finding: its round seed, with --properties ID and --path')
     .option('--path <path>', 'with --replay-seed: the counterexample path of the finding')
     .option('--workers <n>', 'child processes, each with its own executor (default: one per core)', intArg('--workers', 1, 256))
+    .option('--baseline <dir>', "a previous campaign's folder: say which findings are new, which persist and which are gone")
+    .option('--fail-on <which>', 'any: every finding exits 1 (default); new: only findings the baseline lacks', 'any')
     .option('--json', 'print the summary as one JSON object', false)
     .action(async (o: FuzzFlags, cmd: Command) => {
       const given = new Set(Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === 'cli'));

@@ -71,6 +71,17 @@ export interface Finding {
   readonly message: string;
 }
 
+/** The distinct findings of a campaign set against a baseline campaign's. */
+export interface BaselineComparison {
+  readonly dir: string;
+  /** Signatures found now and not in the baseline. */
+  readonly new: readonly string[];
+  /** Signatures found in both. */
+  readonly persisting: readonly string[];
+  /** Signatures of the baseline not found now. */
+  readonly gone: readonly string[];
+}
+
 export interface CampaignSummary {
   readonly seed: number;
   readonly runs: number;
@@ -94,6 +105,8 @@ export interface CampaignSummary {
   readonly properties: ReadonlyArray<{ id: string; runs: number; findings: number; rounds: number }>;
   /** Entries of corpus.jsonl: inputs a kernel can replay, each the first to decide a clause in its class. */
   readonly corpus?: number;
+  /** With --baseline: the findings set against a previous campaign's (engine/campaign/baseline.ts). */
+  readonly baseline?: BaselineComparison;
 }
 
 interface Unit {

@@ -43,6 +43,10 @@ export interface CampaignIdentity {
   readonly roundSize: number;
   /** The running kernel's release when the host takes part (oracle or probed profile), else null. */
   readonly kernelRelease: string | null;
+  /** A previous campaign's folder to set the findings against (--baseline), or null. */
+  readonly baseline?: string | null;
+  /** any: findings exit 1; new: only findings the baseline lacks exit 1 (--fail-on). */
+  readonly failOn?: 'any' | 'new';
 }
 
 /** The identity of a campaign about to start. */
@@ -79,6 +83,8 @@ export function readIdentity(dir: string, field = '--resume'): CampaignIdentity 
   if (!isInt(o.roundSize) || (o.roundSize as number) < 1) bad('roundSize', 'a positive integer');
   if (o.kernelRelease !== null && typeof o.kernelRelease !== 'string') bad('kernelRelease', 'null or a string');
   if (o.runs === null && o.timeMs === null) fail(file, 'has neither runs nor timeMs: the campaign would never end');
+  if (o.baseline !== undefined && o.baseline !== null && typeof o.baseline !== 'string') bad('baseline', 'null or a folder');
+  if (o.failOn !== undefined && o.failOn !== 'any' && o.failOn !== 'new') bad('failOn', 'any or new');
   return o as unknown as CampaignIdentity;
 }
 

@@ -150,6 +150,28 @@ maybe(`a campaign with a wrong kernel profile${why ? ` — skipped: ${why}` : ''
     expect(junit).toMatch(/<failure message="\d+ findings? \(\d+ distinct\): P-MODEL-EQ-KERNEL\|/);
   });
 
+  it('sets its findings against a baseline: new, persisting, gone; --fail-on new fails on new ones only', async () => {
+    const common = ['fuzz', '--seed', '9', '--properties', 'P-MODEL-EQ-KERNEL', '--runs', '2000', '--json'];
+    const clean = tmp();
+    expect(run([...common, '--out', clean]).code).toBe(0);
+    const wrong = tmp();
+    const w = run([...common, '--kernel', 'debian-6.1', '--out', wrong, '--baseline', clean, '--fail-on', 'new']);
+    expect(w.code).toBe(1);
+    const ws = JSON.parse(w.out);
+    expect(ws.baseline.new.length).toBe(ws.uniqueFindings);
+    expect(ws.baseline).toMatchObject({ persisting: [], gone: [] });
+    const junit = fs.readFileSync(path.join(wrong, 'junit.xml'), 'utf8');
+    expect(junit).toContain(`distinct, ${ws.uniqueFindings} new against the baseline)`);
+    const again = run([...common, '--kernel', 'debian-6.1', '--out', tmp(), '--baseline', wrong, '--fail-on', 'new']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out).baseline).toMatchObject({ new: [], persisting: ws.baseline.new, gone: [] });
+    const fixed = run([...common, '--out', tmp(), '--baseline', wrong]);
+    expect(fixed.code).toBe(0);
+    expect(JSON.parse(fixed.out).baseline).toMatchObject({ new: [], persisting: [], gone: ws.baseline.new });
+    expect(run(['fuzz', '--fail-on', 'new', '--oracle', 'none']).code).toBe(2);
+    expect(run(['fuzz', '--baseline', tmp(), '--oracle', 'none']).code).toBe(2);
+  });
+
   it('gives the same findings again for the same seed', () => {
     const dir2 = tmp();
     run(['fuzz', '--seed', '9', '--kernel', 'debian-6.1', '--properties', 'P-MODEL-EQ-KERNEL', '--runs', '2000', '--out', dir2]);
