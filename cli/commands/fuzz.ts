@@ -394,7 +394,8 @@ async function runWorkers(id: CampaignIdentity, dir: string, json: boolean, out:
   const finished = dirs.every((d) => fs.existsSync(path.join(d, 'summary.json')));
   if (!finished) {
     // Stopped before every worker wrote a summary: the state is all there is, and it is enough.
-    out(`interrupted before every worker finished a round (carry on with sockspec fuzz --resume ${dir})\n`);
+    out(json ? `${JSON.stringify({ seed: id.seed, status: 'interrupted', stopped: true, dir })}\n`
+      : `interrupted before every worker finished a round (carry on with sockspec fuzz --resume ${dir})\n`);
     return EXIT.interrupted;
   }
   const summary = writeMerged(dirs, dir, id.baseline ?? undefined);
