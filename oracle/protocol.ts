@@ -28,7 +28,7 @@ const f = (name: string, type: FieldType, doc: string, count?: number): FieldDef
   count === undefined ? { name, type, doc } : { name, type, count, doc };
 
 export const PROTOCOL_MAGIC = 0x4b434f53; // "SOCK"
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Largest fd the executor lays out (bitmaps hold fds 0 .. MAX_LAYOUT_FD - 1). */
 export const MAX_LAYOUT_FD = 2048;
@@ -53,6 +53,15 @@ export const MAX_RULES = 4096;
 export const MAX_EXPORT_INSNS = 65536;
 /** Most AF_UNIX sockets a VM executor holds open for ENV.unix_socks. */
 export const MAX_UNIX_HOLD = 64;
+/**
+ * A kept-up VM guest's mailbox: QEMU's ivshmem-plain memory, shared with the host as a file. The
+ * host puts a request stream at offset 0 and sends MAILBOX over the UART; PID 1 serves it and
+ * puts the replies at MAILBOX_REPLY_OFFSET, then sends MAILBOX_REPLY. The UART carries a few
+ * bytes per request instead of the whole stream (docs/vm-oracle.md §9).
+ */
+export const MAILBOX_BYTES = 8 << 20;
+/** Where the replies of a MAILBOX start in the mailbox; requests may use the bytes before it. */
+export const MAILBOX_REPLY_OFFSET = 4 << 20;
 /** Per-call time limit in ms when nobody names one (ENV.timeout_ms 0 means this too). */
 export const DEFAULT_TIMEOUT_MS = 2000;
 /** COMPILE_HEADER.bad_arch_action that keeps libseccomp's default (KILL_THREAD). */
@@ -72,12 +81,14 @@ export const KIND = {
   COMPILE: 6,
   LOOP: 7,
   QUIT: 9,
+  MAILBOX: 10,
   HELLO_REPLY: 100,
   DONE: 102,
   COMPILED: 103,
   ERROR: 104,
   LOOP_REPLY: 105,
   RESULTS: 106,
+  MAILBOX_REPLY: 107,
 } as const;
 
 /**
@@ -130,6 +141,7 @@ export const HELLO_REPLY: RecordDef = {
     f('seccomp_minor', 'u32', 'seccomp_version()->minor'),
     f('seccomp_micro', 'u32', 'seccomp_version()->micro'),
     f('uid', 'u32', 'the executor\'s own uid (it needs 0 to set up environments)'),
+    f('mailbox', 'u32', 'bytes of the shared mailbox a VM guest mapped (MAILBOX_BYTES), 0 when there is none'),
   ],
 };
 
@@ -160,7 +172,7 @@ export const ENV_RECORD: RecordDef = {
 
 export const COUNT_RECORD: RecordDef = {
   name: 'count_record',
-  doc: 'Leads FILTER (instructions), CALLS (calls) and COMPILED (rules, instructions) payloads.',
+  doc: 'Leads FILTER (instructions), CALLS (calls) and COMPILED (rules, instructions) payloads; is the whole MAILBOX and MAILBOX_REPLY payload (bytes in the mailbox).',
   fields: [f('count', 'u32', 'how many records follow')],
 };
 
@@ -286,6 +298,6 @@ export const CONSTANT_GROUPS: Readonly<Record<string, Readonly<Record<string, nu
 /** The single constants exported to C as #defines of their own name (negative ones as int). */
 export const SCALAR_CONSTANTS: Readonly<Record<string, number>> = {
   PROTOCOL_MAGIC, PROTOCOL_VERSION, MAX_LAYOUT_FD, MAX_GROUPS, MAX_ARCHES, MAX_CONDS, SYSCALL_NAME_LEN, ERROR_TEXT_LEN,
-  RESULTS_MASK_BITS, MAX_CALLS, MAX_FILTERS, MAX_FILTER_INSNS, MAX_RULES, MAX_EXPORT_INSNS, MAX_UNIX_HOLD,
+  RESULTS_MASK_BITS, MAX_CALLS, MAILBOX_BYTES, MAILBOX_REPLY_OFFSET, MAX_FILTERS, MAX_FILTER_INSNS, MAX_RULES, MAX_EXPORT_INSNS, MAX_UNIX_HOLD,
   DEFAULT_TIMEOUT_MS, BAD_ARCH_DEFAULT, QUERY_NOT_RUN, QUERY_FAKED,
 };

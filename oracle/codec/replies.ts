@@ -61,6 +61,8 @@ export interface KernelRun {
   readonly capsNotHeld?: string[];
   /** Set when the whole batch was lost (every result `lost`): why, for the report. */
   readonly lost?: string;
+  /** A kernel in a VM: the console alerts (WARNING, BUG, oops, …) that appeared while the batch ran. */
+  readonly alerts?: readonly string[];
 }
 
 /** The answer: per rule its rc (0 or -errno) and resolved nr (-1: unknown name, skipped), and the program. */

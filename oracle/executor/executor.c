@@ -128,6 +128,7 @@ static void handle_run(void)
 	vm_globals_set();
 	run_batch(&done);
 	vm_globals_restore();
+	vm_fault_after_run();
 	send_results();
 	tx_header(KIND_DONE, sizeof done);
 	tx_put(&done, sizeof done);
@@ -256,9 +257,64 @@ static void handle_hello(void)
 	memset(&r, 0, sizeof r);
 	r.version = PROTOCOL_VERSION;
 	r.uid = (uint32_t)getuid();
+	r.mailbox = mailbox != NULL ? MAILBOX_BYTES : 0;
 	lib_version(&r);
 	tx_header(KIND_HELLO_REPLY, sizeof r);
 	tx_put(&r, sizeof r);
+}
+
+static void serve(const struct frame_header *h, const uint8_t *p);
+
+/*
+ * Reads one frame's payload and serves it. A frame too large for any request is skipped with an
+ * ERROR (its length is trusted because the magic was right), so one bad request never ends the
+ * session. -1 when the input ended.
+ */
+static int serve_frame(const struct frame_header *h)
+{
+	if (h->length > sizeof rx) {
+		send_error(h->kind, E2BIG, "frame payload too large; skipped, bytes:", h->length);
+		return skip_bytes(h->length);
+	}
+	if (read_full(0, rx, h->length))
+		return -1;
+	serve(h, rx);
+	return 0;
+}
+
+/*
+ * MAILBOX: the next `count` request bytes are in the mailbox (a kept-up VM guest). They are
+ * served as if they had come over the UART, their replies go into the mailbox, and one
+ * MAILBOX_REPLY over the UART says how many bytes of replies are there.
+ */
+static void handle_mailbox(const uint8_t *p, uint32_t len)
+{
+	struct count_record c;
+	struct frame_header h;
+	long n;
+
+	if (mailbox == NULL || mailbox_active() || len != sizeof c) {
+		send_error(KIND_MAILBOX, EINVAL, "MAILBOX unusable, nested, or its size", len);
+		return;
+	}
+	memcpy(&c, p, sizeof c);
+	if (c.count > MAILBOX_REPLY_OFFSET) {
+		send_error(KIND_MAILBOX, E2BIG, "MAILBOX requests above", MAILBOX_REPLY_OFFSET);
+		return;
+	}
+	tx_flush();
+	mailbox_begin(c.count);
+	while (mailbox_left() && next_header(&h) == 0 && serve_frame(&h) == 0)
+		tx_flush();
+	tx_flush();
+	n = mailbox_end();
+	if (n < 0) {
+		send_error(KIND_MAILBOX, E2BIG, "MAILBOX replies larger than the mailbox", -1);
+		return;
+	}
+	c.count = (uint32_t)n;
+	tx_header(KIND_MAILBOX_REPLY, sizeof c);
+	tx_put(&c, sizeof c);
 }
 
 /* Routes one complete request frame to its handler. */
@@ -286,6 +342,9 @@ static void serve(const struct frame_header *h, const uint8_t *p)
 	case KIND_LOOP:
 		handle_loop(p, h->length);
 		break;
+	case KIND_MAILBOX:
+		handle_mailbox(p, h->length);
+		break;
 	case KIND_QUIT:
 		tx_flush();
 		if (vm_mode)
@@ -296,10 +355,7 @@ static void serve(const struct frame_header *h, const uint8_t *p)
 	}
 }
 
-/*
- * The request loop. A frame too large for any request is skipped with an ERROR (its length is
- * trusted because the magic was right), so one bad request never ends the session.
- */
+/* The request loop (see serve_frame). */
 int main(void)
 {
 	struct frame_header h;
@@ -310,18 +366,13 @@ int main(void)
 	parent_pid = getpid();
 	if (map_areas())
 		return 1;
-	while (next_header(&h) == 0) {
-		if (h.length > sizeof rx) {
-			send_error(h.kind, E2BIG, "frame payload too large; skipped, bytes:", h.length);
-			if (skip_bytes(h.length))
-				break;
-		} else if (read_full(0, rx, h.length) == 0) {
-			serve(&h, rx);
-		} else {
-			break;
-		}
+	if (vm_serving) {
+		/* Ready: the host sends nothing before this (see vm_init). */
+		handle_hello();
 		tx_flush();
 	}
+	while (next_header(&h) == 0 && serve_frame(&h) == 0)
+		tx_flush();
 	tx_flush();
 	if (vm_mode)
 		vm_end();

@@ -18,6 +18,7 @@
 #define SOCKSPEC_EXECUTOR_H
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -101,6 +102,8 @@ extern int run_ns_user;
 
 /* vm.c: whether the executor is PID 1 of a VM (see vm_init). */
 extern int vm_mode;
+/* vm.c: whether PID 1 serves live requests from ttyS1 (no /requests in the initramfs). */
+extern int vm_serving;
 
 /* The x86_64 `syscall` instruction with explicit 64-bit registers; returns raw rax (-errno). */
 static inline long sys6(long nr, long a, long b, long c, long d, long e, long f)
@@ -154,6 +157,13 @@ void run_batch(struct done_record *done);
 /* vm.c */
 void vm_init(void);
 void vm_end(void);
+void vm_fault_after_run(void);
+/* frame.c: the VM mailbox (see MAILBOX_BYTES), NULL without one, and serving from it. */
+extern uint8_t *mailbox;
+void mailbox_begin(size_t n);
+int mailbox_active(void);
+int mailbox_left(void);
+long mailbox_end(void);
 void vm_globals_set(void);
 void vm_nr_open_back(void);
 void vm_globals_restore(void);

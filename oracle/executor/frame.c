@@ -15,12 +15,62 @@ static uint8_t tx[TX_MAX];
 static size_t tx_len;
 /* VM mode with SOCKSPEC_REPLIES=debugcon: the debug port the replies go to (set by vm_init), else 0. */
 uint16_t reply_port;
+/* A kept-up VM guest: the mailbox shared with the host (MAILBOX_BYTES), or NULL (set by vm_init). */
+uint8_t *mailbox;
+/* While a MAILBOX is served: its request bytes not read yet, and the reply bytes written so far. */
+static const uint8_t *mbox_in;
+static size_t mbox_in_left;
+static size_t mbox_out;
+static int mbox_overflow;
+
+/* Serves the next requests from the mailbox's first `n` bytes, and sends the replies into it. */
+void mailbox_begin(size_t n)
+{
+	mbox_in = mailbox;
+	mbox_in_left = n;
+	mbox_out = 0;
+	mbox_overflow = 0;
+}
+
+/* Whether a MAILBOX is being served. */
+int mailbox_active(void)
+{
+	return mbox_in != NULL;
+}
+
+/* Whether request bytes of the mailbox are left. */
+int mailbox_left(void)
+{
+	return mbox_in != NULL && mbox_in_left > 0;
+}
+
+/* Back to the UART; the bytes of replies in the mailbox, or -1 when they did not fit. */
+long mailbox_end(void)
+{
+	long n = mbox_overflow ? -1 : (long)mbox_out;
+
+	mbox_in = NULL;
+	mbox_in_left = 0;
+	mbox_out = 0;
+	return n;
+}
 
 /* Reads exactly n bytes from fd (EINTR retried); 0, or -1 at end of input or on error. */
 int read_full(int fd, void *buf, size_t n)
 {
 	uint8_t *p = buf;
 
+	if (fd == 0 && mbox_in != NULL) {
+		/* Serving a MAILBOX: a frame cut short by its end is the end of that input. */
+		if (n > mbox_in_left) {
+			mbox_in_left = 0;
+			return -1;
+		}
+		memcpy(buf, mbox_in, n);
+		mbox_in += n;
+		mbox_in_left -= n;
+		return 0;
+	}
 	while (n) {
 		ssize_t r = read(fd, p, n);
 
@@ -42,6 +92,15 @@ static void write_full(int fd, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
 
+	if (fd == 1 && mbox_in != NULL) {
+		if (mbox_out + n > MAILBOX_BYTES - MAILBOX_REPLY_OFFSET) {
+			mbox_overflow = 1;
+			return;
+		}
+		memcpy(mailbox + MAILBOX_REPLY_OFFSET + mbox_out, buf, n);
+		mbox_out += n;
+		return;
+	}
 	if (fd == 1 && reply_port) {
 		/* VM mode: the replies go to QEMU's debug port byte by byte, no interrupts, no tty. */
 		__asm__ volatile("rep outsb" : "+S"(p), "+c"(n) : "d"(reply_port) : "memory");

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #define PROTOCOL_MAGIC 1262702419u
-#define PROTOCOL_VERSION 3u
+#define PROTOCOL_VERSION 4u
 #define MAX_LAYOUT_FD 2048u
 #define MAX_GROUPS 32u
 #define MAX_ARCHES 8u
@@ -14,6 +14,8 @@
 #define ERROR_TEXT_LEN 160u
 #define RESULTS_MASK_BITS 16u
 #define MAX_CALLS 65536u
+#define MAILBOX_BYTES 8388608u
+#define MAILBOX_REPLY_OFFSET 4194304u
 #define MAX_FILTERS 16u
 #define MAX_FILTER_INSNS 8192u
 #define MAX_RULES 4096u
@@ -32,12 +34,14 @@
 #define KIND_COMPILE 6u
 #define KIND_LOOP 7u
 #define KIND_QUIT 9u
+#define KIND_MAILBOX 10u
 #define KIND_HELLO_REPLY 100u
 #define KIND_DONE 102u
 #define KIND_COMPILED 103u
 #define KIND_ERROR 104u
 #define KIND_LOOP_REPLY 105u
 #define KIND_RESULTS 106u
+#define KIND_MAILBOX_REPLY 107u
 
 #define NS_INIT 0u
 #define NS_USER_NET 1u
@@ -89,8 +93,9 @@ struct hello_reply {
 	uint32_t seccomp_minor; /* seccomp_version()->minor */
 	uint32_t seccomp_micro; /* seccomp_version()->micro */
 	uint32_t uid; /* the executor's own uid (it needs 0 to set up environments) */
+	uint32_t mailbox; /* bytes of the shared mailbox a VM guest mapped (MAILBOX_BYTES), 0 when there is none */
 };
-_Static_assert(sizeof(struct hello_reply) == 24, "hello_reply layout");
+_Static_assert(sizeof(struct hello_reply) == 28, "hello_reply layout");
 
 /* The environment the next RUN sets up in a fresh child (filters come in FILTER frames). */
 struct env_record {
@@ -115,7 +120,7 @@ struct env_record {
 };
 _Static_assert(sizeof(struct env_record) == 960, "env_record layout");
 
-/* Leads FILTER (instructions), CALLS (calls) and COMPILED (rules, instructions) payloads. */
+/* Leads FILTER (instructions), CALLS (calls) and COMPILED (rules, instructions) payloads; is the whole MAILBOX and MAILBOX_REPLY payload (bytes in the mailbox). */
 struct count_record {
 	uint32_t count; /* how many records follow */
 };

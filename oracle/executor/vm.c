@@ -1,11 +1,15 @@
 /*
  * VM mode. The executor is PID 1 of a throwaway QEMU guest (oracle/vm/): vm_init mounts /proc and
- * /dev, reads its requests from /requests (appended to the initramfs as a second archive) and
- * writes its replies to the second UART, /dev/ttyS1, in raw mode: the console (ttyS0) carries
- * kernel messages that would interleave with them. SOCKSPEC_MODULES (from the kernel command
- * line) is "preload" (modprobe every alias in /preload, then forbid loading: order-independent
- * answers), "autoload" (the kernel loads modules on demand, as an installed system does) or
- * "none" (loading forbidden). At the end it powers the guest off; PID 1 must never exit.
+ * /dev and writes its replies to the second UART, /dev/ttyS1, in raw mode: the console (ttyS0)
+ * carries kernel messages that would interleave with them. Its requests come from /requests when
+ * the initramfs carries one (one boot per batch: oracle/vm/runner.ts), and otherwise from ttyS1
+ * itself: the guest then serves the host until QUIT (oracle/vm/guest.ts), and says it is ready
+ * with an unprompted HELLO reply, since bytes sent before the UART's driver is up would be lost.
+ * A kept-up guest also maps a mailbox (vm_map_mailbox) for the bytes of requests and replies.
+ * SOCKSPEC_MODULES (from the kernel command line) is "preload" (modprobe every alias in /preload,
+ * then forbid loading: order-independent answers), "autoload" (the kernel loads modules on
+ * demand, as an installed system does) or "none" (loading forbidden). At the end it powers the
+ * guest off; PID 1 must never exit.
  * Only here may an ENV change global knobs (fs.file-max, fs.nr_open, AF_UNIX sockets held open):
  * they are set around one RUN and put back after it.
  * Sources: docs/vm-oracle.md.
@@ -17,6 +21,8 @@
 
 /* Whether the executor is PID 1 of a VM (set by vm_init). */
 int vm_mode;
+/* VM mode with no /requests: the requests come from ttyS1, the host's live channel. */
+int vm_serving;
 
 /* VM mode: the global knobs the ENV asks for, set around one RUN by PID 1 and put back after. */
 static char vm_old_file_max[32];
@@ -80,6 +86,41 @@ void vm_globals_restore(void)
 	vm_nr_open_back();
 }
 
+/*
+ * Fault injection for the runner's tests (SOCKSPEC_FAULT on the kernel command line, never set
+ * otherwise): "alert:F" writes a WARNING line to the kernel console after a RUN that called
+ * family F; "panic:F" ends PID 1 there, which panics the kernel ("Attempted to kill init!").
+ * They let the tests drive the console-alert and guest-death paths of oracle/vm/guest.ts
+ * without a kernel bug at hand.
+ */
+void vm_fault_after_run(void)
+{
+	const char *f = vm_mode ? getenv("SOCKSPEC_FAULT") : NULL;
+	const char *num;
+	uint64_t family;
+	uint32_t i;
+	int fd;
+
+	if (f == NULL || (num = strchr(f, ':')) == NULL)
+		return;
+	family = parse_num(num + 1, 10);
+	for (i = 0; i < ncalls && calls[i].a0 != family; i++)
+		;
+	if (i == ncalls)
+		return;
+	if (strncmp(f, "panic:", 6) == 0) {
+		tx_flush();
+		_exit(1);
+	}
+	if (strncmp(f, "alert:", 6) == 0 && (fd = open("/dev/kmsg", O_WRONLY)) >= 0) {
+		static const char line[] = "<3>WARNING: CPU: 0 PID: 1 at sockspec fault injection\n";
+
+		if (write(fd, line, sizeof line - 1) < 0)
+			(void)0;
+		close(fd);
+	}
+}
+
 /* VM mode's end: flush the replies, let the UART drain, power the guest off. */
 void vm_end(void)
 {
@@ -130,6 +171,61 @@ static void vm_preload(void)
 	}
 }
 
+/* Whether sysfs file `dir`/`name` starts with `want` (a PCI id such as "0x1af4"). */
+static int sysfs_is(const char *dir, const char *name, const char *want)
+{
+	char file[320], v[32];
+	size_t n = put_str(file, sizeof file, 0, dir);
+
+	n = put_str(file, sizeof file, n, "/");
+	put_str(file, sizeof file, n, name);
+	if (read_file(file, v, sizeof v) <= 0)
+		return 0;
+	return strncmp(v, want, strlen(want)) == 0;
+}
+
+/*
+ * The mailbox: QEMU's ivshmem-plain device (PCI 1af4:1110), whose BAR 2 is memory shared with
+ * the host. No driver is needed: sysfs maps a BAR of any device. Without the device (an older
+ * runner, a kernel without PCI sysfs) the guest serves everything over the UART.
+ */
+static void vm_map_mailbox(void)
+{
+	static const char base[] = "/sys/bus/pci/devices";
+	struct dirent *e;
+	DIR *d;
+
+	mkdir("/sys", 0555);
+	mount("sysfs", "/sys", "sysfs", 0, NULL);
+	d = opendir(base);
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL && mailbox == NULL) {
+		char dir[300], file[320];
+		struct stat st;
+		void *m;
+		int fd;
+
+		if (e->d_name[0] == '.')
+			continue;
+		put_str(dir, sizeof dir, put_str(dir, sizeof dir, put_str(dir, sizeof dir, 0, base), "/"),
+			e->d_name);
+		if (!sysfs_is(dir, "vendor", "0x1af4") || !sysfs_is(dir, "device", "0x1110"))
+			continue;
+		put_str(file, sizeof file, put_str(file, sizeof file, 0, dir), "/resource2");
+		fd = open(file, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &st) == 0 && st.st_size >= (off_t)MAILBOX_BYTES) {
+			m = mmap(NULL, MAILBOX_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			if (m != MAP_FAILED)
+				mailbox = m;
+		}
+		close(fd);
+	}
+	closedir(d);
+}
+
 /* PID 1's setup: /proc and /dev, replies to ttyS1 in raw mode, requests from /requests, modules. */
 void vm_init(void)
 {
@@ -157,6 +253,12 @@ void vm_init(void)
 			close(fd);
 	}
 	fd = open("/requests", O_RDONLY);
+	if (fd < 0 && !reply_port) {
+		/* No batch in the archive: serve the host over ttyS1, both ways. */
+		vm_serving = 1;
+		fd = dup(1);
+		vm_map_mailbox();
+	}
 	if (fd >= 0) {
 		dup2(fd, 0);
 		if (fd != 0)

@@ -1,0 +1,23 @@
+// What a property or an engine needs of a kernel oracle, whichever kernel answers: the running
+// one through the host executor (oracle/host/oracle.ts) or an image booted in QEMU and kept up
+// (oracle/vm/guest.ts). Both run an environment's batch of calls in one child and answer each call
+// as the model's Outcome; a result neither could observe says so, never a guess.
+// Sources: docs/architecture.md "The oracle"; docs/vm-oracle.md §9.
+
+import type { KernelRun } from './codec';
+import type { Call, Env } from '../model/types';
+
+/** A kernel that answers batches of calls. */
+export interface KernelOracle {
+  /** `host`: the running kernel; `vm`: a kernel image in a QEMU guest. */
+  readonly kind: 'host' | 'vm';
+  /**
+   * Runs `calls` in one child set up as `env`. A VM oracle applies the global knobs too; the host
+   * never does (see HostOracle). A batch that cannot be encoded rejects with a ContractError.
+   */
+  run(env: Env, calls: readonly Call[], opts?: { timeoutMs?: number }): Promise<KernelRun>;
+  /** Why this kernel cannot run the i386 entries for a 64-bit process, or '' where it can. */
+  ia32Unavailable(): string;
+  /** Ends the oracle (the executor, or the guest) and refuses further requests. */
+  close(): Promise<void>;
+}
