@@ -10,7 +10,8 @@
 import * as readline from 'node:readline';
 import { evaluate, type Call, type Env, type KernelProfile, type Outcome } from '../model';
 import { compareOutcomes, describeMismatch, shortResult, type Observation } from '../oracle/compare';
-import type { HostOracle } from '../oracle/host';
+import type { KernelOracle } from '../oracle/oracle';
+import { KernelDied } from '../oracle/errors';
 import { observeOnHost } from '../oracle/observe';
 import { checkRequestFields, ContractError, parseJsonLine, parseRequest, resultObject, type PresetResolver } from '../contract';
 
@@ -20,7 +21,7 @@ export interface EvalOptions {
   readonly profile: KernelProfile;
   readonly mode: EvalMode;
   /** Needed for host/compare, and for lines with an `oci` profile. */
-  readonly oracle?: () => Promise<HostOracle>;
+  readonly oracle?: () => Promise<KernelOracle>;
   readonly presets?: PresetResolver;
   /** Compiles an OCI profile object into filters (libseccomp in the executor). */
   readonly compileOci?: (profile: unknown, where: string) => Promise<unknown[]>;
@@ -93,9 +94,14 @@ export async function runEval(input: NodeJS.ReadableStream, output: NodeJS.Writa
       try {
         kernel = await observeOnHost(await opts.oracle(), group[0].env, group.map((p) => p.call));
       } catch (e) {
-        if (!(e instanceof ContractError) || e.code !== 'bad-input') throw e;
-        for (const p of group) badLine(p.lineNo, p.id, e);
-        return;
+        if (e instanceof KernelDied) {
+          // A guest kernel that died on these calls twice gave no answer: unobserved, and exit 4.
+          kernel = group.map((): Observation => ({ unobserved: e.message, lost: true }));
+        } else {
+          if (!(e instanceof ContractError) || e.code !== 'bad-input') throw e;
+          for (const p of group) badLine(p.lineNo, p.id, e);
+          return;
+        }
       }
       lost += kernel.filter((k) => 'lost' in k).length;
     }

@@ -4,7 +4,8 @@
 
 import type { Call, Env } from '../model';
 import type { Observation } from './compare';
-import type { HostOracle, KernelResult, KernelRun } from './host';
+import type { KernelResult, KernelRun } from './host';
+import type { KernelOracle } from './oracle';
 
 /** One executor result as an observation; a setup failure makes every call unobserved (a lost batch stays lost). */
 export function observe(r: KernelResult, run: Pick<KernelRun, 'setupFailure'>): Observation {
@@ -24,8 +25,8 @@ export function observe(r: KernelResult, run: Pick<KernelRun, 'setupFailure'>): 
   }
 }
 
-/** Runs `calls` in `env` on the host kernel and returns one observation per call. */
-export async function observeOnHost(oracle: HostOracle, env: Env, calls: readonly Call[]): Promise<Observation[]> {
+/** Runs `calls` in `env` on the oracle's kernel (the host's, or a guest's) and returns one observation per call. */
+export async function observeOnHost(oracle: KernelOracle, env: Env, calls: readonly Call[]): Promise<Observation[]> {
   const run = await oracle.run(env, calls);
   return run.results.map((r) => observe(r, run));
 }

@@ -18,6 +18,11 @@ export interface KernelOracle {
   run(env: Env, calls: readonly Call[], opts?: { timeoutMs?: number }): Promise<KernelRun>;
   /** Why this kernel cannot run the i386 entries for a 64-bit process, or '' where it can. */
   ia32Unavailable(): string;
+  /**
+   * A VM oracle only: the shortest part of a batch that still shows a symptom (the kernel dying,
+   * or a console alert), found by replaying halves, each on a fresh boot.
+   */
+  narrow?(env: Env, calls: readonly Call[], symptom: 'died' | 'alert'): Promise<readonly Call[]>;
   /** Ends the oracle (the executor, or the guest) and refuses further requests. */
   close(): Promise<void>;
 }

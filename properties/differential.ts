@@ -1,15 +1,21 @@
 // The campaign's model ≡ kernel property: generated environments, each with a batch of generated
-// calls, run on the host kernel through the executor and compared with the model call by call.
-// A failure carries the first mismatching call, both outcomes and the model clause.
-// Sources: oracle/host/, oracle/compare.ts, generators/.
+// calls, run on a kernel (the host's through the executor, or an image kept up in QEMU) and
+// compared with the model call by call. A failure carries the first mismatching call, both
+// outcomes and the model clause. On a VM the environments include the global knobs only a guest
+// may set, and a kernel that dies on a batch twice, or writes an alert to its console, is a
+// finding too, narrowed to the calls that show it.
+// Sources: oracle/host/, oracle/vm/guest.ts, oracle/compare.ts, generators/.
 
 import fc from 'fast-check';
-import { evaluate, FILE_MAX_DEFAULT, formatStrace, NR_OPEN_SYSCTL_DEFAULT, resultString, type Call, type Env, type KernelProfile } from '../model';
+import {
+  defaultEnv, evaluate, FILE_MAX_DEFAULT, formatCall, formatStrace, NR_OPEN_SYSCTL_DEFAULT, resultString, type Call, type Env, type KernelProfile,
+} from '../model';
 import { callArb, envArb, harnessSafe } from '../generators';
 import { compareOutcomes, describeMismatch, shortResult } from '../oracle/compare';
-import { ia32Unavailable, type HostOracle } from '../oracle/host';
+import type { KernelOracle } from '../oracle/oracle';
 import { observe } from '../oracle/observe';
-import { ExecutorDied } from '../oracle/errors';
+import { ExecutorDied, KernelDied } from '../oracle/errors';
+import { MAX_UNIX_HOLD } from '../oracle/protocol';
 import { ContractError } from '../contract';
 import type { PropertyContext, PropertyDef } from './law';
 
@@ -31,6 +37,23 @@ export class Disagreement extends Error {
 }
 
 /**
+ * The kernel itself went wrong on a batch: it died on it twice (`died`), or wrote an alert to its
+ * console while running it (`alert`). `calls` is the batch narrowed to what still shows it.
+ */
+export class KernelFault extends Error {
+  constructor(
+    readonly symptom: 'died' | 'alert',
+    readonly env: Env,
+    readonly calls: readonly Call[],
+    /** The console alerts, without their `boot N:` prefixes. */
+    readonly lines: readonly string[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * The environment as the host oracle can reproduce it exactly: global sysctls at their defaults,
  * each seccomp filter behind the harness prologue (which keeps its verdict for socket()).
  */
@@ -43,10 +66,57 @@ export function hostEnvArb(profile: KernelProfile): fc.Arbitrary<Env> {
   return envArb({ profile }).map((e) => hostReproducible({ ...e, profile }));
 }
 
-/** The async property: one environment and `calls` calls per run. */
-export function differentialProperty(oracle: HostOracle, profile: KernelProfile, record?: (call: Call, env: Env, trace: readonly string[]) => void, calls = 16): fc.IAsyncProperty<[Env, Call[]]> {
-  return fc.asyncProperty(hostEnvArb(profile), fc.array(callArb({ entries: ia32Unavailable() === '' }), { minLength: 1, maxLength: calls }), async (env, cs) => {
-    const run = await oracle.run(env, cs);
+/**
+ * The environment as a VM guest reproduces it exactly: each filter behind the harness prologue;
+ * fs.file-max either the model's default (no limit) or a small limit, 1 to 64, that the files
+ * the guest holds open always exceed (PID 1 holds 96 more while it is set), so the model's count
+ * of open files (nrFiles, left at its default of 1,024) is on the same side of it; the AF_UNIX
+ * sockets alive are the ones PID 1 holds (at most MAX_UNIX_HOLD). fs.nr_open is any value the
+ * generator gives (64 to 256, or the default). Sources: oracle/executor/vm.c, docs/vm-oracle.md §3.
+ */
+export function vmReproducible(e: Env): Env {
+  const fileMax = e.fileMax === FILE_MAX_DEFAULT ? FILE_MAX_DEFAULT : 1 + (Math.abs(e.fileMax) % 64);
+  return {
+    ...e, fileMax, nrFiles: defaultEnv().nrFiles, unixSockets: Math.min(e.unixSockets, MAX_UNIX_HOLD), seccomp: e.seccomp.map(harnessSafe),
+  };
+}
+
+/** Environments a kernel in a VM reproduces exactly, the global knobs included. */
+export function vmEnvArb(profile: KernelProfile): fc.Arbitrary<Env> {
+  return envArb({ profile }).map((e) => vmReproducible({ ...e, profile }));
+}
+
+/** The last word of a console alert line, without its `boot N: ` prefix. */
+const alertText = (line: string): string => line.replace(/^boot \d+(?: \(failed\))?: /, '');
+
+/**
+ * Most calls in one environment's batch: 16 on the host (fast-check's small sizes: 6 on average);
+ * 64 in a VM, drawn over the whole range (32 on average), where setting an environment up costs
+ * about 6 to 14 ms of emulated time (a fork, namespaces, the fd layout, the knobs) and a call
+ * about 30 µs.
+ */
+export function batchCalls(oracle: KernelOracle): number {
+  return oracle.kind === 'vm' ? 64 : 16;
+}
+
+/** The async property: one environment and up to `calls` calls per run, on the oracle's kernel. */
+export function differentialProperty(oracle: KernelOracle, profile: KernelProfile, record?: (call: Call, env: Env, trace: readonly string[]) => void, calls = batchCalls(oracle)): fc.IAsyncProperty<[Env, Call[]]> {
+  const envs = oracle.kind === 'vm' ? vmEnvArb(profile) : hostEnvArb(profile);
+  return fc.asyncProperty(envs, fc.array(callArb({ entries: oracle.ia32Unavailable() === '' }), { minLength: 1, maxLength: calls, ...(oracle.kind === 'vm' ? { size: 'max' as const } : {}) }), async (env, cs) => {
+    let run;
+    try {
+      run = await oracle.run(env, cs);
+    } catch (e) {
+      if (!(e instanceof KernelDied)) throw e;
+      const narrowed = oracle.narrow !== undefined ? await oracle.narrow(env, cs, 'died') : cs;
+      const lines = e.alerts.map(alertText);
+      throw new KernelFault('died', env, narrowed, lines, `kernel died: ${narrowed.length === 1 ? formatCall(narrowed[0]) : `${narrowed.length} calls`} killed the guest twice${lines.length > 0 ? ` (${lines[0]})` : ''}\n${e.message}`);
+    }
+    if (run.alerts !== undefined && run.alerts.length > 0) {
+      const narrowed = oracle.narrow !== undefined ? await oracle.narrow(env, cs, 'alert') : cs;
+      const lines = run.alerts.map(alertText);
+      throw new KernelFault('alert', env, narrowed, lines, `kernel alert: ${lines[0]}\nwhile running ${narrowed.map(formatCall).join(', ')}${narrowed.length < cs.length ? ` (narrowed from ${cs.length} calls on fresh boots)` : ''}`);
+    }
     cs.forEach((call, i) => {
       const d = evaluate(call, env);
       record?.(call, env, d.trace);
@@ -68,11 +138,11 @@ export function differentialProperty(oracle: HostOracle, profile: KernelProfile,
  */
 export const DIFFERENTIAL_PROPERTY: PropertyDef = {
   id: DIFFERENTIAL_ID,
-  title: 'the model and the running kernel give the same result for every call',
+  title: 'the model and the kernel (the running one, or an image in QEMU) give the same result for every call',
   kind: 'kernel',
   runsPerCase: 10,
   build: (ctx: PropertyContext) => {
-    if (ctx.oracle === undefined) throw new ContractError('--properties', `${DIFFERENTIAL_ID} needs --oracle host`, 'unavailable');
+    if (ctx.oracle === undefined) throw new ContractError('--properties', `${DIFFERENTIAL_ID} needs --oracle host or vm`, 'unavailable');
     return differentialProperty(ctx.oracle, ctx.profile, (call, env, trace) => {
       ctx.coverage.record(env, trace);
       ctx.record?.(call, env, trace, () => env);

@@ -16,7 +16,7 @@ import { replayCommand } from './replay';
 export * from './law';
 export * from './coverage';
 export * from './replay';
-export { DIFFERENTIAL_ID, DIFFERENTIAL_PROPERTY, Disagreement, differentialProperty, hostEnvArb, hostReproducible } from './differential';
+export { DIFFERENTIAL_ID, DIFFERENTIAL_PROPERTY, Disagreement, differentialProperty, hostEnvArb, hostReproducible, KernelFault, vmEnvArb, vmReproducible } from './differential';
 export { EXPLORE_ID, EXPLORE_PROPERTY } from './explore';
 
 export const PROPERTIES: readonly PropertyDef[] = [

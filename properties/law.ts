@@ -4,7 +4,7 @@
 
 import type fc from 'fast-check';
 import { formatStrace, reference618, resultString, type Call, type Decision, type Env, type KernelProfile } from '../model';
-import type { HostOracle } from '../oracle/host';
+import type { KernelOracle } from '../oracle/oracle';
 import { Coverage } from './coverage';
 
 /**
@@ -13,8 +13,8 @@ import { Coverage } from './coverage';
  */
 export interface PropertyContext {
   readonly profile: KernelProfile;
-  /** The running kernel, through the executor; properties of kind `kernel` need it. */
-  readonly oracle?: HostOracle;
+  /** A kernel (the running one through the executor, or an image in QEMU); properties of kind `kernel` need it. */
+  readonly oracle?: KernelOracle;
   /** The clauses decided so far (the exploration steers towards the others and records into it). */
   readonly coverage: Coverage;
   /**

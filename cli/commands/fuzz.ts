@@ -3,7 +3,9 @@
 // writes summary.json and junit.xml atomically. The folder is checked, made and locked and the
 // campaign recorded before any worker or executor starts; `--resume DIR` carries it on from its
 // state alone. `--workers N` runs and supervises N child campaigns. `--replay-seed` replays one
-// finding. Sources: engine/campaign/campaign.ts, engine/campaign/state.ts.
+// finding. `--oracle vm --kernel-image IMG` runs the differential on a kernel image kept up in
+// QEMU, one guest per worker. Sources: engine/campaign/campaign.ts, engine/campaign/state.ts,
+// oracle/vm/guest.ts.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,18 +13,22 @@ import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { ContractError, registerProfile, resolveProfile, SockspecError } from '../../contract';
+import { ContractError, parseProfileFile, registerProfile, resolveProfile, SockspecError } from '../../contract';
+import type { KernelProfile } from '../../model';
 import { PROPERTIES, runProperty, selectProperties } from '../../properties';
 import { executorAvailable, HostOracle } from '../../oracle/host';
+import { KERNEL_NAMES } from '../../oracle/kernels';
+import type { KernelOracle } from '../../oracle/oracle';
 import { probeHostProfile } from '../../oracle/probe';
+import { probeGuestProfile, resolveVmKernel, startGuest } from '../../engine/vm';
 import { runCampaign, type CampaignProgress, type CampaignSummary, type Finding } from '../../engine/campaign/campaign';
 import {
   acquireLock, CAMPAIGN_FILE, identityConflicts, makeIdentity, PROGRESS_FILE, readIdentity, readProgress, RESULT_FILES, waitForLock,
-  writeIdentity, type CampaignIdentity,
+  writeIdentity, type CampaignIdentity, type VmTarget,
 } from '../../engine/campaign/state';
 import { mergeOutputs } from '../../engine/campaign/merge';
 import { checkBaseline, compareWithBaseline } from '../../engine/campaign/baseline';
-import { ensureDir } from '../../engine/io';
+import { ensureDir, writeFileAtomic } from '../../engine/io';
 import { writeReport } from '../../report/html';
 import { writeCampaignFiles, writeMerged } from '../../report/outputs';
 import { findingLines } from '../../report/text';
@@ -34,6 +40,9 @@ export interface FuzzFlags {
   time?: string;
   oracle?: string;
   kernel?: string;
+  kernelImage?: string;
+  modules?: string;
+  moduleMode?: string;
   properties?: string;
   shard: string;
   out: string;
@@ -107,14 +116,49 @@ function replay(o: FuzzFlags, out: (s: string) => void): number {
 /** Options named on the command line (not defaults): a resume compares exactly these with the campaign. */
 export type Given = ReadonlySet<string>;
 
+/** A VM campaign's profile that is probed from the image when the campaign starts (no --kernel, no shipped profile). */
+const PROBED = 'probed';
+
+/** The kernel image of `--oracle vm`, checked (a fetched name is fetched now), and the profile it ships with, if any. */
+function vmTarget(o: FuzzFlags, log: (line: string) => void): { vm: VmTarget; defaultProfile?: string } {
+  const c = resolveVmKernel(o.kernelImage, o.modules, o.moduleMode, log);
+  const image = o.kernelImage as string;
+  return {
+    vm: { image: KERNEL_NAMES.includes(image) ? image : path.resolve(image), modules: o.modules === undefined ? null : path.resolve(o.modules), moduleMode: o.moduleMode ?? null },
+    ...(c.defaultProfile !== undefined ? { defaultProfile: c.defaultProfile } : {}),
+  };
+}
+
+/** The profile a campaign's `kernel` names: `host` (probed), a profile JSON file, or a shipped name. */
+async function campaignProfile(kernel: string, oracle: KernelOracle | undefined): Promise<KernelProfile> {
+  if (kernel === 'host') {
+    const p = await probeHostProfile(oracle as HostOracle);
+    registerProfile(p);
+    return p;
+  }
+  if (kernel.endsWith('.json')) {
+    const p = parseProfileFile(kernel, fs.existsSync(kernel) ? fs.readFileSync(kernel, 'utf8') : undefined);
+    registerProfile(p);
+    return p;
+  }
+  return resolveProfile(kernel);
+}
+
 /** The campaign a fresh `fuzz` starts: its identity, from the flags. */
-function freshIdentity(o: FuzzFlags, given: Given): CampaignIdentity {
-  if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
-  const oracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable()) ? 'host' : 'none';
+function freshIdentity(o: FuzzFlags, given: Given, log: (line: string) => void): CampaignIdentity {
+  if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'vm' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host, vm or none');
+  const oracle = o.oracle === 'vm' ? 'vm' : o.oracle === 'host' || (o.oracle === undefined && executorAvailable()) ? 'host' : 'none';
   if (oracle === 'host') requireHost('--oracle');
-  const kernel = o.kernel ?? (oracle === 'host' ? 'host' : 'reference-6.18');
+  for (const [flag, v] of [['--kernel-image', o.kernelImage], ['--modules', o.modules], ['--module-mode', o.moduleMode]] as const) {
+    if (v !== undefined && oracle !== 'vm') throw new ContractError(flag, 'only with --oracle vm');
+  }
+  const target = oracle === 'vm' ? vmTarget(o, log) : undefined;
+  let kernel = o.kernel ?? (oracle === 'host' ? 'host' : oracle === 'vm' ? target?.defaultProfile ?? PROBED : 'reference-6.18');
   if (kernel === 'host' && oracle !== 'host') throw new ContractError('--kernel', 'the host profile is probed by the executor (add --oracle host, as root)', 'unavailable');
-  if (kernel !== 'host') {
+  if (kernel.endsWith('.json')) {
+    kernel = path.resolve(kernel);
+    parseProfileFile(kernel, fs.existsSync(kernel) ? fs.readFileSync(kernel, 'utf8') : undefined);
+  } else if (kernel !== 'host' && kernel !== PROBED) {
     try {
       resolveProfile(kernel);
     } catch (e) {
@@ -127,10 +171,11 @@ function freshIdentity(o: FuzzFlags, given: Given): CampaignIdentity {
     // --time alone fuzzes until the time has passed; with --runs too, whichever ends first.
     runs: o.time !== undefined && !given.has('runs') ? null : o.runs,
     timeMs: o.time === undefined ? null : parseDuration(o.time),
-    properties: selectProperties(list(o.properties), { oracle: oracle === 'host' }).map((p) => p.id),
+    properties: selectProperties(list(o.properties), { oracle: oracle !== 'none' }).map((p) => p.id),
     shard: `${shard.index + 1}/${shard.count}`,
     kernel,
     oracle,
+    ...(target !== undefined ? { vm: target.vm } : {}),
     workers: o.workers ?? os.cpus().length,
     roundSize: 1000,
     kernelRelease: oracle === 'host' ? os.release() : null,
@@ -153,9 +198,17 @@ function resumedIdentity(dir: string, o: FuzzFlags, given: Given): CampaignIdent
   if (given.has('seed')) want.seed = o.seed;
   if (given.has('runs')) want.runs = o.runs;
   if (given.has('time')) want.timeMs = o.time === undefined ? null : parseDuration(o.time);
-  if (given.has('oracle')) want.oracle = o.oracle as 'host' | 'none';
-  if (given.has('kernel')) want.kernel = o.kernel;
-  if (given.has('properties')) want.properties = selectProperties(list(o.properties), { oracle: id.oracle === 'host' }).map((p) => p.id);
+  if (given.has('oracle')) want.oracle = o.oracle as 'host' | 'vm' | 'none';
+  if (given.has('kernel')) want.kernel = o.kernel !== undefined && o.kernel.endsWith('.json') ? path.resolve(o.kernel) : o.kernel;
+  if (given.has('properties')) want.properties = selectProperties(list(o.properties), { oracle: id.oracle !== 'none' }).map((p) => p.id);
+  if (given.has('kernelImage') || given.has('modules') || given.has('moduleMode')) {
+    const vm = id.vm ?? { image: '', modules: null, moduleMode: null };
+    want.vm = {
+      image: given.has('kernelImage') && o.kernelImage !== undefined ? (KERNEL_NAMES.includes(o.kernelImage) ? o.kernelImage : path.resolve(o.kernelImage)) : vm.image,
+      modules: given.has('modules') && o.modules !== undefined ? path.resolve(o.modules) : vm.modules,
+      moduleMode: given.has('moduleMode') ? o.moduleMode ?? null : vm.moduleMode,
+    };
+  }
   if (given.has('shard')) {
     const s = parseShard(o.shard);
     want.shard = `${s.index + 1}/${s.count}`;
@@ -177,18 +230,31 @@ function resumedIdentity(dir: string, o: FuzzFlags, given: Given): CampaignIdent
   return id;
 }
 
+/**
+ * A VM campaign with no profile named: the image's profile, probed once in a guest before any
+ * worker starts, and kept in DIR/vm-profile.json (the campaign's `kernel` then names that file).
+ */
+async function probeVmProfile(id: CampaignIdentity, dir: string, log: (line: string) => void): Promise<CampaignIdentity> {
+  const vm = id.vm as VmTarget;
+  const { guest } = await startGuest(vm.image, vm.modules ?? undefined, vm.moduleMode ?? undefined, path.join(dir, 'probe'), log);
+  try {
+    const p = await probeGuestProfile(guest, vm.image);
+    const file = path.join(path.resolve(dir), 'vm-profile.json');
+    writeFileAtomic(file, `${JSON.stringify(p, null, 2)}\n`);
+    return { ...id, kernel: file };
+  } finally {
+    await guest.close();
+  }
+}
+
 /** Runs one campaign (workers = 1) in `dir`; resolves to the exit code. */
 async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [index, count] = id.shard.split('/').map(Number);
-  const oracle = id.oracle === 'host' ? await HostOracle.start() : undefined;
+  const log = (line: string): void => { if (!json) err(`${line}\n`); };
+  const oracle: KernelOracle | undefined = id.oracle === 'host' ? await HostOracle.start()
+    : id.oracle === 'vm' ? (await startGuest(id.vm?.image as string, id.vm?.modules ?? undefined, id.vm?.moduleMode ?? undefined, path.join(dir, 'console'), log)).guest : undefined;
   try {
-    let profile;
-    if (id.kernel === 'host') {
-      profile = await probeHostProfile(oracle as HostOracle);
-      registerProfile(profile);
-    } else {
-      profile = resolveProfile(id.kernel);
-    }
+    const profile = await campaignProfile(id.kernel, oracle);
     const tty = process.stderr.isTTY === true && !json;
     const bar = tty ? new cliProgress.SingleBar({
       format: 'fuzz [{bar}] {percentage}% | {runs} runs | {rate} runs/s | findings {findings} | clauses {covered}/{clauses} | {left}',
@@ -222,7 +288,7 @@ async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: 
         err(`fuzz: ${p.runs}${Number.isFinite(p.totalRuns) ? `/${p.totalRuns}` : ''} runs, ${rate} runs/s, ${p.findings} findings, clauses ${p.clausesCovered}/${p.clausesTotal}, ${left}, at ${p.unit}\n`);
       }
     };
-    if (!json) err(`sockspec fuzz: seed ${id.seed}, kernel ${profile.name}, oracle ${id.oracle}, shard ${id.shard}, ${budgetText(id)}, output in ${dir}\n`);
+    if (!json) err(`sockspec fuzz: seed ${id.seed}, kernel ${profile.name}, oracle ${id.oracle}${id.vm ? ` (${id.vm.image})` : ''}, shard ${id.shard}, ${budgetText(id)}, output in ${dir}\n`);
     let result;
     try {
       result = await runCampaign({
@@ -248,7 +314,7 @@ async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: 
         seen.add(f.signature);
         out(`${markedLines(f, summary).join('\n')}\n`);
       }
-      out(`${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs in ${summary.seconds.toFixed(1)} s, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}${baselineText(summary)}; summary in ${path.join(dir, 'summary.json')}, report in ${reportFile}\n`);
+      out(`${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs in ${summary.seconds.toFixed(1)} s${kernelText(summary)}, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}${baselineText(summary)}; summary in ${path.join(dir, 'summary.json')}, report in ${reportFile}\n`);
     }
     return exitCodeOf(summary, id);
   } finally {
@@ -290,6 +356,16 @@ function markedLines(f: Finding, s: CampaignSummary): string[] {
   const lines = findingLines(f);
   if (s.baseline === undefined) return lines;
   return [`${s.baseline.new.includes(f.signature) ? 'NEW ' : 'PERSISTING '}${lines[0]}`, ...lines.slice(1)];
+}
+
+/** `, 12000 calls in the guest (4 boots, 5.1 s each, 0 reboots)`, or the host's calls, or nothing. */
+function kernelText(s: CampaignSummary): string {
+  const k = s.kernelCalls;
+  if (k === undefined) return '';
+  const rate = k.seconds > 0 ? `, ${Math.round(k.calls / k.seconds)} calls/s` : '';
+  if (s.guest === undefined) return `, ${k.calls} calls on the kernel${rate}`;
+  const g = s.guest;
+  return `, ${k.calls} calls in the guest${rate} (${g.boots} boots, ${g.bootSeconds} s each, ${g.reboots} reboots after a death${g.narrowingBoots > 0 ? `, ${g.narrowingBoots} to narrow a finding` : ''})`;
 }
 
 /** `; against the baseline DIR: N new, M persisting, K gone`, or nothing without --baseline. */
@@ -404,7 +480,7 @@ async function runWorkers(id: CampaignIdentity, dir: string, json: boolean, out:
   if (fs.existsSync(pf)) fs.copyFileSync(pf, path.join(dir, 'profile.json'));
   const report = writeReport(dir);
   if (!json) for (const f of findings) out(`${markedLines(f, summary).join('\n')}\n`);
-  out(json ? `${JSON.stringify(summary)}\n` : `${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs by ${n} workers, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}${baselineText(summary)}; summary in ${path.join(dir, 'summary.json')}, report in ${report}\n`);
+  out(json ? `${JSON.stringify(summary)}\n` : `${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs by ${n} workers${kernelText(summary)}, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}${baselineText(summary)}; summary in ${path.join(dir, 'summary.json')}, report in ${report}\n`);
   return exitCodeOf(summary, id);
 }
 
@@ -414,7 +490,8 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
   // Every flag is checked, and the folder made and locked, before any worker or executor starts.
   const field = o.resume !== undefined ? '--resume' : '--out';
   const dir = o.resume ?? o.out;
-  const fresh = o.resume === undefined ? freshIdentity(o, given) : undefined;
+  const log = (line: string): void => { if (!o.json) err(`${line}\n`); };
+  const fresh = o.resume === undefined ? freshIdentity(o, given, log) : undefined;
   if (o.resume !== undefined && !fs.existsSync(o.resume)) throw new ContractError('--resume', `${o.resume} does not exist`, 'bad-file');
   ensureDir(dir, field);
   const release = acquireLock(dir, field);
@@ -425,8 +502,8 @@ export async function fuzzCommand(o: FuzzFlags, out: (s: string) => void, err: (
       if (fs.existsSync(path.join(dir, CAMPAIGN_FILE)) && !o.json) err(`sockspec fuzz: replacing the campaign in ${dir} (sockspec fuzz --resume ${dir} would have carried it on)\n`);
       for (const f of RESULT_FILES) fs.rmSync(path.join(dir, f), { force: true });
       for (const e of fs.readdirSync(dir)) if (/^worker-\d+$/.test(e)) fs.rmSync(path.join(dir, e), { recursive: true, force: true });
-      writeIdentity(dir, fresh);
-      id = fresh;
+      id = fresh.kernel === PROBED ? await probeVmProfile(fresh, dir, log) : fresh;
+      writeIdentity(dir, id);
     } else {
       id = resumedIdentity(dir, o, given);
       readProgress(dir);
@@ -445,8 +522,11 @@ export function register(program: Command, io: Io): void {
     .option('--seed <n>', 'campaign seed (default: from the clock, printed)', intArg('--seed', 0, 0x7fffffff))
     .option('--runs <n>', 'runs per property (default 10000; with --time alone, no count: the time ends the campaign)', intArg('--runs', 1), 10000)
     .option('--time <duration>', 'fuzz for this long (e.g. 90s, 10m, 2h), rounds planned as they come; with --runs, whichever ends first')
-    .option('--oracle <oracle>', 'host: add the differential against the running kernel (default where the executor runs); none: model only')
-    .option('--kernel <profile>', 'kernel profile (default: host where the executor runs)')
+    .option('--oracle <oracle>', 'host: add the differential against the running kernel (default where the executor runs); vm: against --kernel-image booted in QEMU; none: model only')
+    .option('--kernel <profile>', 'kernel profile (default: host where the executor runs; with --oracle vm, the image\'s shipped profile, or one probed from it)')
+    .option('--kernel-image <image>', 'with --oracle vm: a bzImage/vmlinuz, or a name `sockspec kernels fetch` knows (debian-6.1, debian-6.12)')
+    .option('--modules <dir>', "with --oracle vm: the image's lib/modules/RELEASE (default: the fetched kernel's)")
+    .option('--module-mode <mode>', 'with --oracle vm: preload (every socket-family module, then no loading; default), autoload or none')
     .option('--properties <ids>', 'comma-separated property ids (default: all)')
     .option('--shard <i/n>', 'run the i-th of n deterministic shares of the rounds; auto: from GitLab (CI_NODE_INDEX/CI_NODE_TOTAL) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, JOB_COMPLETIONS)', '1/1')
     .option('--out <dir>', 'write campaign.json, progress.json, findings.jsonl, corpus.jsonl, summary.json, junit.xml and report.html here (a folder in use is refused)', 'sockspec-out')

@@ -8,11 +8,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
-import { ALL_CLAUSES, type Env, type KernelProfile } from '../../model';
+import { ALL_CLAUSES, formatCall, type Env, type KernelProfile } from '../../model';
 import { ContractError, requestLine, SockspecError } from '../../contract';
 import { ExecutorError } from '../../oracle/errors';
-import type { HostOracle } from '../../oracle/host';
-import { Coverage, Disagreement, envClassOf, selectProperties, type PropertyContext, type PropertyDef } from '../../properties';
+import type { KernelOracle } from '../../oracle/oracle';
+import { GuestOracle } from '../../oracle/vm/guest';
+import { Coverage, Disagreement, envClassOf, KernelFault, selectProperties, type PropertyContext, type PropertyDef } from '../../properties';
 import { CORPUS_FILE, CorpusWriter } from './corpus';
 import { appendLineSync, readJsonLines } from '../io';
 import { cutBack, FINDINGS_FILE, PROGRESS_FILE, readProgress, sizeOf, writeProgress } from './state';
@@ -25,7 +26,8 @@ export interface CampaignOptions {
   /** Stop after this many milliseconds (rounds in flight finish first). */
   readonly timeMs?: number;
   readonly profile: KernelProfile;
-  readonly oracle?: HostOracle;
+  /** The kernel of the differential: the running one, or an image kept up in QEMU. */
+  readonly oracle?: KernelOracle;
   /** Property ids; empty means all (the differential only with an oracle). */
   readonly properties: readonly string[];
   /** 0-based shard index and count. */
@@ -50,6 +52,35 @@ export interface CampaignProgress {
   readonly unit: string;
 }
 
+/** What the VM guests of a campaign did (this process's; workers summed when merged). */
+export interface GuestSummary {
+  readonly boots: number;
+  readonly reboots: number;
+  readonly retries: number;
+  readonly narrowingBoots: number;
+  readonly bootSeconds: number;
+}
+
+/**
+ * The oracle as the properties see it, counting the batches and calls it runs and their time.
+ */
+function counted(oracle: KernelOracle, n: { batches: number; calls: number; ms: number }): KernelOracle {
+  return {
+    kind: oracle.kind,
+    ia32Unavailable: () => oracle.ia32Unavailable(),
+    close: () => oracle.close(),
+    ...(oracle.narrow !== undefined ? { narrow: oracle.narrow.bind(oracle) } : {}),
+    run: async (env, calls, o) => {
+      const t0 = Date.now();
+      const r = await oracle.run(env, calls, o);
+      n.batches++;
+      n.calls += calls.length;
+      n.ms += Date.now() - t0;
+      return r;
+    },
+  };
+}
+
 /** One finding, as written to findings.jsonl. */
 export interface Finding {
   readonly property: string;
@@ -67,6 +98,8 @@ export interface Finding {
   readonly details?: readonly string[];
   /** For differential findings: the eval line that replays the call (`sockspec eval --compare`). */
   readonly request?: string;
+  /** A kernel that died on a batch or raised a console alert: which, the console lines, and the calls narrowed to. */
+  readonly kernelFault?: { readonly symptom: 'died' | 'alert'; readonly lines: readonly string[]; readonly calls: readonly string[] };
   readonly counterexample: string;
   readonly message: string;
 }
@@ -94,9 +127,13 @@ export interface CampaignSummary {
   readonly coverageByClass: Readonly<Record<string, number>>;
   /** The clause ids behind coverageByClass, so that merged shards count exactly. */
   readonly clausesByClass: Readonly<Record<string, readonly string[]>>;
-  readonly oracle: 'host' | 'none';
+  readonly oracle: 'host' | 'vm' | 'none';
   readonly kernel: string;
   readonly seconds: number;
+  /** Batches and calls this process ran on the kernel, and the seconds they took (workers summed when merged). */
+  readonly kernelCalls?: { readonly batches: number; readonly calls: number; readonly seconds: number };
+  /** With the VM oracle: the guests' boots, reboots after a death, batches retried, boots spent narrowing, mean boot seconds. */
+  readonly guest?: GuestSummary;
   readonly shard: string;
   /** complete: every round ran; time-budget: --time ran out; interrupted: stopped by a signal (resume it). */
   readonly status: CampaignStatus;
@@ -187,8 +224,18 @@ function envJson(env: Env): unknown {
   return JSON.parse(JSON.stringify({ ...env, profile: env.profile.name }, (_k, v) => (typeof v === 'bigint' ? reg(v) : v)));
 }
 
+/** The figures of a guest for the summary. */
+function guestSummary(g: GuestOracle): GuestSummary {
+  const b = g.stats.bootSeconds;
+  return {
+    boots: g.stats.boots, reboots: g.stats.reboots, retries: g.stats.retries, narrowingBoots: g.stats.narrowingBoots,
+    bootSeconds: b.length === 0 ? 0 : Math.round((b.reduce((x, y) => x + y, 0) / b.length) * 100) / 100,
+  };
+}
+
 function signatureOf(property: string, err: unknown): string {
   if (err instanceof Disagreement) return `${property}|${err.clause}|${err.model}|${err.kernel}`;
+  if (err instanceof KernelFault) return `${property}|kernel ${err.symptom}|${(err.lines[0] ?? formatCall(err.calls[0])).replace(/0x[0-9a-f]+|\d+/g, 'N').slice(0, 160)}`;
   const first = (err instanceof Error ? err.message : String(err)).split('\n')[0];
   return `${property}|${first.replace(/0x[0-9a-f]+|\d+/g, 'N').slice(0, 160)}`;
 }
@@ -248,8 +295,9 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   }
   const corpus = new CorpusWriter(corpusFile);
   // Every decision a property reports goes to the corpus, with the environment a kernel replays.
+  const kernelCalls = { batches: 0, calls: 0, ms: 0 };
   const ctx: PropertyContext = {
-    profile: opts.profile, coverage: cov, ...(opts.oracle !== undefined ? { oracle: opts.oracle } : {}),
+    profile: opts.profile, coverage: cov, ...(opts.oracle !== undefined ? { oracle: counted(opts.oracle, kernelCalls) } : {}),
     record: (call, env, trace, replayable) => { corpus.offer(call, envClassOf(env), trace, replayable); },
   };
   const totalRuns = plan.totalRuns;
@@ -277,7 +325,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     }
     const seed = roundSeed(opts.seed, u.property, u.round);
     const p = props.find((x) => x.id === u.property) as PropertyDef;
-    const details = await fc.check(p.build(ctx), { seed, numRuns: Math.max(1, Math.ceil(u.runs / (p.runsPerCase ?? 1))) });
+    // On a VM each shrinking step costs guest time (and a kernel that died, two boots): a VM
+    // finding is the failing batch itself, narrowed by the property where a boot is needed.
+    const endOnFailure = p.kind === 'kernel' && opts.oracle?.kind === 'vm';
+    const details = await fc.check(p.build(ctx), { seed, numRuns: Math.max(1, Math.ceil(u.runs / (p.runsPerCase ?? 1))), ...(endOnFailure ? { endOnFailure } : {}) });
     if (details.failed && details.errorInstance instanceof ExecutorError) {
       // The oracle failed (its executor died twice in one request, say): that says nothing about
       // the kernel, so it is no finding. Nothing of this round is saved (its coverage and corpus
@@ -296,6 +347,11 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
           strace: err.strace, call: { a0: reg(err.call.a0), a1: reg(err.call.a1), a2: reg(err.call.a2), ...(err.call.entry ? { entry: err.call.entry } : {}) },
           env: envJson(err.env), model: err.model, kernel: err.kernel, clause: err.clause, details: err.details,
           request: requestLine(err.call, err.env, `${u.property}#${u.round}`),
+        } : {}),
+        ...(err instanceof KernelFault ? {
+          env: envJson(err.env), request: requestLine(err.calls[0], err.env, `${u.property}#${u.round}`),
+          call: { a0: reg(err.calls[0].a0), a1: reg(err.calls[0].a1), a2: reg(err.calls[0].a2), ...(err.calls[0].entry ? { entry: err.calls[0].entry } : {}) },
+          kernelFault: { symptom: err.symptom, lines: err.lines, calls: err.calls.map(formatCall) },
         } : {}),
         counterexample: fc.stringify(details.counterexample),
         message: err instanceof Error ? err.message : String(err),
@@ -332,7 +388,9 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     uncovered: ALL_CLAUSES.filter((c) => !covered.has(c.id)).map((c) => c.id),
     coverageByClass: Object.fromEntries([...cov.byClass].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.size])),
     clausesByClass: Object.fromEntries([...cov.byClass].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, [...v].sort()])),
-    oracle: opts.oracle === undefined ? 'none' : 'host',
+    oracle: opts.oracle === undefined ? 'none' : opts.oracle.kind,
+    ...(opts.oracle !== undefined ? { kernelCalls: { batches: kernelCalls.batches, calls: kernelCalls.calls, seconds: kernelCalls.ms / 1000 } } : {}),
+    ...(opts.oracle instanceof GuestOracle ? { guest: guestSummary(opts.oracle) } : {}),
     kernel: opts.profile.name,
     seconds: elapsed() / 1000,
     shard: `${opts.shard.index + 1}/${opts.shard.count}`,

@@ -5,12 +5,24 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CampaignSummary, Finding } from './campaign';
+import type { CampaignSummary, Finding, GuestSummary } from './campaign';
 import { ContractError } from '../../contract';
 import { mergeCorpora } from './corpus';
 import { readJsonLines, readJsonObject } from '../io';
 
 /** Merged outputs of several campaign folders. */
+/** The guests of several workers as one: counts summed, the mean boot time weighted by boots. */
+function mergeGuests(gs: readonly GuestSummary[]): GuestSummary {
+  const boots = gs.reduce((n, g) => n + g.boots, 0);
+  return {
+    boots,
+    reboots: gs.reduce((n, g) => n + g.reboots, 0),
+    retries: gs.reduce((n, g) => n + g.retries, 0),
+    narrowingBoots: gs.reduce((n, g) => n + g.narrowingBoots, 0),
+    bootSeconds: boots === 0 ? 0 : Math.round((gs.reduce((n, g) => n + g.bootSeconds * g.boots, 0) / boots) * 100) / 100,
+  };
+}
+
 export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummary; findings: Finding[]; corpus: string[] } {
   if (dirs.length === 0) throw new ContractError('dirs', 'name at least one campaign output folder');
   const summaries: CampaignSummary[] = dirs.map((d) => {
@@ -74,7 +86,15 @@ export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummar
         clausesByClass: Object.fromEntries(keys.map((k) => [k, [...(byClass.get(k) as Set<string>)].sort()])),
       };
     })(),
-    oracle: summaries.every((s) => s.oracle === 'host') ? 'host' : 'none',
+    oracle: summaries.every((s) => s.oracle === first.oracle) ? first.oracle : 'none',
+    ...(summaries.some((s) => s.kernelCalls !== undefined) ? {
+      kernelCalls: {
+        batches: summaries.reduce((n, s) => n + (s.kernelCalls?.batches ?? 0), 0),
+        calls: summaries.reduce((n, s) => n + (s.kernelCalls?.calls ?? 0), 0),
+        seconds: summaries.reduce((n, s) => n + (s.kernelCalls?.seconds ?? 0), 0),
+      },
+    } : {}),
+    ...(summaries.some((s) => s.guest !== undefined) ? { guest: mergeGuests(summaries.flatMap((s) => (s.guest ? [s.guest] : []))) } : {}),
     kernel: [...new Set(summaries.map((s) => s.kernel))].join('+'),
     seconds: summaries.reduce((n, s) => Math.max(n, s.seconds), 0),
     shard: `merged ${summaries.map((s) => s.shard).join(', ')}`,

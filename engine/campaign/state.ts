@@ -37,7 +37,9 @@ export interface CampaignIdentity {
   readonly shard: string;
   /** The kernel profile asked for (`host` is probed afresh on resume). */
   readonly kernel: string;
-  readonly oracle: 'host' | 'none';
+  readonly oracle: 'host' | 'vm' | 'none';
+  /** With the VM oracle: the kernel image booted (a fetched name or a path), its modules and module mode. */
+  readonly vm?: VmTarget | null;
   /** Child processes: 1 runs the rounds here; N > 1 splits them over worker-1 … worker-N. */
   readonly workers: number;
   readonly roundSize: number;
@@ -47,6 +49,13 @@ export interface CampaignIdentity {
   readonly baseline?: string | null;
   /** any: findings exit 1; new: only findings the baseline lacks exit 1 (--fail-on). */
   readonly failOn?: 'any' | 'new';
+}
+
+/** The kernel a VM campaign boots: `--kernel-image`, `--modules`, `--module-mode`. */
+export interface VmTarget {
+  readonly image: string;
+  readonly modules: string | null;
+  readonly moduleMode: string | null;
 }
 
 /** The identity of a campaign about to start. */
@@ -78,7 +87,12 @@ export function readIdentity(dir: string, field = '--resume'): CampaignIdentity 
   if (!Array.isArray(o.properties) || o.properties.length === 0 || !o.properties.every((p) => typeof p === 'string')) bad('properties', 'a list of property ids');
   if (typeof o.shard !== 'string' || !/^\d+\/\d+$/.test(o.shard)) bad('shard', 'i/n');
   if (typeof o.kernel !== 'string') bad('kernel', 'a profile name');
-  if (o.oracle !== 'host' && o.oracle !== 'none') bad('oracle', 'host or none');
+  if (o.oracle !== 'host' && o.oracle !== 'vm' && o.oracle !== 'none') bad('oracle', 'host, vm or none');
+  const vm = o.vm as Record<string, unknown> | null | undefined;
+  if (o.oracle === 'vm' && (typeof vm !== 'object' || vm === null || typeof vm.image !== 'string'
+    || !(vm.modules === null || typeof vm.modules === 'string') || !(vm.moduleMode === null || typeof vm.moduleMode === 'string'))) {
+    bad('vm', 'the kernel image, modules and module mode of a VM campaign');
+  }
   if (!isInt(o.workers) || (o.workers as number) < 1) bad('workers', 'a positive integer');
   if (!isInt(o.roundSize) || (o.roundSize as number) < 1) bad('roundSize', 'a positive integer');
   if (o.kernelRelease !== null && typeof o.kernelRelease !== 'string') bad('kernelRelease', 'null or a string');

@@ -222,15 +222,22 @@ static int has_bit(const uint8_t *bits, uint32_t fd)
 	return (bits[fd / 8] >> (fd % 8)) & 1;
 }
 
-/* Closes every fd, the executor's pipes included; close_range, or a loop on old kernels. */
+/*
+ * Closes every fd, the executor's pipes included, and leaves the child a fd table of its own at
+ * the smallest size (CLOSE_RANGE_UNSHARE: the new table is sized for the fds that remain, none),
+ * so the layout alone decides when a new fd makes it grow. A table copied from a parent that once
+ * held high fds would otherwise be larger than the layout's (fs.nr_open would then refuse nothing).
+ * On kernels before 5.9, a loop closes them and unshare(CLONE_FILES) makes the small table.
+ */
 static void close_all(void)
 {
 	long fd;
 
-	if (SYS3(SYS_close_range, 0, ~0u, 0) == 0)
+	if (SYS3(SYS_close_range, 0, ~0u, CLOSE_RANGE_UNSHARE) == 0)
 		return;
 	for (fd = 0; fd < (long)MAX_LAYOUT_FD + 64; fd++)
 		SYS1(SYS_close, fd);
+	SYS1(SYS_unshare, CLONE_FILES);
 }
 
 /*
@@ -337,50 +344,61 @@ static void load_filters(void)
 	}
 }
 
-/* VM mode: the helper that lowers fs.nr_open for the child (see start_nr_open_helper). */
-static pid_t nr_open_helper = -1;
+/* VM mode: the helper that lowers the global knobs for the child (see start_knob_helper). */
+static pid_t knob_helper = -1;
 
 /*
- * VM mode: fs.nr_open must go down after the exact RLIMIT_NOFILE (setrlimit refuses a limit above
- * nr_open) and after the fd layout, yet writing it must not open a file in the child: that file
- * would take the lowest free fd and grow the table past the layout for good. So a helper is
- * forked now, before the layout, and waits for SIGUSR1 to write the knob from its own fd table.
- * PID 1 puts the old value back before the next child and after the RUN.
+ * VM mode: fs.nr_open and fs.file-max go down only once the child's setup has opened its last
+ * file. fs.nr_open must follow the exact RLIMIT_NOFILE (setrlimit refuses a limit above it) and
+ * the fd layout; a small fs.file-max would refuse the child's own setup (the per-netns sysctls,
+ * the layout's /dev/null) wherever it lacks CAP_SYS_ADMIN in the initial user namespace, as in a
+ * user namespace. Writing a knob from the child would also open a file there and take the lowest
+ * free fd. So a helper is forked first, before the namespaces, as real root, and waits for
+ * SIGUSR1 to write the knobs from its own fd table. PID 1 puts the old values back before the
+ * next child and after the RUN (vm_knobs_back).
  */
-static void start_nr_open_helper(void)
+static void start_knob_helper(void)
 {
 	sigset_t set;
 	int sig;
 
-	if (!env.nr_open)
+	if (!env.nr_open && !env.file_max)
 		return;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	nr_open_helper = fork();
-	if (nr_open_helper == 0) {
-		char v[16];
+	knob_helper = fork();
+	if (knob_helper == 0) {
+		char v[32];
+		int bad = 0;
 
 		sigwait(&set, &sig);
-		put_num(v, sizeof v, 0, env.nr_open);
-		_exit(write_file("/proc/sys/fs/nr_open", v, strlen(v)) < 0 ? 1 : 0);
+		if (env.nr_open) {
+			put_num(v, sizeof v, 0, env.nr_open);
+			bad |= write_file("/proc/sys/fs/nr_open", v, strlen(v)) < 0;
+		}
+		if (env.file_max) {
+			put_num(v, sizeof v, 0, (int64_t)env.file_max);
+			bad |= write_file("/proc/sys/fs/file-max", v, strlen(v)) < 0;
+		}
+		_exit(bad ? 1 : 0);
 	}
 }
 
-/* Lets the helper write fs.nr_open now that the layout and the limit are exact, and waits for it. */
-static void lower_nr_open(void)
+/* Lets the helper write the knobs now that the layout and the limit are exact, and waits for it. */
+static void lower_knobs(void)
 {
 	int status = 0;
 
-	if (!env.nr_open)
+	if (!env.nr_open && !env.file_max)
 		return;
 	begin(SETUP_STEP_SYSCTL_NR_OPEN);
-	if (nr_open_helper < 0) {
+	if (knob_helper < 0) {
 		check(SETUP_STEP_SYSCTL_NR_OPEN, -ECHILD);
 		return;
 	}
-	kill(nr_open_helper, SIGUSR1);
-	while (waitpid(nr_open_helper, &status, 0) < 0 && errno == EINTR)
+	kill(knob_helper, SIGUSR1);
+	while (waitpid(knob_helper, &status, 0) < 0 && errno == EINTR)
 		;
 	check(SETUP_STEP_SYSCTL_NR_OPEN, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM);
 }
@@ -402,10 +420,10 @@ __attribute__((noreturn)) void child_main(uint32_t start, int rd, int wr)
 	if (SYS1(SYS_getppid, 0) != parent_pid)
 		leave();
 	raise_limits();
+	start_knob_helper();
 	enter_namespaces(rd, wr);
-	start_nr_open_helper();
 	lay_out_fds();
-	lower_nr_open();
+	lower_knobs();
 	set_creds();
 	tie_to_parent();
 	load_filters();

@@ -41,6 +41,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 
@@ -165,7 +166,7 @@ int mailbox_active(void);
 int mailbox_left(void);
 long mailbox_end(void);
 void vm_globals_set(void);
-void vm_nr_open_back(void);
+void vm_knobs_back(void);
 void vm_globals_restore(void);
 
 /* compile.c */

@@ -16,7 +16,7 @@
  */
 #include "executor.h"
 
-/* Files held open beyond the AF_UNIX sockets when fs.file-max is set (see vm_globals_set). */
+/* Files held open beyond the AF_UNIX sockets when fs.file-max is set (see vm_hold). */
 #define VM_FILE_PAD 96u
 
 /* Whether the executor is PID 1 of a VM (set by vm_init). */
@@ -27,63 +27,85 @@ int vm_serving;
 /* VM mode: the global knobs the ENV asks for, set around one RUN by PID 1 and put back after. */
 static char vm_old_file_max[32];
 static char vm_old_nr_open[32];
-static int vm_holders[MAX_UNIX_HOLD + VM_FILE_PAD];
-static uint32_t vm_nholders;
+/* The process that holds the AF_UNIX sockets and padding files of the RUN, or -1. */
+static pid_t vm_holder = -1;
 
-/* Sets fs.file-max and opens the AF_UNIX sockets that unix_nr_socks counts (VM mode only). */
+/*
+ * The holder's work: opens `unix_socks` AF_UNIX sockets (unix_nr_socks counts them) and, with
+ * fs.file-max set, VM_FILE_PAD files: alloc_empty_file's fast test reads nr_files with
+ * percpu_counter_read_positive, which lags the true count by up to a batch (32) per CPU, so in a
+ * guest with few files it can read 0 and let a file through above fs.file-max; the padding makes
+ * the count it reads certainly exceed a small limit. Then it says so on `ready` and waits to be
+ * killed. They live in a process of their own because a child copies its parent's fd table at
+ * fork, sized for the parent's highest open fd: were PID 1 to hold them, every child would start
+ * with a table larger than its layout, and fs.nr_open would refuse nothing.
+ */
+static __attribute__((noreturn)) void vm_hold(int ready)
+{
+	uint32_t k;
+	char c = 'h';
+
+	for (k = 0; k < env.unix_socks; k++)
+		if (socket(AF_UNIX, SOCK_DGRAM, 0) < 0)
+			break;
+	for (k = 0; env.file_max && k < VM_FILE_PAD; k++)
+		if (open("/proc/self/stat", O_RDONLY) < 0)
+			break;
+	if (write(ready, &c, 1) < 0)
+		_exit(1);
+	for (;;)
+		pause();
+}
+
+/*
+ * Records fs.file-max and fs.nr_open to put back later, and starts the holder of the AF_UNIX
+ * sockets and padding files (VM mode only). The knobs themselves are lowered by the child's
+ * helper once its setup is done (child.c, start_knob_helper).
+ */
 void vm_globals_set(void)
 {
-	char v[32];
+	int p[2];
+	char c;
 
 	vm_old_file_max[0] = 0;
 	vm_old_nr_open[0] = 0;
 	if (env.nr_open && read_file("/proc/sys/fs/nr_open", vm_old_nr_open, sizeof vm_old_nr_open) <= 0)
 		vm_old_nr_open[0] = 0;
-	if (env.file_max) {
-		if (read_file("/proc/sys/fs/file-max", vm_old_file_max, sizeof vm_old_file_max) <= 0)
-			vm_old_file_max[0] = 0;
-		put_num(v, sizeof v, 0, (int64_t)env.file_max);
-		write_file("/proc/sys/fs/file-max", v, strlen(v));
+	if (env.file_max && read_file("/proc/sys/fs/file-max", vm_old_file_max, sizeof vm_old_file_max) <= 0)
+		vm_old_file_max[0] = 0;
+	if ((!env.unix_socks && !env.file_max) || pipe2(p, O_CLOEXEC))
+		return;
+	vm_holder = fork();
+	if (vm_holder == 0) {
+		close(p[0]);
+		vm_hold(p[1]);
 	}
-	for (vm_nholders = 0; vm_nholders < env.unix_socks; vm_nholders++) {
-		vm_holders[vm_nholders] = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-		if (vm_holders[vm_nholders] < 0)
-			break;
-	}
-	/*
-	 * alloc_empty_file's fast test reads nr_files with percpu_counter_read_positive, which lags
-	 * the true count by up to a batch (32) per CPU: in a guest with few files it can read 0 and
-	 * let a file through above fs.file-max. Holding VM_FILE_PAD more files open makes the count
-	 * it reads certainly exceed a small limit.
-	 */
-	if (env.file_max) {
-		uint32_t k;
-
-		for (k = 0; k < VM_FILE_PAD; k++) {
-			int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-
-			if (fd < 0)
-				break;
-			vm_holders[vm_nholders++] = fd;
-		}
-	}
+	close(p[1]);
+	if (vm_holder > 0)
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+	close(p[0]);
 }
 
-/* Puts fs.nr_open back to what it was before the RUN (a child lowers it during its setup). */
-void vm_nr_open_back(void)
+/* Puts fs.nr_open and fs.file-max back to what they were before the RUN (a child's helper lowers them). */
+void vm_knobs_back(void)
 {
 	if (vm_old_nr_open[0])
 		write_file("/proc/sys/fs/nr_open", vm_old_nr_open, strlen(vm_old_nr_open));
+	if (vm_old_file_max[0])
+		write_file("/proc/sys/fs/file-max", vm_old_file_max, strlen(vm_old_file_max));
 }
 
 /* Closes the held sockets and puts fs.file-max and fs.nr_open back. */
 void vm_globals_restore(void)
 {
-	while (vm_nholders)
-		close(vm_holders[--vm_nholders]);
-	if (vm_old_file_max[0])
-		write_file("/proc/sys/fs/file-max", vm_old_file_max, strlen(vm_old_file_max));
-	vm_nr_open_back();
+	if (vm_holder > 0) {
+		kill(vm_holder, SIGKILL);
+		while (waitpid(vm_holder, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	vm_holder = -1;
+	vm_knobs_back();
 }
 
 /*

@@ -354,9 +354,89 @@ static void close_pipes(int *p, int n)
 	}
 }
 
-/* Closes the RUN's namespaces: the next RUN (perhaps another ENV) starts afresh. */
+/*
+ * VM mode: the namespaces of recent RUNs, kept for later RUNs whose ENV asks for the same shape and
+ * the same per-netns sysctls. Under emulation making a network namespace (every pernet init of
+ * every loaded family module) and tearing it down (cleanup_net) is most of a small RUN's cost; a
+ * namespace whose sockets are all closed answers socket() as a fresh one with the same sysctls
+ * does. The host never keeps them: there each RUN starts afresh.
+ */
+#define NS_CACHE 8
+static struct ns_entry {
+	uint32_t shape, ping_lo, ping_hi;
+	int32_t mptcp;
+	int net, user;
+	uint64_t used;
+} ns_cache[NS_CACHE];
+static uint64_t ns_clock;
+/* Whether run_ns_net/run_ns_user belong to ns_cache (borrowed) rather than to this RUN. */
+static int ns_borrowed;
+
+/* Whether entry e holds namespaces made for an ENV like the current one. */
+static int ns_matches(const struct ns_entry *e)
+{
+	return e->net > 0 && e->shape == env.namespaces && e->ping_lo == env.ping_lo &&
+	       e->ping_hi == env.ping_hi && e->mptcp == env.mptcp;
+}
+
+/* VM mode, at a RUN's start: borrows cached namespaces made for an ENV like this one, if any. */
+static void borrow_namespaces(void)
+{
+	int i;
+
+	ns_borrowed = 0;
+	for (i = 0; vm_mode && i < NS_CACHE; i++) {
+		if (!ns_matches(&ns_cache[i]))
+			continue;
+		run_ns_net = ns_cache[i].net;
+		run_ns_user = ns_cache[i].user;
+		ns_cache[i].used = ++ns_clock;
+		ns_borrowed = 1;
+		return;
+	}
+}
+
+/* VM mode, at a RUN's end: keeps the namespaces this RUN made, in place of the least recently used. */
+static int keep_namespaces(void)
+{
+	int i, lru = 0;
+
+	if (!vm_mode || run_ns_net < 0)
+		return 0;
+	for (i = 0; i < NS_CACHE; i++)
+		if (ns_cache[i].used < ns_cache[lru].used)
+			lru = i;
+	if (ns_cache[lru].net > 0) {
+		close(ns_cache[lru].net);
+		if (ns_cache[lru].user >= 0)
+			close(ns_cache[lru].user);
+	}
+	ns_cache[lru] = (struct ns_entry){ env.namespaces, env.ping_lo, env.ping_hi, env.mptcp,
+					   run_ns_net, run_ns_user, ++ns_clock };
+	run_ns_net = run_ns_user = -1;
+	return 1;
+}
+
+/* Closes the RUN's namespaces (or keeps them, see ns_cache): the next RUN starts afresh. */
 static void drop_namespaces(void)
 {
+	int i;
+
+	if (ns_borrowed) {
+		/* Borrowed namespaces stay in the cache, unless the RUN's setup failed in them. */
+		for (i = 0; sh->setup_failed && i < NS_CACHE; i++) {
+			if (ns_cache[i].net != run_ns_net)
+				continue;
+			close(ns_cache[i].net);
+			if (ns_cache[i].user >= 0)
+				close(ns_cache[i].user);
+			ns_cache[i].net = ns_cache[i].user = -1;
+			ns_cache[i].used = 0;
+		}
+		ns_borrowed = 0;
+		run_ns_net = run_ns_user = -1;
+		return;
+	}
 	if (run_ns_net >= 0)
 		close(run_ns_net);
 	if (run_ns_user >= 0)
@@ -401,7 +481,7 @@ static uint32_t run_child(uint32_t start, struct done_record *done)
 	reset_shared(start);
 	reap_lingering(0);
 	if (vm_mode)
-		vm_nr_open_back();
+		vm_knobs_back();
 	if (first && (pipe2(p, O_CLOEXEC) || pipe2(p + 2, O_CLOEXEC))) {
 		fail_setup(done, SETUP_STEP_FORK, errno);
 		close_pipes(p, 4);
@@ -450,10 +530,13 @@ void run_batch(struct done_record *done)
 
 	memset(done, 0, sizeof *done);
 	mark_not_run(0, ncalls);
+	borrow_namespaces();
 	do
 		start = run_child(start, done);
 	while (start < ncalls && done->setup_step == SETUP_STEP_NONE);
-	drop_namespaces();
+	/* Namespaces of a RUN whose setup failed may be half made: never kept. */
+	if (ns_borrowed || done->setup_step != SETUP_STEP_NONE || !keep_namespaces())
+		drop_namespaces();
 	done->calls = ncalls;
 	done->elapsed_ns = now_ns() - t0;
 }

@@ -26,6 +26,7 @@ import { FrameReader } from './frames';
 import { ia32Unavailable } from './ia32';
 import { ALL_CAPS, capNames } from '../../model/creds';
 import type { Call, Env } from '../../model/types';
+import type { KernelOracle } from '../oracle';
 
 /** What the executor said about itself at start. */
 export interface ExecutorInfo {
@@ -66,7 +67,8 @@ interface Pending {
  * const run = await o.run(defaultEnv(), [{ a0: 2n, a1: 1n, a2: 0n }]);   // results[0].outcome: fd 3
  * await o.close();
  */
-export class HostOracle {
+export class HostOracle implements KernelOracle {
+  readonly kind = 'host' as const;
   private proc: ChildProcessWithoutNullStreams | null = null;
   private pending: Pending | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -91,6 +93,11 @@ export class HostOracle {
     const oracle = new HostOracle(path, timeoutMs, opts.onSent);
     await oracle.serial(() => oracle.ensureRunning());
     return oracle;
+  }
+
+  /** Why the running kernel cannot run the i386 entries, or '' where it can (ia32.ts). */
+  ia32Unavailable(): string {
+    return ia32Unavailable();
   }
 
   /** How often the executor was started again after a death, and how many requests were sent twice. */

@@ -19,6 +19,7 @@ import type { Call, Env } from '../../model/types';
 import { decodeRecord, requestFrame, runReplyDecoder, runRequest, type KernelRun } from '../codec';
 import { ExecutorDied, ExecutorError, KernelDied, ProtocolError } from '../errors';
 import { FrameReader } from '../host/frames';
+import { ContractError } from '../../contract/errors';
 import type { KernelOracle } from '../oracle';
 import { COUNT_RECORD, HELLO_REPLY, KIND, MAILBOX_BYTES, MAILBOX_REPLY_OFFSET, PROTOCOL_VERSION } from '../protocol';
 import { encodeRecord } from '../codec/records';
@@ -63,6 +64,8 @@ export interface GuestStats {
   retries: number;
   /** Milliseconds spent in answered requests, boots excluded. */
   busyMs: number;
+  /** Fresh boots made to narrow a batch down to the calls that kill the kernel or raise an alert. */
+  narrowingBoots: number;
 }
 
 /** A guest that went away while a request was in flight (internal: the caller reboots and retries). */
@@ -98,7 +101,7 @@ interface Boot {
  */
 export class GuestOracle implements KernelOracle {
   readonly kind = 'vm' as const;
-  readonly stats: GuestStats = { boots: 0, reboots: 0, bootSeconds: [], requests: 0, calls: 0, retries: 0, busyMs: 0 };
+  readonly stats: GuestStats = { boots: 0, reboots: 0, bootSeconds: [], requests: 0, calls: 0, retries: 0, busyMs: 0, narrowingBoots: 0 };
   /** Every console alert so far, as `boot N: LINE`. */
   readonly alerts: string[] = [];
   private boot: Boot | null = null;
@@ -147,7 +150,8 @@ export class GuestOracle implements KernelOracle {
     try {
       out = runRequest(env, calls, timeout, vmGlobals(env));
     } catch (e) {
-      return Promise.reject(e);
+      // A knob the guest cannot take (fs.nr_open below 64, say) is the request's fault.
+      return Promise.reject(e instanceof RangeError ? new ContractError('env.sysctl', e.message, 'bad-input') : e);
     }
     const deadline = (this.opts.requestSlackMs ?? 60000) + timeout * Math.max(1, calls.length);
     return this.serial(async () => {
@@ -175,6 +179,48 @@ export class GuestOracle implements KernelOracle {
           }
           throw new KernelDied(`the guest kernel died on this batch twice (${deaths.join('; ')})`, { env, calls }, consoleTail(boot), alerts);
         }
+      }
+    });
+  }
+
+  /**
+   * The shortest part of a batch that still shows `symptom` on a fresh boot: halves are replayed
+   * (the first, else the second) while one of them shows it. A kernel warns once per boot for
+   * many of its checks (WARN_ON_ONCE), so every replay boots afresh.
+   */
+  async narrow(env: Env, calls: readonly Call[], symptom: 'died' | 'alert'): Promise<readonly Call[]> {
+    const shows = async (cs: readonly Call[]): Promise<boolean> => {
+      const r = await this.fresh(env, cs);
+      return symptom === 'died' ? r.died : r.alerts.length > 0;
+    };
+    let cur = calls;
+    while (cur.length > 1) {
+      const h = Math.ceil(cur.length / 2);
+      if (await shows(cur.slice(0, h))) cur = cur.slice(0, h);
+      else if (await shows(cur.slice(h))) cur = cur.slice(h);
+      else break;
+    }
+    return cur;
+  }
+
+  /** Runs one batch on a fresh boot, without a retry: whether the guest died, and the alerts. */
+  private fresh(env: Env, calls: readonly Call[]): Promise<{ died: boolean; alerts: string[] }> {
+    const timeout = this.opts.callTimeoutMs ?? 5000;
+    const out = runRequest(env, calls, timeout, vmGlobals(env));
+    const deadline = (this.opts.requestSlackMs ?? 60000) + timeout * Math.max(1, calls.length);
+    return this.serial(async () => {
+      if (this.boot !== null) this.kill(this.boot);
+      this.boot = null;
+      this.stats.narrowingBoots++;
+      const boot = await this.ensureBooted();
+      try {
+        await this.exchange<KernelRun>(boot, out, deadline, runReplyDecoder(env, calls.length));
+        return { died: false, alerts: this.readAlerts(boot) };
+      } catch (e) {
+        if (!(e instanceof GuestDown)) throw e;
+        const alerts = this.readAlerts(boot);
+        this.kill(boot);
+        return { died: true, alerts };
       }
     });
   }
