@@ -19,6 +19,8 @@ export interface ChartSeries {
   /** Its key (data-series) and its name in the legend. */
   readonly name: string;
   readonly colour: string;
+  /** Draw the line dashed (so that series that coincide stay apart to the eye). */
+  readonly dashed?: boolean;
   readonly points: readonly ChartPoint[];
 }
 
@@ -71,7 +73,7 @@ export function lineChart(c: LineChart): string {
       const data = Object.entries(p.data ?? {}).map(([k, v]) => ` data-${esc(k)}="${esc(String(v))}"`).join('');
       return `<circle class="point" data-series="${esc(s.name)}" data-index="${i}" data-x="${p.x}" data-value="${p.y}"${data} cx="${f(px(p.x))}" cy="${f(py(p.y))}" r="3.5" fill="${s.colour}"><title>${esc(p.label)}</title></circle>`;
     }).join('');
-    return `<g class="series" data-series="${esc(s.name)}"><polyline points="${pts}" fill="none" stroke="${s.colour}" stroke-width="2"/>${dots}</g>`;
+    return `<g class="series" data-series="${esc(s.name)}"><polyline points="${pts}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed === true ? ' stroke-dasharray="6 4"' : ''}/>${dots}</g>`;
   }).join('\n');
   const legend = c.series.map((s) => `<span class="legend"><span class="swatch" style="background:${s.colour}"></span>${esc(s.name)}</span>`).join(' ');
   return `<figure class="chart" id="${esc(c.id)}"><figcaption>${esc(c.title)} ${legend}</figcaption>

@@ -35,8 +35,8 @@ export function trendsHtml(t: Trends): string {
     id: 'trend-findings', title: 'Findings per night', xLabel: 'night', yLabel: 'findings', xTicks,
     series: [
       { name: 'findings', colour: '#c62828', points: points(nights, (n) => n.findings, 'findings') },
-      { name: 'distinct', colour: '#ef6c00', points: points(nights, (n) => n.uniqueFindings, 'distinct findings') },
-      { name: 'new', colour: '#6a1b9a', points: points(nights, (n) => n.newFindings, 'new against the previous night') },
+      { name: 'distinct', colour: '#ef6c00', dashed: true, points: points(nights, (n) => n.uniqueFindings, 'distinct findings') },
+      { name: 'new', colour: '#6a1b9a', dashed: true, points: points(nights, (n) => n.newFindings, 'new against the previous night') },
     ],
   });
   const total = Math.max(...nights.map((n) => n.clausesTotal));
