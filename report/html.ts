@@ -1,8 +1,10 @@
 // `sockspec report DIR`: one self-contained HTML file (no network needed to view it) with the
 // run's parameters, the outcome matrix family × type for each environment class (colour per
 // result, the strace line and the deciding clause with its kernel citation on hover), the findings
-// with their counterexamples and reproducers, and clause coverage.
-// Sources: engine/campaign/campaign.ts (outputs), generators/space.ts (environment classes), model/clauses.ts.
+// with their counterexamples and reproducers, clause coverage, and charts of the coverage, findings
+// and runs over the campaign's time (its timeline.jsonl, as inline SVG).
+// Sources: engine/campaign/campaign.ts (outputs), engine/campaign/timeline.ts, generators/space.ts
+// (environment classes), model/clauses.ts, report/charts.ts.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +18,8 @@ import { ContractError, resolveProfile } from '../contract';
 import { readJsonLines, readJsonObject, writeFileAtomic } from '../engine/io';
 import type { SpecCheckSummary } from '../engine/spec-check';
 import type { DiffSummary } from '../engine/diff';
+import { readTimelineOf, type TimelineSample } from '../engine/campaign/timeline';
+import { CHART_CSS, lineChart, type ChartPoint } from './charts';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -78,8 +82,25 @@ ${diff.differences.length === 0 ? '<p id="no-differences">No call differs.</p>' 
 
 const REPORT_ROWS = 2000;
 
+/** Charts of the campaign's samples over its time: clause coverage, findings and runs (nothing without a timeline). */
+function timelineSection(timeline: readonly TimelineSample[] | undefined, clausesTotal: number): string {
+  if (timeline === undefined) return '';
+  if (timeline.length === 0) return '<h2>Over time</h2>\n<p id="no-timeline">No sample was taken (timeline.jsonl is empty).</p>';
+  const pts = (value: (x: TimelineSample) => number, what: string): ChartPoint[] => timeline.map((x) => ({
+    x: x.elapsedMs / 1000, y: value(x), label: `${(x.elapsedMs / 1000).toFixed(1)} s: ${value(x)} ${what}`,
+    data: { 'elapsed-ms': x.elapsedMs, runs: x.runs },
+  }));
+  const xLabel = 'campaign time (s)';
+  const xMin = 0;
+  return `<h2>Over time (${timeline.length} samples, timeline.jsonl)</h2>
+${lineChart({ id: 'timeline-coverage', title: `Clause coverage (of ${clausesTotal})`, xLabel, xMin, yLabel: 'clauses', yMax: clausesTotal, series: [{ name: 'clausesCovered', colour: '#2e7d32', points: pts((x) => x.clausesCovered, 'clauses covered') }] })}
+${lineChart({ id: 'timeline-findings', title: 'Findings', xLabel, xMin, yLabel: 'findings', series: [{ name: 'findings', colour: '#c62828', points: pts((x) => x.findings, 'findings') }] })}
+${lineChart({ id: 'timeline-runs', title: 'Runs', xLabel, xMin, yLabel: 'runs', series: [{ name: 'runs', colour: '#1976d2', points: pts((x) => x.runs, 'runs') }] })}`;
+}
+
 /** The report's HTML text. */
-export function reportHtml(dir: string, summary: CampaignSummary, findings: readonly Finding[], profile: KernelProfile, envIds: readonly string[], check?: SpecCheckSummary, diff?: DiffSummary): string {
+export function reportHtml(dir: string, summary: CampaignSummary, findings: readonly Finding[], profile: KernelProfile, envIds: readonly string[], check?: SpecCheckSummary, diff?: DiffSummary,
+  timeline?: readonly TimelineSample[]): string {
   const params = Object.entries({
     seed: summary.seed, runs: summary.runs, kernel: summary.kernel, oracle: summary.oracle, shard: summary.shard,
     seconds: summary.seconds, findings: summary.findings, 'distinct findings': summary.uniqueFindings,
@@ -111,11 +132,13 @@ table{border-collapse:collapse} th,td{border:1px solid #ccc;padding:2px 6px;font
 .key{display:inline-block;padding:1px 6px;margin:2px;font:11px monospace;border:1px solid #999} span.key[style*="#212121"]{color:#fff}
 td.cell[data-result="killed:SIGSYS"]{color:#fff} .clause{display:inline-block;padding:1px 4px;margin:1px;font:11px monospace}
 .covered{background:#c8e6c9} .uncovered{background:#ffcdd2} tr.duplicate{color:#888} .hidden{display:none}
+${CHART_CSS}
 </style></head><body>
 <h1>sockspec report</h1>
 <h2>Run</h2><table id="params">${params}</table>
 <h2>Findings (${summary.findings}, ${summary.uniqueFindings} distinct)</h2>
 ${findings.length === 0 ? '<p id="no-findings">No findings.</p>' : `<table id="findings"><tr><th>#</th><th>property</th><th>counterexample</th><th>model</th><th>kernel</th><th>model clause</th><th></th></tr>\n${findingRows}</table>`}
+${timelineSection(timeline, summary.clausesTotal)}
 ${specSection(check)}
 ${diffSection(diff)}
 <h2>Outcome matrix (kernel profile ${esc(profile.name)})</h2>
@@ -166,6 +189,7 @@ ${diffSection(diff)}
   const pf = path.join(dir, 'profile.json');
   const profile = fs.existsSync(pf) ? (readJsonObject(pf) as unknown as KernelProfile) : resolveProfile(summary.kernel);
   const envIds = ENV_CLASSES.filter((c) => c.calls === 'full').map((c) => c.id);
-  writeFileAtomic(file, reportHtml(dir, summary, findings, profile, envIds, check, diff));
+  const timeline = readTimelineOf(dir);
+  writeFileAtomic(file, reportHtml(dir, summary, findings, profile, envIds, check, diff, timeline));
   return file;
 }

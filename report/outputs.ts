@@ -1,13 +1,15 @@
 // A campaign folder's result files, written atomically: summary.json, junit.xml, profile.json and
-// report.html after a campaign, and the same for merged shards (with their findings and corpus).
+// report.html after a campaign, and the same for merged shards (with their findings, corpus and timeline).
 // Sources: engine/campaign/ (the data), report/junit.ts, report/html.ts.
 
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KernelProfile } from '../model';
 import type { CampaignSummary, Finding } from '../engine/campaign/campaign';
 import { CORPUS_FILE } from '../engine/campaign/corpus';
 import { mergeOutputs } from '../engine/campaign/merge';
 import { compareWithBaseline } from '../engine/campaign/baseline';
+import { TIMELINE_FILE } from '../engine/campaign/state';
 import { ensureDir, writeFileAtomic } from '../engine/io';
 import type { SpecCheckSummary } from '../engine/spec-check';
 import { writeReport } from './html';
@@ -31,6 +33,9 @@ export function writeMerged(dirs: readonly string[], out: string, baseline?: str
   ensureDir(out, '--out');
   if (corpus.length > 0) writeFileAtomic(path.join(out, CORPUS_FILE), corpus.map((l) => `${l}\n`).join(''));
   writeFileAtomic(path.join(out, 'findings.jsonl'), findings.map((f) => `${JSON.stringify(f)}\n`).join(''));
+  // The merged timeline, or none when a folder has none (it would count that folder as idle).
+  if (merged.timeline !== undefined) writeFileAtomic(path.join(out, TIMELINE_FILE), merged.timeline.map((x) => `${JSON.stringify(x)}\n`).join(''));
+  else fs.rmSync(path.join(out, TIMELINE_FILE), { force: true });
   writeFileAtomic(path.join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileAtomic(path.join(out, 'junit.xml'), junitXml(summary, findings));
   return summary;

@@ -16,7 +16,8 @@ import { GuestOracle } from '../../oracle/vm/guest';
 import { Coverage, Disagreement, envClassOf, KernelFault, selectProperties, type PropertyContext, type PropertyDef } from '../../properties';
 import { CORPUS_FILE, CorpusWriter } from './corpus';
 import { appendLineSync, readJsonLines } from '../io';
-import { cutBack, FINDINGS_FILE, PROGRESS_FILE, readProgress, sizeOf, writeProgress } from './state';
+import { cutBack, FINDINGS_FILE, PROGRESS_FILE, readProgress, sizeOf, TIMELINE_FILE, writeProgress } from './state';
+import { TimelineWriter } from './timeline';
 
 /** What one campaign does. */
 export interface CampaignOptions {
@@ -267,6 +268,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   const out = opts.out;
   const findingsFile = out === undefined ? undefined : path.join(out, FINDINGS_FILE);
   const corpusFile = out === undefined ? undefined : path.join(out, CORPUS_FILE);
+  const timelineFile = out === undefined ? undefined : path.join(out, TIMELINE_FILE);
   const cov = new Coverage();
   const covered = cov.covered;
   const findings: Finding[] = [];
@@ -278,6 +280,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     // Nothing recorded: a fresh start, whatever an earlier run left.
     fs.rmSync(findingsFile as string, { force: true });
     fs.rmSync(corpusFile as string, { force: true });
+    fs.rmSync(timelineFile as string, { force: true });
   }
   if (saved !== undefined) {
     const pf = path.join(out as string, PROGRESS_FILE);
@@ -287,6 +290,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     if (unknown.length > 0) throw new ContractError(pf, `records properties this campaign does not run: ${unknown.join(', ')}`, 'state-mismatch');
     cutBack(findingsFile as string, saved.findingsBytes);
     cutBack(corpusFile as string, saved.corpusBytes);
+    // A progress.json from before the timeline records no length: the timeline is kept as it is.
+    if (saved.timelineBytes !== undefined) cutBack(timelineFile as string, saved.timelineBytes);
     unitsDone = saved.unitsDone;
     elapsedBefore = saved.elapsedMs;
     cov.load(saved.coverage);
@@ -304,11 +309,15 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   let runs = [...perProp.values()].reduce((n, p) => n + p.runs, 0);
   let status: CampaignStatus = 'complete';
   const elapsed = (): number => elapsedBefore + now() - t0;
+  // Each save also samples the timeline (timeline.ts), and records its length for a resume.
+  const timeline = new TimelineWriter(timelineFile, saved?.coverage.covered ?? []);
   const save = (): void => {
     if (out === undefined) return;
+    const ms = elapsed();
+    const timelineBytes = timeline.sample(ms, runs, findings.length, covered);
     writeProgress(out, {
-      seed: opts.seed, unitsDone, elapsedMs: elapsed(), perProperty: Object.fromEntries(perProp), coverage: cov.toJSON(),
-      findingsBytes: sizeOf(findingsFile as string), corpusBytes: sizeOf(corpusFile as string),
+      seed: opts.seed, unitsDone, elapsedMs: ms, perProperty: Object.fromEntries(perProp), coverage: cov.toJSON(),
+      findingsBytes: sizeOf(findingsFile as string), corpusBytes: sizeOf(corpusFile as string), timelineBytes,
     });
   };
   let lastSave = now();

@@ -1,7 +1,8 @@
 // `sockspec merge DIR…`: combines the outputs of shards (or of any campaigns with the same seed)
 // into one summary, findings de-duplicated by signature, one corpus (the first entry for each
-// class and clause) and one junit.xml.
-// Sources: engine/campaign/campaign.ts (the output format).
+// class and clause), one timeline (the runs and findings added up and the clauses united at aligned
+// times, timeline.ts) and one junit.xml.
+// Sources: engine/campaign/campaign.ts (the output format), engine/campaign/timeline.ts.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,8 +10,8 @@ import type { CampaignSummary, Finding, GuestSummary } from './campaign';
 import { ContractError } from '../../contract';
 import { mergeCorpora } from './corpus';
 import { readJsonLines, readJsonObject } from '../io';
+import { mergeTimelines, type TimelineSample } from './timeline';
 
-/** Merged outputs of several campaign folders. */
 /** The guests of several workers as one: counts summed, the mean boot time weighted by boots. */
 function mergeGuests(gs: readonly GuestSummary[]): GuestSummary {
   const boots = gs.reduce((n, g) => n + g.boots, 0);
@@ -23,7 +24,8 @@ function mergeGuests(gs: readonly GuestSummary[]): GuestSummary {
   };
 }
 
-export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummary; findings: Finding[]; corpus: string[] } {
+/** Merged outputs of several campaign folders (the timeline only when every folder has one). */
+export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummary; findings: Finding[]; corpus: string[]; timeline?: TimelineSample[] } {
   if (dirs.length === 0) throw new ContractError('dirs', 'name at least one campaign output folder');
   const summaries: CampaignSummary[] = dirs.map((d) => {
     const f = path.join(d, 'summary.json');
@@ -104,5 +106,6 @@ export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummar
     properties: [...props.values()],
     corpus: corpus.length,
   };
-  return { summary, findings, corpus };
+  const timeline = mergeTimelines(dirs);
+  return { summary, findings, corpus, ...(timeline !== undefined ? { timeline } : {}) };
 }

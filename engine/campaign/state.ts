@@ -2,7 +2,8 @@
 // campaign is: seed, properties, budget, shard, kernel, oracle, workers), written atomically
 // before any work; progress.json (which rounds are done, the coverage and per-property figures at
 // that point, and how long findings.jsonl and corpus.jsonl were then), written atomically after
-// rounds; and a lock file naming the process that owns the folder. `--resume DIR` needs nothing
+// rounds; timeline.jsonl (the runs, findings and clause coverage sampled whenever progress.json is
+// saved, for the report's charts over time); and a lock file naming the process that owns the folder. `--resume DIR` needs nothing
 // but the folder, refuses options that contradict it, and continues from the last recorded round
 // exactly as an uninterrupted campaign would have (the files appended after it are cut back).
 // Sources: engine/io.ts (atomic writes); proc(5) (/proc/PID/stat field 22, the start time that
@@ -18,8 +19,10 @@ export const CAMPAIGN_FILE = 'campaign.json';
 export const PROGRESS_FILE = 'progress.json';
 export const LOCK_FILE = 'lock';
 export const FINDINGS_FILE = 'findings.jsonl';
+/** One sample per line (engine/campaign/timeline.ts), appended each time progress.json is saved. */
+export const TIMELINE_FILE = 'timeline.jsonl';
 /** Files a fresh campaign replaces (a folder may be reused for a new campaign when not locked). */
-export const RESULT_FILES = [CAMPAIGN_FILE, PROGRESS_FILE, FINDINGS_FILE, 'corpus.jsonl', 'summary.json', 'junit.xml', 'report.html', 'profile.json'];
+export const RESULT_FILES = [CAMPAIGN_FILE, PROGRESS_FILE, FINDINGS_FILE, 'corpus.jsonl', TIMELINE_FILE, 'summary.json', 'junit.xml', 'report.html', 'profile.json'];
 
 const FORMAT = 'sockspec-campaign/1';
 
@@ -45,6 +48,11 @@ export interface CampaignIdentity {
   readonly roundSize: number;
   /** The running kernel's release when the host takes part (oracle or probed profile), else null. */
   readonly kernelRelease: string | null;
+  /**
+   * When the campaign was started (ISO 8601, wall clock): `sockspec report NIGHT…` orders nights by
+   * it. Not part of what the campaign does; absent in folders of older versions.
+   */
+  readonly startedAt?: string;
   /** A previous campaign's folder to set the findings against (--baseline), or null. */
   readonly baseline?: string | null;
   /** any: findings exit 1; new: only findings the baseline lacks exit 1 (--fail-on). */
@@ -58,9 +66,9 @@ export interface VmTarget {
   readonly moduleMode: string | null;
 }
 
-/** The identity of a campaign about to start. */
+/** The identity of a campaign about to start, stamped with the time it starts (unless `o` has one). */
 export function makeIdentity(o: Omit<CampaignIdentity, 'format'>): CampaignIdentity {
-  return { format: FORMAT, ...o };
+  return { format: FORMAT, ...o, startedAt: o.startedAt ?? new Date().toISOString() };
 }
 
 function fail(file: string, detail: string): never {
@@ -99,6 +107,7 @@ export function readIdentity(dir: string, field = '--resume'): CampaignIdentity 
   if (o.runs === null && o.timeMs === null) fail(file, 'has neither runs nor timeMs: the campaign would never end');
   if (o.baseline !== undefined && o.baseline !== null && typeof o.baseline !== 'string') bad('baseline', 'null or a folder');
   if (o.failOn !== undefined && o.failOn !== 'any' && o.failOn !== 'new') bad('failOn', 'any or new');
+  if (o.startedAt !== undefined && !(typeof o.startedAt === 'string' && Number.isFinite(Date.parse(o.startedAt)))) bad('startedAt', 'an ISO 8601 time');
   return o as unknown as CampaignIdentity;
 }
 
@@ -130,6 +139,11 @@ export interface CampaignProgressState {
   /** Byte lengths of findings.jsonl and corpus.jsonl after the last done round. */
   readonly findingsBytes: number;
   readonly corpusBytes: number;
+  /**
+   * Byte length of timeline.jsonl after the sample taken with this save. Absent in a progress.json
+   * of a version before the timeline: a resume then keeps the timeline as it is (it has none).
+   */
+  readonly timelineBytes?: number;
 }
 
 /** Reads and checks DIR/progress.json (undefined when no round was recorded yet). */
@@ -139,6 +153,7 @@ export function readProgress(dir: string): CampaignProgressState | undefined {
   const o = readJsonObject(file);
   const bad = (k: string, want: string): never => fail(file, `field ${k}: expected ${want}, got ${JSON.stringify(o[k])?.slice(0, 80)}`);
   for (const k of ['seed', 'unitsDone', 'findingsBytes', 'corpusBytes']) if (!isInt(o[k]) || (k !== 'seed' && (o[k] as number) < 0)) bad(k, 'an integer');
+  if (o.timelineBytes !== undefined && !(isInt(o.timelineBytes) && o.timelineBytes >= 0)) bad('timelineBytes', 'an integer');
   if (typeof o.elapsedMs !== 'number' || !(o.elapsedMs >= 0)) bad('elapsedMs', 'a number of milliseconds');
   const pp = o.perProperty as Record<string, unknown> | undefined;
   if (typeof pp !== 'object' || pp === null || !Object.values(pp).every((v) => typeof v === 'object' && v !== null && isInt((v as { runs: unknown }).runs) && isInt((v as { rounds: unknown }).rounds))) bad('perProperty', 'runs and rounds per property');

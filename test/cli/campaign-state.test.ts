@@ -2,7 +2,9 @@
 // ones; a folder in use is refused and a stale lock taken over; workers die with their parent and
 // a worker that keeps dying stops the campaign (exit 4); damaged state and results are named
 // (exit 2) before any worker starts; output paths that cannot be folders fail fast; JUnit counters
-// are what a JUnit consumer (junit2json) counts, and per-property figures add up to the totals.
+// are what a JUnit consumer (junit2json) counts, and per-property figures add up to the totals;
+// the timeline is sampled while a campaign runs, ends at the summary, is cut back on a resume (an
+// older progress.json without its length still resumes) and is merged across workers.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -167,6 +169,93 @@ describe('bad output paths and budgets', () => {
   });
 });
 
+/** DIR/timeline.jsonl as objects. */
+const timelineOf = (dir: string): Array<{ elapsedMs: number; runs: number; findings: number; clausesCovered: number; newClauses?: string[] }> =>
+  fs.readFileSync(path.join(dir, 'timeline.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+/** Whether `xs` never goes down. */
+const nondecreasing = (xs: readonly number[]): boolean => xs.every((x, i) => i === 0 || x >= xs[i - 1]);
+
+/** A sample without its time (times differ between runs, the rest must not). */
+const untimed = (x: { elapsedMs: number }): unknown => ({ ...x, elapsedMs: 0 });
+
+describe('the timeline', () => {
+  const base = ['fuzz', '--seed', '5', '--runs', '150000', ...model, '--properties', 'P-HIGH-BITS,P-EXPLORE', '--json'];
+  const args = [...base, '--workers', '1'];
+  let whole: string;
+
+  beforeAll(() => {
+    whole = tmp();
+    expect(run([...args, '--out', whole]).code).toBe(0);
+  });
+
+  it('is sampled while the campaign runs, never goes down, and ends at the summary', () => {
+    const t = timelineOf(whole);
+    const s = JSON.parse(fs.readFileSync(path.join(whole, 'summary.json'), 'utf8'));
+    expect(t.length).toBeGreaterThanOrEqual(3);
+    for (const k of ['elapsedMs', 'runs', 'findings', 'clausesCovered'] as const) expect({ k, up: nondecreasing(t.map((x) => x[k])) }).toEqual({ k, up: true });
+    expect(t[0].runs).toBeLessThan(s.runs);
+    expect(t[t.length - 1]).toMatchObject({ runs: s.runs, findings: s.findings, clausesCovered: s.clausesCovered });
+    // The clauses first covered at each sample add up to the coverage, each counted once.
+    const fresh = t.flatMap((x) => x.newClauses ?? []);
+    expect(new Set(fresh).size).toBe(fresh.length);
+    expect(fresh.length).toBe(s.clausesCovered);
+    expect(JSON.parse(fs.readFileSync(path.join(whole, 'progress.json'), 'utf8')).timelineBytes).toBe(fs.statSync(path.join(whole, 'timeline.jsonl')).size);
+  });
+
+  it('is cut back on a resume and ends where the uninterrupted one ends', async () => {
+    const dir = tmp();
+    const c = start([...args, '--out', dir]);
+    await until(() => fs.existsSync(path.join(dir, 'progress.json')), 60000, 'progress');
+    c.kill('SIGINT');
+    expect(await c.closed).toBe(3);
+    const before = timelineOf(dir);
+    expect(before.length).toBeGreaterThan(0);
+    // What a campaign killed between a sample and its progress.json would leave behind.
+    fs.appendFileSync(path.join(dir, 'timeline.jsonl'), `${JSON.stringify({ elapsedMs: 1, runs: 123456789, findings: 0, clausesCovered: 0 })}\n`);
+    expect(run(['fuzz', '--resume', dir, '--json']).code).toBe(0);
+    const after = timelineOf(dir);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.some((x) => x.runs === 123456789)).toBe(false);
+    expect(nondecreasing(after.map((x) => x.runs))).toBe(true);
+    expect(nondecreasing(after.map((x) => x.elapsedMs))).toBe(true);
+    const w = timelineOf(whole);
+    expect(untimed(after[after.length - 1])).toEqual({ ...(untimed(w[w.length - 1]) as object), newClauses: after[after.length - 1].newClauses });
+    expect(new Set(after.flatMap((x) => x.newClauses ?? []))).toEqual(new Set(w.flatMap((x) => x.newClauses ?? [])));
+  });
+
+  it('an older progress.json without timelineBytes still resumes, keeping the timeline as it is', async () => {
+    const dir = tmp();
+    const c = start([...args, '--out', dir]);
+    await until(() => fs.existsSync(path.join(dir, 'progress.json')), 60000, 'progress');
+    c.kill('SIGINT');
+    expect(await c.closed).toBe(3);
+    const pf = path.join(dir, 'progress.json');
+    const { timelineBytes, ...old } = JSON.parse(fs.readFileSync(pf, 'utf8'));
+    expect(typeof timelineBytes).toBe('number');
+    fs.writeFileSync(pf, JSON.stringify(old));
+    const before = timelineOf(dir);
+    const r = run(['fuzz', '--resume', dir, '--json']);
+    expect(r.code).toBe(0);
+    const after = timelineOf(dir);
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after[after.length - 1]).toMatchObject({ runs: JSON.parse(r.out).runs });
+  });
+
+  it('of workers is merged: runs and findings added up, clauses united, ending at the merged summary', () => {
+    const dir = tmp();
+    const r = run([...base, '--workers', '2', '--out', dir]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    const t = timelineOf(dir);
+    const parts = [1, 2].map((j) => timelineOf(path.join(dir, `worker-${j}`)));
+    expect(t.length).toBe(new Set(parts.flat().map((x) => x.elapsedMs)).size);
+    expect(nondecreasing(t.map((x) => x.runs))).toBe(true);
+    expect(t[t.length - 1]).toMatchObject({ runs: s.runs, findings: s.findings, clausesCovered: s.clausesCovered });
+    expect(s.runs).toBe(parts[0][parts[0].length - 1].runs + parts[1][parts[1].length - 1].runs);
+  });
+});
+
 describe('reports of damaged folders', () => {
   it('report and merge name the file (and line) of garbage JSON, exit 2', () => {
     const dir = tmp();
@@ -182,6 +271,15 @@ describe('reports of damaged folders', () => {
     r = run(['merge', ok, '--out', tmp()]);
     expect(r.code).toBe(2);
     expect(r.err).toContain(`${path.join(ok, 'findings.jsonl')}:2`);
+    // A damaged timeline line: the report and merge name it.
+    fs.writeFileSync(path.join(ok, 'findings.jsonl'), '');
+    fs.appendFileSync(path.join(ok, 'timeline.jsonl'), '{"elapsedMs": 5, "runs": -1, "findings": 0, "clausesCovered": 0}\n');
+    const line = fs.readFileSync(path.join(ok, 'timeline.jsonl'), 'utf8').trim().split('\n').length;
+    for (const cmd of [['report', ok], ['merge', ok, '--out', tmp()]]) {
+      r = run(cmd);
+      expect({ cmd: cmd[0], code: r.code }).toEqual({ cmd: cmd[0], code: 2 });
+      expect(r.err).toContain(`${path.join(ok, 'timeline.jsonl')}:${line}: is not a timeline sample (runs`);
+    }
   });
 });
 

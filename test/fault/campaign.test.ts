@@ -1,7 +1,8 @@
 // Fault injection: a campaign killed at random moments (main process, a worker, an executor) and
 // resumed each time ends exactly where the uninterrupted campaign ends: the same summary, the
-// same findings and corpus byte for byte, the same JUnit. SOCKSPEC_FAULT_KILLS sets how many
-// kills (default 6 here; the closing notes run 100), SOCKSPEC_FAULT_SEED the kill schedule.
+// same findings and corpus byte for byte, the same JUnit, a timeline ending at the same sample.
+// SOCKSPEC_FAULT_KILLS sets how many kills (default 6 here; the closing notes run 100),
+// SOCKSPEC_FAULT_SEED the kill schedule.
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -41,6 +41,8 @@ export interface Outcome {
   readonly findings: string;
   readonly corpus: string;
   readonly junit: string;
+  /** The timeline's last sample without its time (it must end where the uninterrupted one ends). */
+  readonly timelineEnd: unknown;
 }
 
 /** What a finished campaign folder holds, in the form two runs are compared in. */
@@ -48,7 +50,10 @@ export function outcomeOf(dir: string, code: number | null): Outcome {
   const read = (f: string): string => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8') : '');
   const summary = JSON.parse(read('summary.json')) as Record<string, unknown>;
   delete summary.seconds;
-  return { code, summary, findings: read('findings.jsonl'), corpus: read('corpus.jsonl'), junit: read('junit.xml').replace(/time="[\d.]+"/g, 'time=""') };
+  const samples = read('timeline.jsonl').split('\n').filter((l) => l !== '');
+  const last = samples.length > 0 ? JSON.parse(samples[samples.length - 1]) as Record<string, unknown> : undefined;
+  const timelineEnd = last === undefined ? undefined : { runs: last.runs, findings: last.findings, clausesCovered: last.clausesCovered };
+  return { code, summary, findings: read('findings.jsonl'), corpus: read('corpus.jsonl'), junit: read('junit.xml').replace(/time="[\d.]+"/g, 'time=""'), timelineEnd };
 }
 
 /** Runs `fuzz ARGS --out DIR` to its end, uninterrupted. */
