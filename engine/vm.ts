@@ -10,7 +10,7 @@ import { PROFILES } from '../model';
 import { ContractError } from '../contract';
 import { KERNEL_NAMES, KernelFetchError, fetchKernel, isBootImage } from '../oracle/kernels';
 import { VmOracle, type ModuleMode, type VmKernel } from '../oracle/vm/runner';
-import { GuestOracle } from '../oracle/vm/guest';
+import { GuestOracle, type GuestOptions } from '../oracle/vm/guest';
 import { ExecutorDied } from '../oracle/errors';
 import { probeProfile } from '../oracle/probe';
 import type { KernelProfile } from '../model';
@@ -76,10 +76,15 @@ export function resolveVmKernel(image: string | undefined, modules: string | und
  * Boots an image (as resolveVmKernel takes it) in a guest kept up until close(), its consoles in
  * `consoleDir`. A guest that never becomes ready is a ContractError ('unavailable') naming the image.
  */
-export async function startGuest(image: string | undefined, modules: string | undefined, mode: string | undefined, consoleDir: string | undefined, log: (line: string) => void): Promise<{ guest: GuestOracle; defaultProfile?: string }> {
+export async function startGuest(
+  image: string | undefined, modules: string | undefined, mode: string | undefined, consoleDir: string | undefined, log: (line: string) => void,
+  files?: GuestOptions['files'],
+): Promise<{ guest: GuestOracle; defaultProfile?: string }> {
   const c = resolveVmKernel(image, modules, mode, log);
   try {
-    const guest = await GuestOracle.start({ kernel: c.kernel, ...(c.moduleMode !== undefined ? { moduleMode: c.moduleMode } : {}), ...(consoleDir !== undefined ? { consoleDir } : {}) });
+    const guest = await GuestOracle.start({
+      kernel: c.kernel, ...(c.moduleMode !== undefined ? { moduleMode: c.moduleMode } : {}), ...(consoleDir !== undefined ? { consoleDir } : {}), ...(files !== undefined ? { files } : {}),
+    });
     return { guest, ...(c.defaultProfile !== undefined ? { defaultProfile: c.defaultProfile } : {}) };
   } catch (e) {
     if (e instanceof ExecutorDied) throw new ContractError('--kernel-image', `${image}: ${e.message}`, 'unavailable');

@@ -82,6 +82,7 @@ export const KIND = {
   LOOP: 7,
   QUIT: 9,
   MAILBOX: 10,
+  EXEC: 11,
   HELLO_REPLY: 100,
   DONE: 102,
   COMPILED: 103,
@@ -89,6 +90,7 @@ export const KIND = {
   LOOP_REPLY: 105,
   RESULTS: 106,
   MAILBOX_REPLY: 107,
+  EXEC_REPLY: 108,
 } as const;
 
 /**
@@ -279,6 +281,16 @@ export const LOOP_REPLY: RecordDef = {
   fields: [f('iterations', 'u32', 'repetitions done'), f('successes', 'u32', 'calls that returned an fd'), f('elapsed_ns', 'u64', 'loop wall time')],
 };
 
+export const EXEC_REPLY: RecordDef = {
+  name: 'exec_reply',
+  doc: 'A VM guest ran a program of its initramfs (EXEC, whose payload is the path): how it ended. Its output went to the console.',
+  fields: [
+    f('status', 'i32', 'the exit code, or -1 when it did not exit'),
+    f('signal', 'u32', 'the signal that ended it, 0 when it exited'),
+    f('err', 'i32', 'errno of a fork or exec that failed, 0 otherwise'),
+  ],
+};
+
 export const ERROR_RECORD: RecordDef = {
   name: 'error_record',
   doc: 'The executor could not understand or serve a request.',
@@ -287,7 +299,7 @@ export const ERROR_RECORD: RecordDef = {
 
 export const RECORDS: readonly RecordDef[] = [
   FRAME_HEADER, HELLO_REPLY, ENV_RECORD, COUNT_RECORD, INSN_RECORD, CALL_RECORD, RESULT_RECORD, DONE_RECORD,
-  COMPILE_HEADER, COMPILE_RULE, COMPILED_HEADER, RC_RECORD, LOOP_REQUEST, LOOP_REPLY, ERROR_RECORD,
+  COMPILE_HEADER, COMPILE_RULE, COMPILED_HEADER, RC_RECORD, LOOP_REQUEST, LOOP_REPLY, EXEC_REPLY, ERROR_RECORD,
 ];
 
 /** The constant groups exported to C as #defines, prefixed with the group name. */

@@ -9,6 +9,8 @@ export interface ReplayTarget {
   readonly path?: string;
   /** For the differential: the eval request line of the disagreeing call. */
   readonly request?: string;
+  /** The eval flags that name the kernel it ran on, when not the host (`--oracle vm --kernel-image debian-6.12`). */
+  readonly kernelFlags?: string;
 }
 
 /** A shell word: the text in single quotes, inner single quotes escaped. */
@@ -18,6 +20,6 @@ function quote(s: string): string {
 
 /** The shell command that replays the counterexample. */
 export function replayCommand(t: ReplayTarget): string {
-  if (t.request !== undefined) return `echo ${quote(t.request)} | sockspec eval --compare`;
+  if (t.request !== undefined) return `echo ${quote(t.request)} | sockspec eval${t.kernelFlags ? ` ${t.kernelFlags}` : ''} --compare`;
   return `sockspec fuzz --replay-seed ${t.seed} --properties ${t.property}${t.path ? ` --path "${t.path}"` : ''}`;
 }

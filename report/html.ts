@@ -113,7 +113,7 @@ export function reportHtml(dir: string, summary: CampaignSummary, findings: read
     seen.add(f.signature);
     return `<tr class="finding${dup ? ' duplicate' : ''}"><td>${i + 1}</td><td>${esc(f.property)}</td><td><code>${esc(f.strace ?? f.message.split('\n')[0])}</code></td>` +
       `<td>${esc(f.model ?? '')}</td><td>${esc(f.kernel ?? '')}</td><td>${esc(f.clause ?? '')}</td>` +
-      `<td><details><summary>reproduce</summary><pre>${esc(f.request !== undefined ? `sockspec repro ${path.join(dir, 'findings.jsonl')}:${i + 1} -o repro.c && cc -o repro repro.c && ./repro\n\n` : '')}${esc(replayCommand(f))}\n\ncounterexample: ${esc(f.counterexample)}</pre></details></td></tr>`;
+      `<td><details><summary>reproduce</summary><pre>${esc(f.request !== undefined ? (f.kernelFlags !== undefined ? `sockspec repro ${path.join(dir, 'findings.jsonl')}:${i + 1} ${f.kernelFlags.replace(/^--oracle vm /, '')}\n\n` : `sockspec repro ${path.join(dir, 'findings.jsonl')}:${i + 1} -o repro.c && cc -o repro repro.c && ./repro\n\n`) : '')}${esc(replayCommand(f))}\n\ncounterexample: ${esc(f.counterexample)}</pre></details></td></tr>`;
   }).join('\n');
   const uncovered = new Set(summary.uncovered);
   const groups = [...new Set(ALL_CLAUSES.map((c) => c.group))];

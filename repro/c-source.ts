@@ -293,6 +293,7 @@ static void child(int sync_fd)
 
 int main(void)
 {
+	struct rlimit lim;
 	int sv[2];
 	pid_t pid;
 	int status;
@@ -301,6 +302,11 @@ int main(void)
 	if (getuid() != 0) {
 		fprintf(stderr, "run as root: the reproducer builds namespaces and sets capabilities\\n");
 		return 2;
+	}
+	/* The soft fd limit up to the hard one: the reporting fds live at 4000 and up (a VM's init has 1024). */
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &lim);
 	}
 	out_fd = fcntl(1, F_DUPFD_CLOEXEC, 4000);
 	if (out_fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)

@@ -247,6 +247,12 @@ async function probeVmProfile(id: CampaignIdentity, dir: string, log: (line: str
   }
 }
 
+/** The flags that name a VM campaign's kernel for a replay: `--oracle vm --kernel-image debian-6.12 …`. */
+function vmFlags(vm: VmTarget): string {
+  const q = (s: string): string => (/^[\w./+-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+  return `--oracle vm --kernel-image ${q(vm.image)}${vm.modules ? ` --modules ${q(vm.modules)}` : ''}${vm.moduleMode ? ` --module-mode ${vm.moduleMode}` : ''}`;
+}
+
 /** Runs one campaign (workers = 1) in `dir`; resolves to the exit code. */
 async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const [index, count] = id.shard.split('/').map(Number);
@@ -293,7 +299,7 @@ async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: 
     try {
       result = await runCampaign({
         seed: id.seed, ...(id.runs !== null ? { runs: id.runs } : {}), profile, properties: id.properties, shard: { index: index - 1, count }, out: dir, roundSize: id.roundSize,
-        ...(oracle ? { oracle } : {}), ...(id.timeMs !== null ? { timeMs: id.timeMs } : {}),
+        ...(oracle ? { oracle } : {}), ...(id.timeMs !== null ? { timeMs: id.timeMs } : {}), ...(id.vm ? { kernelFlags: vmFlags(id.vm) } : {}),
         onProgress: progress, shouldStop: () => stop, now: Date.now,
       });
     } finally {

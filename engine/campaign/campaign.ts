@@ -29,6 +29,8 @@ export interface CampaignOptions {
   readonly profile: KernelProfile;
   /** The kernel of the differential: the running one, or an image kept up in QEMU. */
   readonly oracle?: KernelOracle;
+  /** The flags naming that kernel for a replay, when it is not the host's (kept in each finding). */
+  readonly kernelFlags?: string;
   /** Property ids; empty means all (the differential only with an oracle). */
   readonly properties: readonly string[];
   /** 0-based shard index and count. */
@@ -99,6 +101,8 @@ export interface Finding {
   readonly details?: readonly string[];
   /** For differential findings: the eval line that replays the call (`sockspec eval --compare`). */
   readonly request?: string;
+  /** The flags that name the kernel the finding came from, when not the host (`--oracle vm --kernel-image debian-6.12`). */
+  readonly kernelFlags?: string;
   /** A kernel that died on a batch or raised a console alert: which, the console lines, and the calls narrowed to. */
   readonly kernelFault?: { readonly symptom: 'died' | 'alert'; readonly lines: readonly string[]; readonly calls: readonly string[] };
   readonly counterexample: string;
@@ -362,6 +366,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
           call: { a0: reg(err.calls[0].a0), a1: reg(err.calls[0].a1), a2: reg(err.calls[0].a2), ...(err.calls[0].entry ? { entry: err.calls[0].entry } : {}) },
           kernelFault: { symptom: err.symptom, lines: err.lines, calls: err.calls.map(formatCall) },
         } : {}),
+        ...(opts.kernelFlags !== undefined && (err instanceof Disagreement || err instanceof KernelFault) ? { kernelFlags: opts.kernelFlags } : {}),
         counterexample: fc.stringify(details.counterexample),
         message: err instanceof Error ? err.message : String(err),
       };

@@ -249,6 +249,55 @@ static void handle_loop(const uint8_t *p, uint32_t len)
 	tx_put(&a, sizeof a);
 }
 
+/*
+ * EXEC (VM mode only: the host never runs programs it was sent): runs the program of the guest's
+ * initramfs at the path in the payload, as root, its output on the console, and reports how it
+ * ended. `sockspec repro --kernel-image` runs a reproducer this way.
+ */
+static void handle_exec(const uint8_t *p, uint32_t len)
+{
+	struct exec_reply r = { -1, 0, 0 };
+	char path[256];
+	int status = 0;
+	pid_t pid;
+
+	if (!vm_mode || len == 0 || len >= sizeof path) {
+		send_error(KIND_EXEC, EINVAL, vm_mode ? "EXEC path length" : "EXEC outside a VM", len);
+		return;
+	}
+	memcpy(path, p, len);
+	path[len] = 0;
+	pid = fork();
+	if (pid == 0) {
+		char *argv[] = { path, NULL };
+		char *envp[] = { "PATH=/sbin:/bin", NULL };
+		int fd = open("/dev/console", O_RDWR | O_NOCTTY);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		fd = open("/dev/null", O_RDONLY);
+		if (fd >= 0)
+			dup2(fd, 0);
+		close_range(3, ~0u, 0);
+		execve(path, argv, envp);
+		_exit(127);
+	}
+	if (pid < 0) {
+		r.err = errno;
+	} else {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFEXITED(status))
+			r.status = WEXITSTATUS(status);
+		else if (WIFSIGNALED(status))
+			r.signal = (uint32_t)WTERMSIG(status);
+	}
+	tx_header(KIND_EXEC_REPLY, sizeof r);
+	tx_put(&r, sizeof r);
+}
+
 /* HELLO: protocol version, libseccomp (loaded here, lazily) and the executor's own uid. */
 static void handle_hello(void)
 {
@@ -344,6 +393,9 @@ static void serve(const struct frame_header *h, const uint8_t *p)
 		break;
 	case KIND_MAILBOX:
 		handle_mailbox(p, h->length);
+		break;
+	case KIND_EXEC:
+		handle_exec(p, h->length);
 		break;
 	case KIND_QUIT:
 		tx_flush();

@@ -35,6 +35,7 @@
 #define KIND_LOOP 7u
 #define KIND_QUIT 9u
 #define KIND_MAILBOX 10u
+#define KIND_EXEC 11u
 #define KIND_HELLO_REPLY 100u
 #define KIND_DONE 102u
 #define KIND_COMPILED 103u
@@ -42,6 +43,7 @@
 #define KIND_LOOP_REPLY 105u
 #define KIND_RESULTS 106u
 #define KIND_MAILBOX_REPLY 107u
+#define KIND_EXEC_REPLY 108u
 
 #define NS_INIT 0u
 #define NS_USER_NET 1u
@@ -226,6 +228,14 @@ struct loop_reply {
 	uint64_t elapsed_ns; /* loop wall time */
 };
 _Static_assert(sizeof(struct loop_reply) == 16, "loop_reply layout");
+
+/* A VM guest ran a program of its initramfs (EXEC, whose payload is the path): how it ended. Its output went to the console. */
+struct exec_reply {
+	int32_t status; /* the exit code, or -1 when it did not exit */
+	uint32_t signal; /* the signal that ended it, 0 when it exited */
+	int32_t err; /* errno of a fork or exec that failed, 0 otherwise */
+};
+_Static_assert(sizeof(struct exec_reply) == 12, "exec_reply layout");
 
 /* The executor could not understand or serve a request. */
 struct error_record {

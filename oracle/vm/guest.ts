@@ -16,14 +16,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultEnv } from '../../model/state';
 import type { Call, Env } from '../../model/types';
-import { decodeRecord, requestFrame, runReplyDecoder, runRequest, type KernelRun } from '../codec';
+import { decodeRecord, errorText, requestFrame, runReplyDecoder, runRequest, type KernelRun } from '../codec';
 import { ExecutorDied, ExecutorError, KernelDied, ProtocolError } from '../errors';
 import { FrameReader } from '../host/frames';
 import { ContractError } from '../../contract/errors';
 import type { KernelOracle } from '../oracle';
-import { COUNT_RECORD, HELLO_REPLY, KIND, MAILBOX_BYTES, MAILBOX_REPLY_OFFSET, PROTOCOL_VERSION } from '../protocol';
+import { COUNT_RECORD, EXEC_REPLY, HELLO_REPLY, KIND, MAILBOX_BYTES, MAILBOX_REPLY_OFFSET, PROTOCOL_VERSION } from '../protocol';
 import { encodeRecord } from '../codec/records';
 import { baseInitramfs, consoleAlerts, vmGlobals, type ModuleMode, type VmKernel } from './runner';
+import { cpioGz } from './cpio';
 
 /** How a guest is booted and spoken to. */
 export interface GuestOptions {
@@ -44,6 +45,8 @@ export interface GuestOptions {
   readonly consoleDir?: string;
   /** Whether requests and replies go through the shared mailbox (default true; false: all over the UART). */
   readonly mailbox?: boolean;
+  /** Files added to the guest's initramfs (a reproducer to EXEC, say), as a second archive. */
+  readonly files?: ReadonlyArray<{ readonly path: string; readonly data: Buffer; readonly mode?: number }>;
   /** Test hook: SOCKSPEC_FAULT for PID 1 (`alert:F` or `panic:F`, oracle/executor/vm.c). */
   readonly fault?: string;
 }
@@ -184,6 +187,27 @@ export class GuestOracle implements KernelOracle {
   }
 
   /**
+   * Runs a program of the guest's initramfs (one of `files`) as root and waits for it: its exit
+   * status or signal, and what it wrote (to the console, read back from the console log).
+   */
+  exec(file: string): Promise<{ status: number; signal: number; output: string }> {
+    if (this.closed) return Promise.reject(new ExecutorError('EXEC after close()'));
+    return this.serial(async () => {
+      const boot = await this.ensureBooted();
+      const from = boot.consoleRead;
+      const r = await this.exchange<Record<string, unknown>>(boot, requestFrame(KIND.EXEC, Buffer.from(file)), this.opts.requestSlackMs ?? 60000, (kind, payload) => {
+        if (kind === KIND.ERROR) throw new ExecutorError(`EXEC refused: ${errorText(payload).text}`);
+        if (kind !== KIND.EXEC_REPLY) throw new ProtocolError(`frame kind ${kind} in an EXEC reply`);
+        return decodeRecord(EXEC_REPLY, payload);
+      });
+      this.readAlerts(boot);
+      if ((r.err as number) !== 0) throw new ExecutorError(`EXEC ${file}: fork failed (errno ${r.err})`);
+      const output = fs.readFileSync(boot.console, 'latin1').slice(from).replace(/\r/g, '');
+      return { status: r.status as number, signal: r.signal as number, output };
+    });
+  }
+
+  /**
    * The shortest part of a batch that still shows `symptom` on a fresh boot: halves are replayed
    * (the first, else the second) while one of them shows it. A kernel warns once per boot for
    * many of its checks (WARN_ON_ONCE), so every replay boots afresh.
@@ -296,7 +320,15 @@ export class GuestOracle implements KernelOracle {
   private spawnGuest(): Boot {
     const mode = this.opts.moduleMode ?? (this.opts.kernel.modules !== undefined ? 'preload' : 'none');
     const cacheDir = this.opts.cacheDir ?? path.join(process.env.SOCKSPEC_CACHE || path.join(os.homedir(), '.cache', 'sockspec'), 'initramfs');
-    const initrd = baseInitramfs(this.opts.kernel, mode, cacheDir);
+    let initrd = baseInitramfs(this.opts.kernel, mode, cacheDir);
+    if (this.opts.files !== undefined && this.opts.files.length > 0) {
+      const own = path.join(this.tmp, 'initrd.cpio.gz');
+      if (!fs.existsSync(own)) {
+        const extra = cpioGz(this.opts.files.map((f) => ({ path: f.path, kind: 'file' as const, data: f.data, mode: f.mode ?? 0o755 })));
+        fs.writeFileSync(own, Buffer.concat([fs.readFileSync(initrd), extra]));
+      }
+      initrd = own;
+    }
     const n = ++this.stats.boots;
     const dir = this.opts.consoleDir ?? this.tmp;
     fs.mkdirSync(dir, { recursive: true });
