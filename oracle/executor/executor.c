@@ -407,11 +407,28 @@ static void serve(const struct frame_header *h, const uint8_t *p)
 	}
 }
 
+/*
+ * `sockspec-executor --with-parent PROGRAM ARGS…`: runs PROGRAM so that it is killed when the
+ * process that started it dies (PR_SET_PDEATHSIG survives exec). The VM runner starts QEMU this
+ * way: a guest must not outlive a campaign killed with SIGKILL.
+ */
+static int exec_with_parent(char **argv)
+{
+	pid_t parent = getppid();
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		return 1;
+	execvp(argv[0], argv);
+	return 127;
+}
+
 /* The request loop (see serve_frame). */
-int main(void)
+int main(int argc, char **argv)
 {
 	struct frame_header h;
 
+	if (argc > 2 && strcmp(argv[1], "--with-parent") == 0)
+		return exec_with_parent(argv + 2);
 	signal(SIGPIPE, SIG_IGN);
 	if (getpid() == 1)
 		vm_init();

@@ -19,6 +19,7 @@ import type { Call, Env } from '../../model/types';
 import { decodeRecord, errorText, requestFrame, runReplyDecoder, runRequest, type KernelRun } from '../codec';
 import { ExecutorDied, ExecutorError, KernelDied, ProtocolError } from '../errors';
 import { FrameReader } from '../host/frames';
+import { executorPath } from '../host/discovery';
 import { ContractError } from '../../contract/errors';
 import type { KernelOracle } from '../oracle';
 import { COUNT_RECORD, EXEC_REPLY, HELLO_REPLY, KIND, MAILBOX_BYTES, MAILBOX_REPLY_OFFSET, PROTOCOL_VERSION } from '../protocol';
@@ -347,7 +348,8 @@ export class GuestOracle implements KernelOracle {
       '-kernel', this.opts.kernel.image, '-initrd', initrd,
       '-append', `console=ttyS0 quiet panic=-1 SOCKSPEC_MODULES=${mode}${this.opts.fault ? ` SOCKSPEC_FAULT=${this.opts.fault}` : ''}`,
     ];
-    const proc = spawn('qemu-system-x86_64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Through the executor's --with-parent: QEMU gets SIGKILL when this process dies, however it dies.
+    const proc = spawn(executorPath(), ['--with-parent', 'qemu-system-x86_64', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const boot: Boot = { proc, console, n, mailboxFd, mailboxFile, mailbox: false, consoleRead: 0, consoleRest: '', stderr: '', exited: false };
     this.boot = boot;
     const reader = new FrameReader();
@@ -362,11 +364,12 @@ export class GuestOracle implements KernelOracle {
     proc.stdin.on('error', () => undefined); // EPIPE after the guest went away: 'exit' reports it
     proc.on('error', (e) => {
       boot.exited = true;
-      this.down(boot, new GuestDown(`qemu-system-x86_64 could not start (${e.message}; Debian: apt-get install qemu-system-x86)`));
+      this.down(boot, new GuestDown(`QEMU could not be started through ${executorPath()} (${e.message}; build it with npm run build)`));
     });
     proc.on('exit', (code, signal) => {
       boot.exited = true;
-      this.down(boot, new GuestDown(`the guest went away (qemu ${signal ?? `exit ${code}`}${code === 0 ? ': the kernel panicked or powered off' : ''})`));
+      const how = code === 127 ? 'qemu-system-x86_64 not found (Debian: apt-get install qemu-system-x86)' : `qemu ${signal ?? `exit ${code}`}${code === 0 ? ': the kernel panicked or powered off' : ''}`;
+      this.down(boot, new GuestDown(`the guest went away (${how}${boot.stderr.trim() ? `: ${boot.stderr.trim().slice(-300)}` : ''})`));
     });
     return boot;
   }
