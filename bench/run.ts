@@ -15,7 +15,7 @@ import { runCheck } from '../engine/check';
 import { executorAvailable, HostOracle } from '../oracle/host';
 import { SUITES, sinkValue, type BenchSuite } from './suites';
 import { renderReadme, type BenchResults, type Figure } from './report';
-import { vmFigures } from './vm';
+import { guestFigures, vmFigures } from './vm';
 
 
 function rootDir(): string {
@@ -120,6 +120,7 @@ export async function runBench(opts: { quick?: boolean; memoryRuns?: number; onl
   if (on('check')) await checkFigure(figs);
   if (on('oracle')) await oracleFigures(figs, notes);
   if (on('vm')) await vmFigures(figs, notes, opts.quick ? { calls: 5000, rounds: 1 } : { calls: 65536, rounds: 3 });
+  if (on('vm')) await guestFigures(figs, notes, opts.quick ? { calls: 5000, rounds: 1, seconds: 10 } : { calls: 65536, rounds: 3, seconds: 60 });
   const memory = on('memory') ? memoryFigure(opts.memoryRuns ?? (opts.quick ? 2_000_000 : 10_000_000), notes) : { at1M: 0, atEnd: 0 };
   const core = figs.find((f) => f.name === 'evaluate, realistic mix, no seccomp');
   const loop = figs.find((f) => f.baseline === true);
