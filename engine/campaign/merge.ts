@@ -99,7 +99,8 @@ export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummar
     ...(summaries.some((s) => s.guest !== undefined) ? { guest: mergeGuests(summaries.flatMap((s) => (s.guest ? [s.guest] : []))) } : {}),
     kernel: [...new Set(summaries.map((s) => s.kernel))].join('+'),
     seconds: summaries.reduce((n, s) => Math.max(n, s.seconds), 0),
-    shard: `merged ${summaries.map((s) => s.shard).join(', ')}`,
+    // A merge of merges (workers within shards) lists the shards once: `merged 1/4, 3/4, 2/4, 4/4`.
+    shard: `merged ${summaries.map((s) => s.shard.replace(/^merged /, '')).join(', ')}`,
     status: summaries.some((s) => s.status === 'interrupted' || (s.status === undefined && s.stopped)) ? 'interrupted'
       : summaries.some((s) => s.status === 'time-budget') ? 'time-budget' : 'complete',
     stopped: summaries.some((s) => s.status === 'interrupted' || (s.status === undefined && s.stopped)),

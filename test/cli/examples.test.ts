@@ -117,7 +117,7 @@ describe('the GitHub Actions example', () => {
     expect([workflow.jobs.merge.needs].flat()).toContain('fuzz');
     const download = workflow.jobs.merge.steps.find((s: Doc) => String(s.uses).startsWith('actions/download-artifact@') && s.with.pattern !== undefined);
     expect(download.with).toMatchObject({ pattern: 'shard-*', path: '.' });
-    expect(ghMergeLine).toMatch(/^sockspec merge shard-\* --out (\S+) --json$/);
+    expect(ghMergeLine).toMatch(/^sockspec merge shard-\* --out (\S+) --json \$\(\[ -f baseline\/summary\.json \] && echo --baseline baseline --fail-on new\)$/);
     const out = /--out (\S+)/.exec(ghMergeLine)?.[1];
     const uploads = workflow.jobs.merge.steps.filter((s: Doc) => String(s.uses).startsWith('actions/upload-artifact@'));
     expect(uploads.map((s: Doc) => s.with.path.replace(/\/$/, ''))).toContain(out);
@@ -221,5 +221,12 @@ const SEED = '20260101';
     expect(m.code).toBe(wholeCode);
     const out = /--out (\S+)/.exec(ghMergeLine)?.[1] ?? '';
     expect(outcome(path.join(dir, out), m.summary)).toEqual(whole);
+    expect(fs.existsSync(path.join(dir, out, 'report.html'))).toBe(true);
+    // The next night, with this one downloaded as its baseline: the same findings are not new.
+    fs.cpSync(path.join(dir, out), path.join(dir, 'baseline'), { recursive: true });
+    const next = sh(expand(ghMergeLine, {}), dir, {});
+    expect(next.code).toBe(0);
+    expect(next.summary.baseline).toMatchObject({ new: [], gone: [] });
+    expect(next.summary.baseline.persisting).toHaveLength(whole.signatures.length);
   }, 300000);
 });
