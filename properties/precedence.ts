@@ -131,7 +131,7 @@ function unreadProperty(): fc.IProperty<unknown> {
 
 const unread: PropertyDef = {
   id: 'P-PRECEDENCE-UNREAD',
-  title: 'an input that no clause on the decision path reads never changes the decision',
+  title: 'an input that no clause on the decision path reads changes neither the result nor the clauses on the path',
   build: unreadProperty,
 };
 
@@ -186,7 +186,7 @@ const familyOrder: PropertyDef = {
 
 const highBits: PropertyDef = {
   id: 'P-HIGH-BITS',
-  title: 'without seccomp the high 32 bits of every register never matter (the kernel takes ints)',
+  title: 'without seccomp the high 32 bits of every register never matter (the kernel takes ints): the same result by the same clauses',
   build: () => fc.property(callArb(), noSeccomp, fc.bigInt({ min: 0n, max: 0xffffffffn }), fc.integer({ min: 0, max: 2 }),
     (call, env, hi, which) => {
       const lowCall: Call = { a0: low32(call.a0), a1: low32(call.a1), a2: low32(call.a2) };
@@ -198,7 +198,7 @@ const highBits: PropertyDef = {
 
 const entryPaths: PropertyDef = {
   id: 'P-ENTRY-PATHS',
-  title: 'without seccomp, the x86_64, i386 and socketcall entries reach the same __sys_socket',
+  title: 'without seccomp, the x86_64, i386 and socketcall entries reach the same __sys_socket: the same result by the same clauses',
   build: () => fc.property(callArb(), noSeccomp, fc.constantFrom('i386', 'i386-socketcall' as const), (call, env, entry) => {
     const c32: Call = { a0: low32(call.a0), a1: low32(call.a1), a2: low32(call.a2) };
     sameDecision('the entry path changed the result', { call: c32, d: evaluate(c32, env) }, { call: { ...c32, entry }, d: evaluate({ ...c32, entry }, env) });
