@@ -304,7 +304,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   }
   const corpus = new CorpusWriter(corpusFile);
   // Every decision a property reports goes to the corpus, with the environment a kernel replays.
-  const kernelCalls = { batches: 0, calls: 0, ms: 0 };
+  // Counted from the recorded state, like everything else a resume carries on.
+  const kernelCalls = { batches: saved?.kernelCalls?.batches ?? 0, calls: saved?.kernelCalls?.calls ?? 0, ms: saved?.kernelCalls?.ms ?? 0 };
   const ctx: PropertyContext = {
     profile: opts.profile, coverage: cov, ...(opts.oracle !== undefined ? { oracle: counted(opts.oracle, kernelCalls) } : {}),
     record: (call, env, trace, replayable) => { corpus.offer(call, envClassOf(env), trace, replayable); },
@@ -322,6 +323,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     writeProgress(out, {
       seed: opts.seed, unitsDone, elapsedMs: ms, perProperty: Object.fromEntries(perProp), coverage: cov.toJSON(),
       findingsBytes: sizeOf(findingsFile as string), corpusBytes: sizeOf(corpusFile as string), timelineBytes,
+      ...(opts.oracle !== undefined ? { kernelCalls: { ...kernelCalls } } : {}),
     });
   };
   let lastSave = now();

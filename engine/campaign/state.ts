@@ -144,6 +144,12 @@ export interface CampaignProgressState {
    * of a version before the timeline: a resume then keeps the timeline as it is (it has none).
    */
   readonly timelineBytes?: number;
+  /**
+   * Batches and calls run on the kernel by the done rounds, and their milliseconds: a resume
+   * counts on from here, so the counts equal an uninterrupted campaign's. Absent before kernel
+   * counts existed, and in campaigns without an oracle.
+   */
+  readonly kernelCalls?: { readonly batches: number; readonly calls: number; readonly ms: number };
 }
 
 /** Reads and checks DIR/progress.json (undefined when no round was recorded yet). */
@@ -154,6 +160,8 @@ export function readProgress(dir: string): CampaignProgressState | undefined {
   const bad = (k: string, want: string): never => fail(file, `field ${k}: expected ${want}, got ${JSON.stringify(o[k])?.slice(0, 80)}`);
   for (const k of ['seed', 'unitsDone', 'findingsBytes', 'corpusBytes']) if (!isInt(o[k]) || (k !== 'seed' && (o[k] as number) < 0)) bad(k, 'an integer');
   if (o.timelineBytes !== undefined && !(isInt(o.timelineBytes) && o.timelineBytes >= 0)) bad('timelineBytes', 'an integer');
+  const kc = o.kernelCalls as Record<string, unknown> | undefined;
+  if (kc !== undefined && (typeof kc !== 'object' || kc === null || !isInt(kc.batches) || !isInt(kc.calls) || typeof kc.ms !== 'number')) bad('kernelCalls', 'batches, calls and ms');
   if (typeof o.elapsedMs !== 'number' || !(o.elapsedMs >= 0)) bad('elapsedMs', 'a number of milliseconds');
   const pp = o.perProperty as Record<string, unknown> | undefined;
   if (typeof pp !== 'object' || pp === null || !Object.values(pp).every((v) => typeof v === 'object' && v !== null && isInt((v as { runs: unknown }).runs) && isInt((v as { rounds: unknown }).rounds))) bad('perProperty', 'runs and rounds per property');
