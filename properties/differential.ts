@@ -90,51 +90,59 @@ export function vmEnvArb(profile: KernelProfile): fc.Arbitrary<Env> {
 const alertText = (line: string): string => line.replace(/^boot \d+(?: \(failed\))?: /, '');
 
 /**
- * Most calls in one environment's batch: 16 on the host (fast-check's small sizes: 6 on average);
- * 64 in a VM, drawn over the whole range (32 on average), where setting an environment up costs
- * about 6 to 14 ms of emulated time (a fork, namespaces, the fd layout, the knobs) and a call
- * about 30 µs.
+ * Most calls in one environment's batch: 16 on the host (fast-check's small sizes: 6 on average).
+ * In a VM setting an environment up costs about 6 to 14 ms of emulated time (a fork, namespaces,
+ * the fd layout, the knobs) and a call about 30 µs, so a batch there has 1 to 64 calls drawn over
+ * the whole range (32 on average); but where the environment has seccomp filters, each call a
+ * filter kills costs a new child (about 3 ms), and such a batch keeps to 16.
  */
-export function batchCalls(oracle: KernelOracle): number {
-  return oracle.kind === 'vm' ? 64 : 16;
+export function batchCalls(oracle: KernelOracle, env?: Env): number {
+  if (oracle.kind !== 'vm') return 16;
+  return env !== undefined && env.seccomp.length > 0 ? 16 : 64;
 }
 
-/** The async property: one environment and up to `calls` calls per run, on the oracle's kernel. */
-export function differentialProperty(oracle: KernelOracle, profile: KernelProfile, record?: (call: Call, env: Env, trace: readonly string[]) => void, calls = batchCalls(oracle)): fc.IAsyncProperty<[Env, Call[]]> {
-  const envs = oracle.kind === 'vm' ? vmEnvArb(profile) : hostEnvArb(profile);
-  return fc.asyncProperty(envs, fc.array(callArb({ entries: oracle.ia32Unavailable() === '' }), { minLength: 1, maxLength: calls, ...(oracle.kind === 'vm' ? { size: 'max' as const } : {}) }), async (env, cs) => {
-    let run;
-    try {
-      run = await oracle.run(env, cs);
-    } catch (e) {
-      if (!(e instanceof KernelDied)) throw e;
-      const narrowed = oracle.narrow !== undefined ? await oracle.narrow(env, cs, 'died') : cs;
-      const lines = e.alerts.map(alertText);
-      throw new KernelFault('died', env, narrowed, lines, `kernel died: ${narrowed.length === 1 ? formatCall(narrowed[0]) : `${narrowed.length} calls`} killed the guest twice${lines.length > 0 ? ` (${lines[0]})` : ''}\n${e.message}`);
-    }
-    if (run.alerts !== undefined && run.alerts.length > 0) {
-      const narrowed = oracle.narrow !== undefined ? await oracle.narrow(env, cs, 'alert') : cs;
-      const lines = run.alerts.map(alertText);
-      throw new KernelFault('alert', env, narrowed, lines, `kernel alert: ${lines[0]}\nwhile running ${narrowed.map(formatCall).join(', ')}${narrowed.length < cs.length ? ` (narrowed from ${cs.length} calls on fresh boots)` : ''}`);
-    }
-    cs.forEach((call, i) => {
-      const d = evaluate(call, env);
-      record?.(call, env, d.trace);
-      const obs = observe(run.results[i], run);
-      // A lost result (the executor died twice) says nothing about the kernel: no disagreement,
-      // and no pass either. The oracle's failure stops the run; a campaign redoes the round.
-      if ('lost' in obs) throw new ExecutorDied(`the oracle lost the result of ${formatStrace(call, d.outcome)}: ${obs.unobserved}`);
-      const ms = compareOutcomes(d.outcome, obs);
-      if (ms.length === 0) return;
-      const kernel = 'outcome' in obs ? shortResult(obs.outcome) : `unobserved (${obs.unobserved})`;
-      throw new Disagreement(call, env, resultString(d.outcome), kernel, d.trace[d.trace.length - 1], formatStrace(call, d.outcome), ms.map(describeMismatch));
-    });
+/** The async property: one environment and a batch of calls per run, on the oracle's kernel. */
+export function differentialProperty(oracle: KernelOracle, profile: KernelProfile, record?: (call: Call, env: Env, trace: readonly string[]) => void): fc.IAsyncProperty<[[Env, Call[]]]> {
+  const calls = callArb({ entries: oracle.ia32Unavailable() === '' });
+  const batches = oracle.kind === 'vm'
+    ? vmEnvArb(profile).chain((env) => fc.tuple(fc.constant(env), fc.array(calls, { minLength: 1, maxLength: batchCalls(oracle, env), size: 'max' })))
+    : fc.tuple(hostEnvArb(profile), fc.array(calls, { minLength: 1, maxLength: batchCalls(oracle) }));
+  return fc.asyncProperty(batches, async ([env, cs]) => checkBatch(oracle, env, cs, record));
+}
+
+/** Runs one batch on the kernel and compares every call with the model; throws the first disagreement or kernel fault. */
+async function checkBatch(oracle: KernelOracle, env: Env, cs: readonly Call[], record?: (call: Call, env: Env, trace: readonly string[]) => void): Promise<void> {
+  let run;
+  try {
+    run = await oracle.run(env, cs);
+  } catch (e) {
+    if (!(e instanceof KernelDied)) throw e;
+    const narrowed = oracle.narrow !== undefined ? await oracle.narrow(env, cs, 'died') : cs;
+    const lines = e.alerts.map(alertText);
+    throw new KernelFault('died', env, narrowed, lines, `kernel died: ${narrowed.length === 1 ? formatCall(narrowed[0]) : `${narrowed.length} calls`} killed the guest twice${lines.length > 0 ? ` (${lines[0]})` : ''}\n${e.message}`);
+  }
+  if (run.alerts !== undefined && run.alerts.length > 0) {
+    const narrowed = oracle.narrow !== undefined ? await oracle.narrow(env, cs, 'alert') : cs;
+    const lines = run.alerts.map(alertText);
+    throw new KernelFault('alert', env, narrowed, lines, `kernel alert: ${lines[0]}\nwhile running ${narrowed.map(formatCall).join(', ')}${narrowed.length < cs.length ? ` (narrowed from ${cs.length} calls on fresh boots)` : ''}`);
+  }
+  cs.forEach((call, i) => {
+    const d = evaluate(call, env);
+    record?.(call, env, d.trace);
+    const obs = observe(run.results[i], run);
+    // A lost result (the executor died twice) says nothing about the kernel: no disagreement,
+    // and no pass either. The oracle's failure stops the run; a campaign redoes the round.
+    if ('lost' in obs) throw new ExecutorDied(`the oracle lost the result of ${formatStrace(call, d.outcome)}: ${obs.unobserved}`);
+    const ms = compareOutcomes(d.outcome, obs);
+    if (ms.length === 0) return;
+    const kernel = 'outcome' in obs ? shortResult(obs.outcome) : `unobserved (${obs.unobserved})`;
+    throw new Disagreement(call, env, resultString(d.outcome), kernel, d.trace[d.trace.length - 1], formatStrace(call, d.outcome), ms.map(describeMismatch));
   });
 }
 
 /**
  * P-MODEL-EQ-KERNEL in the registry: one environment per ten campaign runs, each with a batch of
- * up to 16 calls on the kernel; every decision recorded into the coverage and offered to the hook.
+ * calls on the kernel (batchCalls); every decision recorded into the coverage and offered to the hook.
  */
 export const DIFFERENTIAL_PROPERTY: PropertyDef = {
   id: DIFFERENTIAL_ID,

@@ -55,20 +55,22 @@ const lines = (file: string): string[] => (fs.existsSync(file) ? fs.readFileSync
 
   it('against the debian-6.1 profile finds IPPROTO_SMC; the reproducer exits 1 on 6.12 and 0 on 6.1 in QEMU, the eval line replays it', () => {
     const dir = tmp();
-    const r = run(['fuzz', '--oracle', 'vm', '--kernel-image', 'debian-6.12', '--kernel', 'debian-6.1', '--properties', 'P-MODEL-EQ-KERNEL', '--workers', '1', '--runs', '2000', '--seed', '41', '--out', dir]);
+    const r = run(['fuzz', '--oracle', 'vm', '--kernel-image', 'debian-6.12', '--kernel', 'debian-6.1', '--properties', 'P-MODEL-EQ-KERNEL', '--workers', '1', '--runs', '2000', '--seed', '24', '--out', dir]);
     expect(r.code).toBe(1);
     const findings = lines(path.join(dir, 'findings.jsonl')).map((l) => JSON.parse(l));
     expect(findings.length).toBeGreaterThan(0);
     // Debian 6.12 and the 6.1 profile differ in nothing else (docs/vm-oracle.md §4).
     for (const f of findings) {
       expect(f.strace).toMatch(/socket\(AF_INET6?, .*SOCK_STREAM.*, IPPROTO_SMC\) = -1 EPROTONOSUPPORT/);
-      expect(f.kernel).toMatch(/^ok/);
+      // 6.12 gets past the protocol check: a socket, or a limit on fds or files of the environment.
+      expect(f.kernel).toMatch(/^(ok|EMFILE|ENFILE)/);
+      expect(f.clause).toMatch(/^inet6?-proto$/);
       expect(f.kernelFlags).toBe('--oracle vm --kernel-image debian-6.12');
     }
     const file = path.join(dir, 'findings.jsonl');
     const on612 = run(['repro', file, '--kernel-image', 'debian-6.12']);
     expect(on612.err).toContain('the kernel did not do what the finding expected');
-    expect(on612.out).toMatch(/^sockspec-repro call=0 ret=\d+ result=ok expected=EPROTONOSUPPORT/);
+    expect(on612.out).toMatch(/^sockspec-repro call=0 ret=\S+ result=(ok|EMFILE|ENFILE) expected=EPROTONOSUPPORT/);
     expect(on612.code).toBe(1);
     const on61 = run(['repro', file, '--kernel-image', 'debian-6.1']);
     expect(on61.out).toMatch(/^sockspec-repro call=0 ret=-93 result=EPROTONOSUPPORT expected=EPROTONOSUPPORT/);
@@ -79,7 +81,8 @@ const lines = (file: string): string[] => (fs.existsSync(file) ? fs.readFileSync
     const request = JSON.parse(findings[0].request);
     const ev = run(['eval', '--oracle', 'vm', '--kernel-image', 'debian-6.12', '--compare'], `${JSON.stringify(request)}\n`);
     expect(ev.code).toBe(1);
-    expect(JSON.parse(ev.out)).toMatchObject({ result: 'EPROTONOSUPPORT', kernel: { result: 'ok' }, mismatch: true });
+    expect(JSON.parse(ev.out)).toMatchObject({ result: 'EPROTONOSUPPORT', mismatch: true });
+    expect(JSON.parse(ev.out).kernel.result).toMatch(/^(ok|EMFILE|ENFILE)$/);
   }, 900000);
 
   it('killed mid-run, a VM campaign resumes to exactly the outputs of an uninterrupted one', async () => {
