@@ -32,7 +32,7 @@ import { ensureDir, writeFileAtomic } from '../../engine/io';
 import { writeReport } from '../../report/html';
 import { writeCampaignFiles, writeMerged } from '../../report/outputs';
 import { findingLines } from '../../report/text';
-import { EXIT, intArg, listArg, requireHost, type Io } from '../shared';
+import { EXIT, intArg, listArg, profileFor, requireHost, type Io } from '../shared';
 
 export interface FuzzFlags {
   seed?: number;
@@ -124,25 +124,21 @@ function vmTarget(o: FuzzFlags, log: (line: string) => void): { vm: VmTarget; de
   const c = resolveVmKernel(o.kernelImage, o.modules, o.moduleMode, log);
   const image = o.kernelImage as string;
   return {
-    vm: { image: KERNEL_NAMES.includes(image) ? image : path.resolve(image), modules: o.modules === undefined ? null : path.resolve(o.modules), moduleMode: o.moduleMode ?? null },
+    vm: { image: imageArg(image), modules: o.modules === undefined ? null : path.resolve(o.modules), moduleMode: o.moduleMode ?? null },
     ...(c.defaultProfile !== undefined ? { defaultProfile: c.defaultProfile } : {}),
   };
 }
 
-/** The profile a campaign's `kernel` names: `host` (probed), a profile JSON file, or a shipped name. */
+/** The profile a campaign's `kernel` names: `host` is probed through the campaign's own executor; a profile file or a shipped name as --kernel takes them. */
 async function campaignProfile(kernel: string, oracle: KernelOracle | undefined): Promise<KernelProfile> {
-  if (kernel === 'host') {
-    const p = await probeHostProfile(oracle as HostOracle);
-    registerProfile(p);
-    return p;
-  }
-  if (kernel.endsWith('.json')) {
-    const p = parseProfileFile(kernel, fs.existsSync(kernel) ? fs.readFileSync(kernel, 'utf8') : undefined);
-    registerProfile(p);
-    return p;
-  }
-  return resolveProfile(kernel);
+  if (kernel !== 'host') return profileFor(kernel);
+  const p = await probeHostProfile(oracle as HostOracle);
+  registerProfile(p);
+  return p;
 }
+
+/** An image as a campaign records it: a name `kernels fetch` knows as it is, a path made absolute. */
+const imageArg = (image: string): string => (KERNEL_NAMES.includes(image) ? image : path.resolve(image));
 
 /** The campaign a fresh `fuzz` starts: its identity, from the flags. */
 function freshIdentity(o: FuzzFlags, given: Given, log: (line: string) => void): CampaignIdentity {
@@ -204,7 +200,7 @@ function resumedIdentity(dir: string, o: FuzzFlags, given: Given): CampaignIdent
   if (given.has('kernelImage') || given.has('modules') || given.has('moduleMode')) {
     const vm = id.vm ?? { image: '', modules: null, moduleMode: null };
     want.vm = {
-      image: given.has('kernelImage') && o.kernelImage !== undefined ? (KERNEL_NAMES.includes(o.kernelImage) ? o.kernelImage : path.resolve(o.kernelImage)) : vm.image,
+      image: given.has('kernelImage') && o.kernelImage !== undefined ? imageArg(o.kernelImage) : vm.image,
       modules: given.has('modules') && o.modules !== undefined ? path.resolve(o.modules) : vm.modules,
       moduleMode: given.has('moduleMode') ? o.moduleMode ?? null : vm.moduleMode,
     };

@@ -149,15 +149,13 @@ export class GuestOracle implements KernelOracle {
    */
   run(env: Env, calls: readonly Call[], opts: { timeoutMs?: number } = {}): Promise<KernelRun> {
     if (this.closed) return Promise.reject(new ExecutorError('RUN after close()'));
-    const timeout = opts.timeoutMs ?? this.opts.callTimeoutMs ?? 5000;
-    let out: Buffer;
+    let req: { out: Buffer; deadline: number };
     try {
-      out = runRequest(env, calls, timeout, vmGlobals(env));
+      req = this.request(env, calls, opts.timeoutMs);
     } catch (e) {
-      // A knob the guest cannot take (fs.nr_open below 64, say) is the request's fault.
-      return Promise.reject(e instanceof RangeError ? new ContractError('env.sysctl', e.message, 'bad-input') : e);
+      return Promise.reject(e);
     }
-    const deadline = (this.opts.requestSlackMs ?? 60000) + timeout * Math.max(1, calls.length);
+    const { out, deadline } = req;
     return this.serial(async () => {
       const deaths: string[] = [];
       const alerts: string[] = [];
@@ -228,11 +226,25 @@ export class GuestOracle implements KernelOracle {
     return cur;
   }
 
+  /**
+   * A batch's RUN request with the guest's knobs, and its deadline: the request's slack plus each
+   * call's time limit. A knob the guest cannot take (fs.nr_open below 64, say) is the request's
+   * fault: a ContractError ('bad-input').
+   */
+  private request(env: Env, calls: readonly Call[], timeoutMs?: number): { out: Buffer; deadline: number } {
+    const timeout = timeoutMs ?? this.opts.callTimeoutMs ?? 5000;
+    let out: Buffer;
+    try {
+      out = runRequest(env, calls, timeout, vmGlobals(env));
+    } catch (e) {
+      throw e instanceof RangeError ? new ContractError('env.sysctl', e.message, 'bad-input') : e;
+    }
+    return { out, deadline: (this.opts.requestSlackMs ?? 60000) + timeout * Math.max(1, calls.length) };
+  }
+
   /** Runs one batch on a fresh boot, without a retry: whether the guest died, and the alerts. */
   private fresh(env: Env, calls: readonly Call[]): Promise<{ died: boolean; alerts: string[] }> {
-    const timeout = this.opts.callTimeoutMs ?? 5000;
-    const out = runRequest(env, calls, timeout, vmGlobals(env));
-    const deadline = (this.opts.requestSlackMs ?? 60000) + timeout * Math.max(1, calls.length);
+    const { out, deadline } = this.request(env, calls);
     return this.serial(async () => {
       if (this.boot !== null) this.kill(this.boot);
       this.boot = null;
