@@ -77,13 +77,20 @@ export interface Kill {
 
 /**
  * One trial: a fresh campaign into `dir`, killed at a random moment in [0, spanMs] after each
- * start (target and moment drawn from `rng`), resumed after each kill, up to `maxKills` kills,
- * then resumed to its end.
+ * start (target and moment drawn from `rng`), resumed after each kill (started afresh if the
+ * kill came before the campaign wrote campaign.json), up to `maxKills` kills, then resumed to its end.
  */
 export async function trial(args: readonly string[], dir: string, rng: () => number, spanMs: number, maxKills: number, targets: readonly Target[]): Promise<{ kills: Kill[]; starts: number; outcome: Outcome }> {
   const kills: Kill[] = [];
   for (let starts = 1; ; starts++) {
-    const argv = starts === 1 ? [bin, 'fuzz', ...args, '--out', dir, '--json'] : [bin, 'fuzz', '--resume', dir, '--json'];
+    // A start killed before it wrote campaign.json began no campaign (--resume says so, and to start
+    // one): the user starts it again, and nothing of it may be left behind.
+    const begun = fs.existsSync(path.join(dir, 'campaign.json'));
+    if (!begun && starts > 1) {
+      const left = fs.readdirSync(dir).filter((e) => !/^(lock(\.stale\.\d+)?|\.campaign\.json\.\d+\.tmp)$/.test(e));
+      if (left.length > 0) throw new Error(`start ${starts - 1} was killed before campaign.json existed but left ${left.join(', ')} in ${dir}`);
+    }
+    const argv = !begun ? [bin, 'fuzz', ...args, '--out', dir, '--json'] : [bin, 'fuzz', '--resume', dir, '--json'];
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => { stderr = (stderr + b.toString()).slice(-4000); });
