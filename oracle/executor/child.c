@@ -135,20 +135,21 @@ static void write_sysctl(uint32_t step, const char *path, const char *value)
 /*
  * The per-netns sysctls. A fresh netns always starts at the kernel's defaults (ping_group_range
  * "1 0" from inet_init_net, mptcp.enabled 1), so only a different value is written: that keeps
- * a VM without /proc/sys, or a kernel without MPTCP, working for the defaults.
+ * a VM without /proc/sys, or a kernel without MPTCP, working for the defaults. `all` writes the
+ * defaults too, over what an earlier RUN left in a kept namespace (mptcp -1 is never written).
  */
-static void write_sysctls(void)
+static void write_sysctls(int all)
 {
 	char v[32];
 	size_t n;
 
-	if (!(env.ping_lo == 1 && env.ping_hi == 0)) {
+	if (all || !(env.ping_lo == 1 && env.ping_hi == 0)) {
 		n = put_num(v, sizeof v, 0, env.ping_lo);
 		n = put_str(v, sizeof v, n, " ");
 		put_num(v, sizeof v, n, env.ping_hi);
 		write_sysctl(SETUP_STEP_SYSCTL_PING, "/proc/sys/net/ipv4/ping_group_range", v);
 	}
-	if (env.mptcp != -1 && env.mptcp != 1) {
+	if (env.mptcp != -1 && (all || env.mptcp != 1)) {
 		put_num(v, sizeof v, 0, env.mptcp);
 		write_sysctl(SETUP_STEP_SYSCTL_MPTCP, "/proc/sys/net/mptcp/enabled", v);
 	}
@@ -164,6 +165,7 @@ static void enter_netns(void)
 /* The RUN's namespaces, shared with the parent (see executor.h); -1 while there are none. */
 int run_ns_net = -1;
 int run_ns_user = -1;
+int run_ns_rewrite;
 
 /* setns(fd, type) as setup step `step`. */
 static void join_ns(uint32_t step, int fd, int type)
@@ -174,13 +176,17 @@ static void join_ns(uint32_t step, int fd, int type)
 
 /*
  * A later child: the first child's namespaces, joined in the order that child made them, so the
- * same user namespace owns the netns. Its sysctls are already written.
+ * same user namespace owns the netns. Its sysctls are already written, unless the namespaces are
+ * a kept RUN's with other values (run_ns_rewrite): they are written where the first child of that
+ * RUN wrote them, in the netns and in the user namespace that owns it.
  */
 static void join_namespaces(void)
 {
 	if (env.namespaces == NS_USER_NET)
 		join_ns(SETUP_STEP_UNSHARE_USER, run_ns_user, CLONE_NEWUSER);
 	join_ns(SETUP_STEP_UNSHARE_NET, run_ns_net, CLONE_NEWNET);
+	if (run_ns_rewrite)
+		write_sysctls(1);
 	if (env.namespaces == NS_USER)
 		join_ns(SETUP_STEP_UNSHARE_USER, run_ns_user, CLONE_NEWUSER);
 }
@@ -210,7 +216,7 @@ static void enter_namespaces(int rd, int wr)
 	if (env.namespaces == NS_USER_NET)
 		enter_userns(rd, wr);
 	enter_netns();
-	write_sysctls();
+	write_sysctls(0);
 	if (env.namespaces == NS_USER)
 		enter_userns(rd, wr);
 	hand_over_namespaces(rd, wr);

@@ -100,6 +100,11 @@ extern uint16_t reply_port;
  */
 extern int run_ns_net;
 extern int run_ns_user;
+/*
+ * child.c: set by the parent (VM mode) when the borrowed namespaces' per-netns sysctls differ from
+ * the ENV's: the first child joining them writes the ENV's values (see join_namespaces).
+ */
+extern int run_ns_rewrite;
 
 /* vm.c: whether the executor is PID 1 of a VM (see vm_init). */
 extern int vm_mode;

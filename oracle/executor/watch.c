@@ -355,13 +355,16 @@ static void close_pipes(int *p, int n)
 }
 
 /*
- * VM mode: the namespaces of recent RUNs, kept for later RUNs whose ENV asks for the same shape and
- * the same per-netns sysctls. Under emulation making a network namespace (every pernet init of
- * every loaded family module) and tearing it down (cleanup_net) is most of a small RUN's cost; a
- * namespace whose sockets are all closed answers socket() as a fresh one with the same sysctls
- * does. The host never keeps them: there each RUN starts afresh.
+ * VM mode: the namespaces of recent RUNs, kept for later RUNs whose ENV asks for the same shape.
+ * Under emulation making a network namespace (every pernet init of every loaded family module)
+ * and tearing it down (cleanup_net) is most of a small RUN's cost; a namespace whose sockets are
+ * all closed answers socket() as a fresh one with the same sysctls does. A kept namespace whose
+ * sysctls differ from the ENV's has the ENV's written by the RUN's first child (run_ns_rewrite);
+ * until that RUN's setup has succeeded its values are unknown (NS_UNKNOWN) and always rewritten.
+ * The host never keeps them: there each RUN starts afresh.
  */
 #define NS_CACHE 8
+#define NS_UNKNOWN 0xffffffffu
 static struct ns_entry {
 	uint32_t shape, ping_lo, ping_hi;
 	int32_t mptcp;
@@ -369,30 +372,50 @@ static struct ns_entry {
 	uint64_t used;
 } ns_cache[NS_CACHE];
 static uint64_t ns_clock;
-/* Whether run_ns_net/run_ns_user belong to ns_cache (borrowed) rather than to this RUN. */
+/* Whether run_ns_net/run_ns_user belong to ns_cache (borrowed) rather than to this RUN, and which entry. */
 static int ns_borrowed;
+static struct ns_entry *ns_entry;
 
-/* Whether entry e holds namespaces made for an ENV like the current one. */
-static int ns_matches(const struct ns_entry *e)
+/* Whether entry e holds namespaces of the current ENV's shape with its sysctls already in place. */
+static int ns_same_sysctls(const struct ns_entry *e)
 {
-	return e->net > 0 && e->shape == env.namespaces && e->ping_lo == env.ping_lo &&
-	       e->ping_hi == env.ping_hi && e->mptcp == env.mptcp;
+	return e->ping_lo != NS_UNKNOWN && e->ping_lo == env.ping_lo && e->ping_hi == env.ping_hi &&
+	       e->mptcp == env.mptcp;
 }
 
-/* VM mode, at a RUN's start: borrows cached namespaces made for an ENV like this one, if any. */
+/* Whether entry e holds namespaces the current ENV can use: its shape, and sysctls that can be written (mptcp -1 is left as it is). */
+static int ns_usable(const struct ns_entry *e)
+{
+	return e->net > 0 && e->shape == env.namespaces && (env.mptcp != -1 || e->mptcp == -1);
+}
+
+/*
+ * VM mode, at a RUN's start: borrows cached namespaces of this ENV's shape, if any, preferring
+ * ones with its sysctls; otherwise the first child writes them.
+ */
 static void borrow_namespaces(void)
 {
-	int i;
+	int i, pick = -1;
 
 	ns_borrowed = 0;
+	ns_entry = NULL;
+	run_ns_rewrite = 0;
 	for (i = 0; vm_mode && i < NS_CACHE; i++) {
-		if (!ns_matches(&ns_cache[i]))
+		if (!ns_usable(&ns_cache[i]))
 			continue;
-		run_ns_net = ns_cache[i].net;
-		run_ns_user = ns_cache[i].user;
-		ns_cache[i].used = ++ns_clock;
-		ns_borrowed = 1;
+		if (pick < 0 || (ns_same_sysctls(&ns_cache[i]) && !ns_same_sysctls(&ns_cache[pick])))
+			pick = i;
+	}
+	if (pick < 0)
 		return;
+	ns_entry = &ns_cache[pick];
+	run_ns_net = ns_entry->net;
+	run_ns_user = ns_entry->user;
+	ns_entry->used = ++ns_clock;
+	ns_borrowed = 1;
+	if (!ns_same_sysctls(ns_entry)) {
+		run_ns_rewrite = 1;
+		ns_entry->ping_lo = NS_UNKNOWN;
 	}
 }
 
@@ -531,9 +554,16 @@ void run_batch(struct done_record *done)
 	memset(done, 0, sizeof *done);
 	mark_not_run(0, ncalls);
 	borrow_namespaces();
-	do
+	do {
 		start = run_child(start, done);
-	while (start < ncalls && done->setup_step == SETUP_STEP_NONE);
+		/* The first child wrote the sysctls into borrowed namespaces, or failed its setup. */
+		run_ns_rewrite = 0;
+	} while (start < ncalls && done->setup_step == SETUP_STEP_NONE);
+	if (ns_borrowed && done->setup_step == SETUP_STEP_NONE && ns_entry->ping_lo == NS_UNKNOWN) {
+		ns_entry->ping_lo = env.ping_lo;
+		ns_entry->ping_hi = env.ping_hi;
+		ns_entry->mptcp = env.mptcp;
+	}
 	/* Namespaces of a RUN whose setup failed may be half made: never kept. */
 	if (ns_borrowed || done->setup_step != SETUP_STEP_NONE || !keep_namespaces())
 		drop_namespaces();

@@ -76,6 +76,37 @@ const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN
     expect(guest.pid).toBeUndefined();
   }, 300000);
 
+  it('namespaces kept from an earlier batch take the next environment\'s sysctls, in every shape', async () => {
+    // The guest keeps namespaces by shape across batches (oracle/executor/watch.c); one kept with
+    // another ping_group_range or mptcp.enabled gets this batch's values written first. Each
+    // environment alternates with its opposite in the same shape: a stale value shows at once.
+    const base = defaultEnv({ profile: debian612 });
+    const calls = [call(2, 2, 1), call(10, 2, 58), call(2, 1, 262)]; // ICMP and ICMPv6 datagram, MPTCP
+    const guest = await GuestOracle.start(opts());
+    try {
+      const mismatches: string[] = [];
+      for (const namespaces of ['user+net', 'user', 'net', 'init'] as const) {
+        const open = { ...base, pingGroupRange: [0, 2000] as [number, number], mptcpEnabled: false, creds: { ...base.creds, uid: 1000, gid: 1000, caps: 0, namespaces } };
+        const shut = { ...open, pingGroupRange: [1, 0] as [number, number], mptcpEnabled: true };
+        const seen: string[] = [];
+        for (const env of [open, shut, open, shut]) {
+          const run = await guest.run(env, calls);
+          seen.push(run.results.map((r) => JSON.stringify(observe(r, run))).join(' '));
+          run.results.forEach((r, i) => {
+            const ms = compareOutcomes(evaluate(calls[i], env).outcome, observe(r, run));
+            if (ms.length > 0) mismatches.push(`${namespaces} ping ${env.pingGroupRange.join(' ')} mptcp ${env.mptcpEnabled}: ${formatCall(calls[i])}: ${ms.map(describeMismatch).join('; ')}`);
+          });
+        }
+        // The two environments answer differently, and each the same way both times.
+        expect(seen[0]).not.toEqual(seen[1]);
+        expect([seen[2], seen[3]]).toEqual([seen[0], seen[1]]);
+      }
+      expect(mismatches).toEqual([]);
+    } finally {
+      await guest.close();
+    }
+  }, 300000);
+
   it('a console alert comes back with its batch and is narrowed to the one call on fresh boots', async () => {
     const guest = await GuestOracle.start({ ...opts(), fault: 'alert:38' });
     try {
