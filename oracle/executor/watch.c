@@ -383,7 +383,10 @@ static int ns_same_sysctls(const struct ns_entry *e)
 	       e->mptcp == env.mptcp;
 }
 
-/* Whether entry e holds namespaces the current ENV can use: its shape, and sysctls that can be written (mptcp -1 is left as it is). */
+/*
+ * Whether entry e holds namespaces the current ENV can use: its shape, and sysctls that can be
+ * written (an ENV's mptcp -1 leaves the value as it is, so only a namespace at -1 will do).
+ */
 static int ns_usable(const struct ns_entry *e)
 {
 	return e->net > 0 && e->shape == env.namespaces && (env.mptcp != -1 || e->mptcp == -1);
