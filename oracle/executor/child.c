@@ -350,63 +350,28 @@ static void load_filters(void)
 	}
 }
 
-/* VM mode: the helper that lowers the global knobs for the child (see start_knob_helper). */
-static pid_t knob_helper = -1;
-
 /*
  * VM mode: fs.nr_open and fs.file-max go down only once the child's setup has opened its last
  * file. fs.nr_open must follow the exact RLIMIT_NOFILE (setrlimit refuses a limit above it) and
  * the fd layout; a small fs.file-max would refuse the child's own setup (the per-netns sysctls,
  * the layout's /dev/null) wherever it lacks CAP_SYS_ADMIN in the initial user namespace, as in a
  * user namespace. Writing a knob from the child would also open a file there and take the lowest
- * free fd. So a helper is forked first, before the namespaces, as real root, and waits for
- * SIGUSR1 to write the knobs from its own fd table. PID 1 puts the old values back before the
- * next child and after the RUN (vm_knobs_back).
+ * free fd. So the child asks PID 1 (sh->knobs, woken by SIGUSR2; vm.c vm_lower_knobs) and waits on
+ * the futex; a lost signal only delays the answer to PID 1's next look. PID 1 puts the old values
+ * back before the next child and after the RUN (vm_knobs_back).
  */
-static void start_knob_helper(void)
-{
-	sigset_t set;
-	int sig;
-
-	if (!env.nr_open && !env.file_max)
-		return;
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	knob_helper = fork();
-	if (knob_helper == 0) {
-		char v[32];
-		int bad = 0;
-
-		sigwait(&set, &sig);
-		if (env.nr_open) {
-			put_num(v, sizeof v, 0, env.nr_open);
-			bad |= write_file("/proc/sys/fs/nr_open", v, strlen(v)) < 0;
-		}
-		if (env.file_max) {
-			put_num(v, sizeof v, 0, (int64_t)env.file_max);
-			bad |= write_file("/proc/sys/fs/file-max", v, strlen(v)) < 0;
-		}
-		_exit(bad ? 1 : 0);
-	}
-}
-
-/* Lets the helper write the knobs now that the layout and the limit are exact, and waits for it. */
 static void lower_knobs(void)
 {
-	int status = 0;
+	uint32_t k;
 
 	if (!env.nr_open && !env.file_max)
 		return;
 	begin(SETUP_STEP_SYSCTL_NR_OPEN);
-	if (knob_helper < 0) {
-		check(SETUP_STEP_SYSCTL_NR_OPEN, -ECHILD);
-		return;
-	}
-	kill(knob_helper, SIGUSR1);
-	while (waitpid(knob_helper, &status, 0) < 0 && errno == EINTR)
-		;
-	check(SETUP_STEP_SYSCTL_NR_OPEN, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EPERM);
+	__atomic_store_n(&sh->knobs, KNOBS_ASK, __ATOMIC_RELEASE);
+	SYS2(SYS_kill, parent_pid, SIGUSR2);
+	while ((k = __atomic_load_n(&sh->knobs, __ATOMIC_ACQUIRE)) == KNOBS_ASK)
+		SYS4(SYS_futex, &sh->knobs, FUTEX_WAIT, KNOBS_ASK, 0);
+	check(SETUP_STEP_SYSCTL_NR_OPEN, k == KNOBS_DONE ? 0 : -EPERM);
 }
 
 /*
@@ -426,7 +391,6 @@ __attribute__((noreturn)) void child_main(uint32_t start, int rd, int wr)
 	if (SYS1(SYS_getppid, 0) != parent_pid)
 		leave();
 	raise_limits();
-	start_knob_helper();
 	enter_namespaces(rd, wr);
 	lay_out_fds();
 	lower_knobs();

@@ -43,6 +43,7 @@
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/filter.h>
+#include <linux/futex.h>
 #include <linux/seccomp.h>
 
 #include "protocol.h"
@@ -72,9 +73,18 @@ struct shared {
 	uint32_t setup_step;
 	uint32_t setup_failed;
 	int32_t setup_errno;
-	uint32_t pad;
+	uint32_t knobs;
 	struct result_record results[MAX_CALLS];
 };
+
+/*
+ * sh->knobs, VM mode: the child asks PID 1 to lower fs.nr_open and fs.file-max once its setup has
+ * opened its last file (KNOBS_ASK, then SIGUSR2 to wake it), and futex-waits for the answer.
+ */
+#define KNOBS_NONE 0u
+#define KNOBS_ASK 1u
+#define KNOBS_DONE 2u
+#define KNOBS_FAILED 3u
 
 /* executor.c: the latest ENV, the pending batch (filters oldest first, calls), the shared page. */
 extern struct env_record env;
@@ -172,6 +182,8 @@ int mailbox_left(void);
 long mailbox_end(void);
 void vm_globals_set(void);
 void vm_knobs_back(void);
+void vm_lower_knobs(void);
+const sigset_t *vm_watch_mask(void);
 void vm_globals_restore(void);
 
 /* compile.c */

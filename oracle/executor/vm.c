@@ -11,12 +11,12 @@
  * demand, as an installed system does) or "none" (loading forbidden). At the end it powers the
  * guest off; PID 1 must never exit.
  * Only here may an ENV change global knobs (fs.file-max, fs.nr_open, AF_UNIX sockets held open):
- * they are set around one RUN and put back after it.
+ * they are set for one RUN (the knobs for each child) and put back after it.
  * Sources: docs/vm-oracle.md.
  */
 #include "executor.h"
 
-/* Files held open beyond the AF_UNIX sockets when fs.file-max is set (see vm_hold). */
+/* Files held open beyond the AF_UNIX sockets (see vm_hold). */
 #define VM_FILE_PAD 96u
 
 /* Whether the executor is PID 1 of a VM (set by vm_init). */
@@ -24,70 +24,130 @@ int vm_mode;
 /* VM mode with no /requests: the requests come from ttyS1, the host's live channel. */
 int vm_serving;
 
-/* VM mode: the global knobs the ENV asks for, set around one RUN by PID 1 and put back after. */
+/* VM mode: the global knobs' values before the RUN, put back after each child and the RUN. */
 static char vm_old_file_max[32];
 static char vm_old_nr_open[32];
-/* The process that holds the AF_UNIX sockets and padding files of the RUN, or -1. */
+/* The process that holds the AF_UNIX sockets and padding files, kept from RUN to RUN, or -1; its pipes. */
 static pid_t vm_holder = -1;
+static int vm_holder_cmd = -1;
+static int vm_holder_ack = -1;
+/* PID 1's signal mask while it watches a child: SIGUSR2 (a child's knob request) let through. */
+static sigset_t vm_watch_set;
 
 /*
- * The holder's work: opens `unix_socks` AF_UNIX sockets (unix_nr_socks counts them) and, with
- * fs.file-max set, VM_FILE_PAD files: alloc_empty_file's fast test reads nr_files with
- * percpu_counter_read_positive, which lags the true count by up to a batch (32) per CPU, so in a
- * guest with few files it can read 0 and let a file through above fs.file-max; the padding makes
- * the count it reads certainly exceed a small limit. Then it says so on `ready` and waits to be
- * killed. They live in a process of their own because a child copies its parent's fd table at
- * fork, sized for the parent's highest open fd: were PID 1 to hold them, every child would start
- * with a table larger than its layout, and fs.nr_open would refuse nothing.
+ * The holder's work: VM_FILE_PAD open files for as long as it lives, and as many AF_UNIX sockets
+ * as each u32 read from `cmd` asks for (unix_nr_socks counts them), answered with one byte on
+ * `ack` once they are open. The padding is for alloc_empty_file's fast test, which reads nr_files
+ * with percpu_counter_read_positive: that lags the true count by up to a batch (32) per CPU, so
+ * in a guest with few files it can read 0 and let a file through above a small fs.file-max; with
+ * the padding the count it reads certainly exceeds one. Held open all along, they change nothing
+ * while fs.file-max is at its default. They live in a process of their own because a child copies
+ * its parent's fd table at fork, sized for the parent's highest open fd: were PID 1 to hold them,
+ * every child would start with a table larger than its layout, and fs.nr_open would refuse nothing.
  */
-static __attribute__((noreturn)) void vm_hold(int ready)
+static __attribute__((noreturn)) void vm_hold(int cmd, int ack)
 {
-	uint32_t k;
+	int socks[MAX_UNIX_HOLD];
+	uint32_t k, n = 0, want;
 	char c = 'h';
 
-	for (k = 0; k < env.unix_socks; k++)
-		if (socket(AF_UNIX, SOCK_DGRAM, 0) < 0)
-			break;
-	for (k = 0; env.file_max && k < VM_FILE_PAD; k++)
+	for (k = 0; k < VM_FILE_PAD; k++)
 		if (open("/proc/self/stat", O_RDONLY) < 0)
 			break;
-	if (write(ready, &c, 1) < 0)
-		_exit(1);
-	for (;;)
-		pause();
+	while (read(cmd, &want, sizeof want) == (ssize_t)sizeof want) {
+		while (n > want)
+			close(socks[--n]);
+		while (n < want && n < MAX_UNIX_HOLD && (socks[n] = socket(AF_UNIX, SOCK_DGRAM, 0)) >= 0)
+			n++;
+		if (write(ack, &c, 1) != 1)
+			break;
+	}
+	_exit(0);
+}
+
+/* Ends the holder (it is restarted by the next RUN that needs it). */
+static void vm_holder_stop(void)
+{
+	if (vm_holder > 0) {
+		kill(vm_holder, SIGKILL);
+		while (waitpid(vm_holder, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (vm_holder_cmd >= 0)
+		close(vm_holder_cmd);
+	if (vm_holder_ack >= 0)
+		close(vm_holder_ack);
+	vm_holder = -1;
+	vm_holder_cmd = vm_holder_ack = -1;
+}
+
+/* Has the holder (started if need be) hold `want` AF_UNIX sockets; 0 once it says they are open. */
+static int vm_holder_set(uint32_t want)
+{
+	int cmd[2], ack[2];
+	char c;
+	ssize_t r;
+
+	if (vm_holder < 0) {
+		if (pipe2(cmd, O_CLOEXEC))
+			return -1;
+		if (pipe2(ack, O_CLOEXEC)) {
+			close(cmd[0]);
+			close(cmd[1]);
+			return -1;
+		}
+		vm_holder = fork();
+		if (vm_holder == 0) {
+			/*
+			 * Nothing of PID 1's but its two pipe ends: a kept namespace's handle held here
+			 * would keep that namespace alive after PID 1 drops it.
+			 */
+			int lo = cmd[0] < ack[1] ? cmd[0] : ack[1], hi = cmd[0] ^ ack[1] ^ lo;
+
+			if (lo > 0)
+				SYS3(SYS_close_range, 0, lo - 1, 0);
+			if (hi > lo + 1)
+				SYS3(SYS_close_range, lo + 1, hi - 1, 0);
+			SYS3(SYS_close_range, hi + 1, ~0u, 0);
+			vm_hold(cmd[0], ack[1]);
+		}
+		close(cmd[0]);
+		close(ack[1]);
+		vm_holder_cmd = cmd[1];
+		vm_holder_ack = ack[0];
+		if (vm_holder < 0) {
+			vm_holder_stop();
+			return -1;
+		}
+	}
+	if (write(vm_holder_cmd, &want, sizeof want) != (ssize_t)sizeof want)
+		return -1;
+	while ((r = read(vm_holder_ack, &c, 1)) < 0 && errno == EINTR)
+		;
+	return r == 1 ? 0 : -1;
 }
 
 /*
- * Records fs.file-max and fs.nr_open to put back later, and starts the holder of the AF_UNIX
- * sockets and padding files (VM mode only). The knobs themselves are lowered by the child's
- * helper once its setup is done (child.c, start_knob_helper).
+ * Before a RUN (VM mode only): records fs.file-max and fs.nr_open to put back later, and with
+ * fs.file-max set has the holder hold the ENV's AF_UNIX sockets (with fs.file-max at its default
+ * their count decides nothing). A holder that fails is restarted once. The knobs themselves are
+ * lowered by PID 1 when the child asks, once its setup is done (vm_lower_knobs).
  */
 void vm_globals_set(void)
 {
-	int p[2];
-	char c;
-
 	vm_old_file_max[0] = 0;
 	vm_old_nr_open[0] = 0;
 	if (env.nr_open && read_file("/proc/sys/fs/nr_open", vm_old_nr_open, sizeof vm_old_nr_open) <= 0)
 		vm_old_nr_open[0] = 0;
 	if (env.file_max && read_file("/proc/sys/fs/file-max", vm_old_file_max, sizeof vm_old_file_max) <= 0)
 		vm_old_file_max[0] = 0;
-	if ((!env.unix_socks && !env.file_max) || pipe2(p, O_CLOEXEC))
-		return;
-	vm_holder = fork();
-	if (vm_holder == 0) {
-		close(p[0]);
-		vm_hold(p[1]);
+	if (env.file_max && vm_holder_set(env.unix_socks) < 0) {
+		vm_holder_stop();
+		vm_holder_set(env.unix_socks);
 	}
-	close(p[1]);
-	if (vm_holder > 0)
-		while (read(p[0], &c, 1) < 0 && errno == EINTR)
-			;
-	close(p[0]);
 }
 
-/* Puts fs.nr_open and fs.file-max back to what they were before the RUN (a child's helper lowers them). */
+/* Puts fs.nr_open and fs.file-max back to what they were before the RUN. */
 void vm_knobs_back(void)
 {
 	if (vm_old_nr_open[0])
@@ -96,16 +156,44 @@ void vm_knobs_back(void)
 		write_file("/proc/sys/fs/file-max", vm_old_file_max, strlen(vm_old_file_max));
 }
 
-/* Closes the held sockets and puts fs.file-max and fs.nr_open back. */
+/*
+ * A child's knob request (sh->knobs KNOBS_ASK): PID 1 writes fs.nr_open and fs.file-max from its
+ * own fd table, as real root, and wakes the child with the outcome. PID 1 holds CAP_SYS_ADMIN, so
+ * a small fs.file-max never refuses its own files.
+ */
+void vm_lower_knobs(void)
+{
+	char v[32];
+	int bad = 0;
+
+	if (env.nr_open) {
+		put_num(v, sizeof v, 0, env.nr_open);
+		bad |= write_file("/proc/sys/fs/nr_open", v, strlen(v)) < 0;
+	}
+	if (env.file_max) {
+		put_num(v, sizeof v, 0, (int64_t)env.file_max);
+		bad |= write_file("/proc/sys/fs/file-max", v, strlen(v)) < 0;
+	}
+	__atomic_store_n(&sh->knobs, bad ? KNOBS_FAILED : KNOBS_DONE, __ATOMIC_RELEASE);
+	SYS3(SYS_futex, &sh->knobs, FUTEX_WAKE, 1);
+}
+
+/* After a RUN: puts the knobs back. The holder and its files stay for the next RUN. */
 void vm_globals_restore(void)
 {
-	if (vm_holder > 0) {
-		kill(vm_holder, SIGKILL);
-		while (waitpid(vm_holder, NULL, 0) < 0 && errno == EINTR)
-			;
-	}
-	vm_holder = -1;
 	vm_knobs_back();
+}
+
+/* The mask PID 1 watches a child with: its own, SIGUSR2 let through (see vm_init). */
+const sigset_t *vm_watch_mask(void)
+{
+	return &vm_watch_set;
+}
+
+/* SIGUSR2's handler in PID 1: nothing to do, the signal only ends the watch's sleep early. */
+static void vm_wake(int sig)
+{
+	(void)sig;
 }
 
 /*
@@ -254,9 +342,16 @@ void vm_init(void)
 	const char *modules = getenv("SOCKSPEC_MODULES");
 	const char *out;
 	struct termios t;
+	sigset_t usr2;
 	int fd;
 
 	vm_mode = 1;
+	/* SIGUSR2 stays blocked but while PID 1 sleeps watching a child (watch.c wait_slice). */
+	sigaction(SIGUSR2, &(struct sigaction){ .sa_handler = vm_wake }, NULL);
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr2, &vm_watch_set);
+	sigdelset(&vm_watch_set, SIGUSR2);
 	mkdir("/proc", 0555);
 	mount("proc", "/proc", "proc", 0, NULL);
 	mkdir("/dev", 0755);

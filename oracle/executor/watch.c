@@ -82,7 +82,7 @@ static void wait_slice(struct watch *w)
 	struct pollfd p = { w->pidfd, POLLIN, 0 };
 
 	if (w->pidfd >= 0)
-		ppoll(&p, 1, &ts, NULL);
+		ppoll(&p, 1, &ts, vm_mode ? vm_watch_mask() : NULL);
 	else
 		nanosleep(&ts, NULL);
 	if (w->slice < SLICE_NS)
@@ -195,6 +195,10 @@ static void poke(struct watch *w)
 
 	if (__atomic_load_n(&sh->park, __ATOMIC_ACQUIRE) == PARK_ASK) {
 		answer_park(w);
+		w->since = now;
+		w->slice = FIRST_SLICE_NS;
+	} else if (vm_mode && __atomic_load_n(&sh->knobs, __ATOMIC_ACQUIRE) == KNOBS_ASK) {
+		vm_lower_knobs();
 		w->since = now;
 		w->slice = FIRST_SLICE_NS;
 	} else if (__atomic_load_n(&sh->exiting, __ATOMIC_ACQUIRE)) {
@@ -340,6 +344,7 @@ static void reset_shared(uint32_t start)
 	sh->setup_step = SETUP_STEP_NONE;
 	sh->setup_failed = 0;
 	sh->setup_errno = 0;
+	sh->knobs = KNOBS_NONE;
 }
 
 /* Closes both ends of both handshake pipes that are open (-1 entries are skipped). */

@@ -48,8 +48,10 @@ const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN
       { env: { ...env, fileMax: 1, creds: { ...env.creds, uid: 1000, caps: 0, namespaces: 'user+net' as const } }, calls: [call(1, 1, 0), call(2, 1, 0)] },
       // 3 AF_UNIX sockets alive and fs.file-max 1: unix_nr_socks refuses AF_UNIX even to root.
       { env: { ...env, fileMax: 1, unixSockets: 3 }, calls: [call(1, 1, 0), call(2, 1, 0)] },
+      // 2 of them: 2 > 2 × 1 is false, so AF_UNIX is let through (the holder closed one).
+      { env: { ...env, fileMax: 1, unixSockets: 2 }, calls: [call(1, 1, 0), call(2, 1, 0)] },
     ];
-    // The last batch again, after the others: what one RUN leaves must not change the next (the
+    // The second batch again, after the others: what one RUN leaves must not change the next (the
     // AF_UNIX sockets and padding files of a knob RUN live in a holder process, not in PID 1).
     batches.push(batches[1]);
     const guest = await GuestOracle.start(opts());
