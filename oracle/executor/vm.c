@@ -328,8 +328,11 @@ static void vm_map_mailbox(void)
 			continue;
 		if (fstat(fd, &st) == 0 && st.st_size >= (off_t)MAILBOX_BYTES) {
 			m = mmap(NULL, MAILBOX_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-			if (m != MAP_FAILED)
+			if (m != MAP_FAILED) {
 				mailbox = m;
+				/* Only PID 1 uses it: a fork need not copy its 2,048 page table entries. */
+				madvise(m, MAILBOX_BYTES, MADV_DONTFORK);
+			}
 		}
 		close(fd);
 	}
