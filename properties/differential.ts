@@ -91,7 +91,7 @@ const alertText = (line: string): string => line.replace(/^boot \d+(?: \(failed\
 
 /**
  * Most calls in one environment's batch: 16 on the host (fast-check's small sizes: 6 on average).
- * In a VM setting an environment up costs about 6 to 14 ms of emulated time (a fork, namespaces,
+ * In a VM setting an environment up costs about 3 to 6 ms of emulated time (a fork, namespaces,
  * the fd layout, the knobs) and a call about 30 µs, so a batch there has 1 to 64 calls drawn over
  * the whole range (32 on average); but where the environment has seccomp filters, each call a
  * filter kills costs a new child (about 3 ms), and such a batch keeps to 16.
