@@ -8,6 +8,8 @@ import { ContractError, parseProfileFile, registerProfile, resolveProfile, Socks
 import { executorAvailable, HostOracle } from '../oracle/host';
 import { requireHostOracle } from '../oracle/host/discovery';
 import { probeHostProfile } from '../oracle/probe';
+import type { GuestOracle } from '../oracle/vm/guest';
+import { probeGuestProfile, startGuest } from '../engine/vm';
 
 export const DEFAULT_PROFILE = 'reference-6.18';
 
@@ -101,4 +103,34 @@ export async function profileFor(name: string | undefined): Promise<KernelProfil
   const p = await probeHostProfile(await sharedOracle());
   registerProfile(p);
   return p;
+}
+
+/** The flags that choose a kernel image for `--oracle vm`. */
+export interface VmFlags {
+  readonly kernelImage?: string;
+  readonly modules?: string;
+  readonly moduleMode?: string;
+}
+
+/** Refuses --kernel-image, --modules and --module-mode unless the oracle is vm. */
+export function vmFlagsOnlyWithVm(o: VmFlags, oracleIsVm: boolean): void {
+  for (const [flag, v] of [['--kernel-image', o.kernelImage], ['--modules', o.modules], ['--module-mode', o.moduleMode]] as const) {
+    if (v !== undefined && !oracleIsVm) throw new ContractError(flag, 'only with --oracle vm');
+  }
+}
+
+/**
+ * Boots the image of --kernel-image in a guest kept up until its close(), with the profile the
+ * model judges it by: --kernel if given, else the fetched kernel's shipped profile, else one probed
+ * from the image now. Progress lines (a fetch, a probe) go to `log`.
+ */
+export async function guestWithProfile(o: VmFlags & { readonly kernel?: string }, log: (line: string) => void): Promise<{ guest: GuestOracle; profile: KernelProfile }> {
+  const g = await startGuest(o.kernelImage, o.modules, o.moduleMode, undefined, log);
+  try {
+    const profile = o.kernel !== undefined || g.defaultProfile !== undefined ? await profileFor(o.kernel ?? g.defaultProfile) : await probeGuestProfile(g.guest, o.kernelImage ?? '');
+    return { guest: g.guest, profile };
+  } catch (e) {
+    await g.guest.close();
+    throw e;
+  }
 }

@@ -1,5 +1,5 @@
 // `sockspec spec check FILE`: every contradiction between a KAPI spec, the model and (with
-// --oracle host) the running kernel, once each, with the spec text and its input lines, the
+// --oracle host) the running kernel or (--oracle vm) a kernel image in QEMU, once each, with the spec text and its input lines, the
 // shrunk counter-example, the kernel's observed result, the model clause and the kernel function
 // behind it, whether the oracle confirmed it, and a C reproducer that exits 1 while the kernel
 // still contradicts the spec. Also lists which of the spec's clauses were formalized.
@@ -9,7 +9,7 @@
 import * as path from 'node:path';
 import { clauseById, type KernelProfile } from '../model';
 import { findContradictions, envWords, type SpecJudge } from '../spec/contradict';
-import type { HostOracle } from '../oracle/host';
+import type { KernelOracle } from '../oracle/oracle';
 import { observeOnHost } from '../oracle/observe';
 import { shortResult } from '../oracle/compare';
 import { requestLine } from '../contract';
@@ -41,7 +41,9 @@ export interface SpecCheckSummary {
   /** The other blocks of the file, not judged. */
   readonly skipped: readonly SpecBlock[];
   readonly kernel: string;
-  readonly oracle: 'host' | 'none';
+  readonly oracle: 'host' | 'vm' | 'none';
+  /** With the VM oracle: the image the counter-examples were replayed on, as given (a path or a fetched name). */
+  readonly kernelImage?: string;
   readonly points: number;
   /** Points a seccomp filter decided: a policy, not judged against the spec. */
   readonly policyPoints: number;
@@ -80,7 +82,9 @@ export function specClauses(j: SpecJudge): SpecClause[] {
  * counter-example's C reproducer is written there as it is found (the report files are written by
  * report/outputs.ts: writeSpecCheckFiles).
  */
-export async function specCheck(file: string, profile: KernelProfile, oracle: HostOracle | undefined, out: string | undefined, now: () => number, block?: string): Promise<SpecCheckSummary> {
+export async function specCheck(
+  file: string, profile: KernelProfile, oracle: KernelOracle | undefined, out: string | undefined, now: () => number, block?: string, kernelImage?: string,
+): Promise<SpecCheckSummary> {
   const t0 = now();
   const { spec, skipped } = loadSpec(file, block);
   requireSocketSpec(file, spec);
@@ -111,7 +115,7 @@ export async function specCheck(file: string, profile: KernelProfile, oracle: Ho
   const byClass: Record<string, number> = {};
   for (const e of entries) byClass[e.class] = (byClass[e.class] ?? 0) + 1;
   const summary: SpecCheckSummary = {
-    file, spec: spec.name, skipped, kernel: profile.name, oracle: oracle === undefined ? 'none' : 'host', points, policyPoints,
+    file, spec: spec.name, skipped, kernel: profile.name, oracle: oracle === undefined ? 'none' : oracle.kind, ...(oracle?.kind === 'vm' && kernelImage !== undefined ? { kernelImage } : {}), points, policyPoints,
     formalized: cov.formalized, informal: cov.informal, clauses, contradictions: entries, byClass, seconds: (now() - t0) / 1000,
   };
   return summary;

@@ -43,9 +43,9 @@ export function formatDiff(s: DiffSummary, perClause = 5): string[] {
 /** The Markdown report. */
 export function specCheckMarkdown(s: SpecCheckSummary): string {
   const out = [
-    `# ${s.spec}: contradictions with the model${s.oracle === 'host' ? ' and the kernel' : ''}`,
+    `# ${s.spec}: contradictions with the model${s.oracle !== 'none' ? ' and the kernel' : ''}`,
     '',
-    `Spec: \`${s.file}\`. Kernel profile: ${s.kernel}. Oracle: ${s.oracle}. ${s.points} points judged (the bounded space of \`sockspec check\`, ` +
+    `Spec: \`${s.file}\`. Kernel profile: ${s.kernel}. Oracle: ${s.oracle}${s.kernelImage !== undefined ? ` (${s.kernelImage} in QEMU)` : ''}. ${s.points} points judged (the bounded space of \`sockspec check\`, ` +
       `fuzzed tuples and environments, the spec's examples); ${s.policyPoints} more were decided by a seccomp filter and not judged. ` +
       `Clauses: ${s.formalized} formalized, ${s.informal} informal (${((100 * s.formalized) / Math.max(1, s.formalized + s.informal)).toFixed(0)}%). ` +
       `${s.contradictions.length} contradictions (${Object.entries(s.byClass).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
@@ -60,7 +60,7 @@ export function specCheckMarkdown(s: SpecCheckSummary): string {
         `- kernel: ${c.kernel ?? 'not run (--oracle none)'}; confirmed: ${c.confirmed ? 'yes' : 'no'}`,
         `- model clause: ${c.clause} [${c.kernelFunction}]`);
       if (c.reproducer) out.push(`- reproducer: \`${c.reproducer}\` (cc -o repro ${path.basename(c.reproducer)} && ./repro; exits 1 while the kernel contradicts the spec)`);
-      if (c.request) out.push(`- replay: \`echo '${c.request}' | sockspec eval --compare\``);
+      if (c.request) out.push(`- replay: \`echo '${c.request}' | sockspec eval${s.kernelImage !== undefined ? ` --oracle vm --kernel-image ${s.kernelImage}` : ''} --compare\``);
     }
     out.push('');
   });

@@ -5,14 +5,13 @@
 // the whole input), with --compare too. Sources: docs/eval-contract.md, engine/eval.ts, engine/vm.ts.
 
 import type { Command } from 'commander';
-import { PROFILES } from '../../model';
+import { PROFILES, type KernelProfile } from '../../model';
 import { ContractError } from '../../contract';
 import { runEval } from '../../engine/eval';
 import { compileOciProfile } from '../../engine/oci';
 import { presetFilters } from '../../oracle/oci';
-import { probeGuestProfile, startGuest } from '../../engine/vm';
 import type { GuestOracle } from '../../oracle/vm/guest';
-import { profileFor, requireHost, sharedOracle, sharedOracleIfAvailable, type Io } from '../shared';
+import { guestWithProfile, profileFor, requireHost, sharedOracle, sharedOracleIfAvailable, vmFlagsOnlyWithVm, type Io } from '../shared';
 
 export function register(program: Command, io: Io): void {
   program
@@ -26,18 +25,13 @@ export function register(program: Command, io: Io): void {
     .option('--compare', 'both answer (the kernel of --oracle, host by default); each line gets the kernel result and a "mismatch" field; exit 1 when any line mismatches', false)
     .action(async (o: { kernel?: string; oracle: string; compare: boolean; kernelImage?: string; modules?: string; moduleMode?: string }) => {
       if (o.oracle !== 'host' && o.oracle !== 'vm' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host, vm or none');
-      for (const [flag, v] of [['--kernel-image', o.kernelImage], ['--modules', o.modules], ['--module-mode', o.moduleMode]] as const) {
-        if (v !== undefined && o.oracle !== 'vm') throw new ContractError(flag, 'only with --oracle vm');
-      }
+      vmFlagsOnlyWithVm(o, o.oracle === 'vm');
       const mode = o.compare ? 'compare' : o.oracle !== 'none' ? 'host' : 'model';
       let guest: GuestOracle | undefined;
       try {
-        let profile;
+        let profile: KernelProfile;
         if (o.oracle === 'vm') {
-          const g = await startGuest(o.kernelImage, o.modules, o.moduleMode, undefined, (line) => io.err(`${line}\n`));
-          guest = g.guest;
-          // Without --kernel: the fetched kernel's shipped profile, or one probed from the image now.
-          profile = o.kernel !== undefined || g.defaultProfile !== undefined ? await profileFor(o.kernel ?? g.defaultProfile) : await probeGuestProfile(guest, o.kernelImage ?? '');
+          ({ guest, profile } = await guestWithProfile(o, (line) => io.err(`${line}\n`)));
         } else {
           if (mode !== 'model') requireHost(o.compare ? '--compare' : '--oracle');
           profile = await profileFor(o.kernel);

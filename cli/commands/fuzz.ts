@@ -32,7 +32,7 @@ import { ensureDir, writeFileAtomic } from '../../engine/io';
 import { writeReport } from '../../report/html';
 import { writeCampaignFiles, writeMerged } from '../../report/outputs';
 import { findingLines } from '../../report/text';
-import { EXIT, intArg, listArg, profileFor, requireHost, type Io } from '../shared';
+import { EXIT, intArg, listArg, profileFor, requireHost, vmFlagsOnlyWithVm, type Io } from '../shared';
 
 export interface FuzzFlags {
   seed?: number;
@@ -145,9 +145,7 @@ function freshIdentity(o: FuzzFlags, given: Given, log: (line: string) => void):
   if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'vm' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host, vm or none');
   const oracle = o.oracle === 'vm' ? 'vm' : o.oracle === 'host' || (o.oracle === undefined && executorAvailable()) ? 'host' : 'none';
   if (oracle === 'host') requireHost('--oracle');
-  for (const [flag, v] of [['--kernel-image', o.kernelImage], ['--modules', o.modules], ['--module-mode', o.moduleMode]] as const) {
-    if (v !== undefined && oracle !== 'vm') throw new ContractError(flag, 'only with --oracle vm');
-  }
+  vmFlagsOnlyWithVm(o, oracle === 'vm');
   const target = oracle === 'vm' ? vmTarget(o, log) : undefined;
   let kernel = o.kernel ?? (oracle === 'host' ? 'host' : oracle === 'vm' ? target?.defaultProfile ?? PROBED : 'reference-6.18');
   if (kernel === 'host' && oracle !== 'host') throw new ContractError('--kernel', 'the host profile is probed by the executor (add --oracle host, as root)', 'unavailable');

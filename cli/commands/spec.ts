@@ -1,5 +1,5 @@
 // `sockspec spec`: KAPI specs: export one as JSON, lint it, or check it against the model and
-// the kernel. A file with several blocks: --block chooses one, else the only socket() block is
+// the kernel (the running one, or an image booted in QEMU with --oracle vm). A file with several blocks: --block chooses one, else the only socket() block is
 // read and the others are named on stderr. Sources: spec/, engine/spec.ts, engine/spec-check.ts,
 // report/text.ts.
 
@@ -11,7 +11,7 @@ import type { ParsedSpec } from '../../spec/parse';
 import { specCheck } from '../../engine/spec-check';
 import { writeSpecCheckFiles } from '../../report/outputs';
 import { specCheckMarkdown } from '../../report/text';
-import { DEFAULT_PROFILE, profileFor, requireHost, sharedOracle, type Io } from '../shared';
+import { DEFAULT_PROFILE, guestWithProfile, profileFor, requireHost, sharedOracle, vmFlagsOnlyWithVm, type Io, type VmFlags } from '../shared';
 import { ensureDir } from '../../engine/io';
 
 const BLOCK_HELP = 'which spec block of FILE to read: its number (from 1), its name (sys_socket) or its syscall (socket); default: the only block, or the only socket() block';
@@ -39,19 +39,33 @@ export function register(program: Command, io: Io): void {
     .description('every contradiction between the socket() spec in FILE, the model and the kernel; exit 1 when there are any (a block for another syscall is refused, exit 2)')
     .argument('<file>', 'the file holding the spec')
     .option('--block <block>', BLOCK_HELP)
-    .option('--oracle <oracle>', 'host: replay each counter-example on the running kernel (default where the executor runs); none')
-    .option('--kernel <profile>', 'kernel profile (default: host where the executor runs)')
+    .option('--oracle <oracle>', 'host: replay each counter-example on the running kernel (default where the executor runs); vm: on --kernel-image booted in QEMU; none')
+    .option('--kernel-image <image>', 'with --oracle vm: a bzImage/vmlinuz, or a name `sockspec kernels fetch` knows (debian-6.1, debian-6.12)')
+    .option('--modules <dir>', "with --oracle vm: the image's lib/modules/RELEASE (default: the fetched kernel's)")
+    .option('--module-mode <mode>', 'with --oracle vm: preload (default), autoload or none')
+    .option('--kernel <profile>', "kernel profile (default: host where the executor runs; with --oracle vm, the image's shipped profile, or one probed from it)")
     .option('--out <dir>', 'write spec-check.md, spec-check.json and the reproducers here')
     .option('--json', 'print one summary object', false)
-    .action(async (file: string, o: { block?: string; oracle?: string; kernel?: string; out?: string; json: boolean }) => {
+    .action(async (file: string, o: VmFlags & { block?: string; oracle?: string; kernel?: string; out?: string; json: boolean }) => {
       // Refused before the oracle starts: a bind() spec is not judged as socket().
       requireSocketSpec(file, noteSkipped(io, 'check', file, o.block));
-      if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host or none');
+      if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'vm' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host, vm or none');
+      vmFlagsOnlyWithVm(o, o.oracle === 'vm');
       if (o.oracle === 'host') requireHost('--oracle');
       if (o.out !== undefined) ensureDir(o.out, '--out');
-      const useOracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable());
-      const profile = await profileFor(o.kernel ?? (useOracle ? 'host' : DEFAULT_PROFILE));
-      const s = await specCheck(file, profile, useOracle ? await sharedOracle() : undefined, o.out, Date.now, o.block);
+      let s;
+      if (o.oracle === 'vm') {
+        const { guest, profile } = await guestWithProfile(o, (line) => io.err(`${line}\n`));
+        try {
+          s = await specCheck(file, profile, guest, o.out, Date.now, o.block, o.kernelImage);
+        } finally {
+          await guest.close();
+        }
+      } else {
+        const useOracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable());
+        const profile = await profileFor(o.kernel ?? (useOracle ? 'host' : DEFAULT_PROFILE));
+        s = await specCheck(file, profile, useOracle ? await sharedOracle() : undefined, o.out, Date.now, o.block);
+      }
       if (o.out !== undefined) writeSpecCheckFiles(o.out, s);
       if (o.json) io.out(`${JSON.stringify(s)}\n`);
       else io.out(`${specCheckMarkdown(s)}\n`);
