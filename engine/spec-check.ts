@@ -8,7 +8,7 @@
 
 import * as path from 'node:path';
 import { clauseById, type KernelProfile } from '../model';
-import { findContradictions, envWords, type SpecJudge } from '../spec/contradict';
+import { findContradictions, envWords, type Contradiction, type SpecJudge } from '../spec/contradict';
 import type { KernelOracle } from '../oracle/oracle';
 import { observeOnHost } from '../oracle/observe';
 import { shortResult } from '../oracle/compare';
@@ -28,11 +28,50 @@ export interface SpecCheckEntry {
   readonly request: string | null;
   readonly model: string;
   readonly kernel: string | null;
+  /** Whether some kernel on which the contradiction holds gave the model's result for its counter-example. */
   readonly confirmed: boolean;
   readonly clause: string;
   readonly kernelFunction: string;
   readonly points: number;
   readonly reproducer: string | null;
+  /** Every kernel judged, in the order given: whether the contradiction holds there and what that kernel did. */
+  readonly kernels: readonly KernelVerdict[];
+}
+
+/** One contradiction on one kernel. */
+export interface KernelVerdict {
+  readonly kernel: string;
+  /** The model with this kernel's profile finds the contradiction. */
+  readonly holds: boolean;
+  /** The counter-example this kernel was asked (its own where it holds, else the entry's), or '-' for none. */
+  readonly counterexample: string;
+  /** What this kernel did with it; null without an oracle. */
+  readonly observed: string | null;
+  /** It holds here and the kernel gave the model's result. */
+  readonly confirmed: boolean;
+}
+
+/** A kernel the spec is judged on: its profile, and the oracle that replays counter-examples there. */
+export interface SpecKernel {
+  /** How the report names it: `host`, a VM's image as given (debian-6.12, a path), or the profile's name. */
+  readonly name: string;
+  readonly profile: KernelProfile;
+  readonly oracle?: KernelOracle;
+  /** With a VM oracle: the image, as given. */
+  readonly image?: string;
+}
+
+/** What one kernel contributed. */
+export interface KernelJudged {
+  readonly name: string;
+  readonly profile: string;
+  readonly oracle: 'host' | 'vm' | 'none';
+  readonly image?: string;
+  readonly points: number;
+  readonly policyPoints: number;
+  /** Contradictions that hold on it, and of those, confirmed on it. */
+  readonly holds: number;
+  readonly confirmed: number;
 }
 
 export interface SpecCheckSummary {
@@ -40,10 +79,13 @@ export interface SpecCheckSummary {
   readonly spec: string;
   /** The other blocks of the file, not judged. */
   readonly skipped: readonly SpecBlock[];
+  /** The first kernel's profile name and oracle (the only one's, mostly). */
   readonly kernel: string;
   readonly oracle: 'host' | 'vm' | 'none';
-  /** With the VM oracle: the image the counter-examples were replayed on, as given (a path or a fetched name). */
+  /** With the VM oracle: the first kernel's image, as given (a path or a fetched name). */
   readonly kernelImage?: string;
+  /** Every kernel judged, in order. */
+  readonly kernels: readonly KernelJudged[];
   readonly points: number;
   /** Points a seccomp filter decided: a policy, not judged against the spec. */
   readonly policyPoints: number;
@@ -76,46 +118,71 @@ export function specClauses(j: SpecJudge): SpecClause[] {
   return out.sort((a, b) => a.line - b.line);
 }
 
+/** An entry's identity across kernels: one spec item, one model clause. */
+const entryKey = (c: Contradiction): string => `${c.class}|${c.title}|${c.specLines.join(',')}|${c.clause}`;
+
+/** What `oracle` does with the counter-example of `c`, as the report shows it; null without an oracle or a call. */
+async function replay(oracle: KernelOracle | undefined, c: Contradiction): Promise<string | null> {
+  if (oracle === undefined || c.counterexample === '-') return null;
+  const [obs] = await observeOnHost(oracle, c.env, [c.call]);
+  return 'outcome' in obs ? shortResult(obs.outcome) : `unobserved: ${obs.unobserved}`;
+}
+
 /**
  * Runs the check on block `block` of the file (see loadSpec: by default the only one, or the only
- * socket() one); with an oracle, each counter-example is replayed on the kernel. With `out`, each
- * counter-example's C reproducer is written there as it is found (the report files are written by
- * report/outputs.ts: writeSpecCheckFiles).
+ * socket() one) on each kernel in turn: the model with that kernel's profile finds the
+ * contradictions, and its oracle, if any, replays each counter-example. A contradiction found on
+ * several kernels is one entry (one spec item and model clause), shown with the first kernel's
+ * counter-example, and lists every kernel: where it holds (with that kernel's own counter-example
+ * and result) and where it does not (with what that kernel did with the entry's counter-example).
+ * With `out`, each entry's C reproducer is written there as it is found (the report files are
+ * written by report/outputs.ts: writeSpecCheckFiles).
  */
-export async function specCheck(
-  file: string, profile: KernelProfile, oracle: KernelOracle | undefined, out: string | undefined, now: () => number, block?: string, kernelImage?: string,
-): Promise<SpecCheckSummary> {
+export async function specCheck(file: string, kernels: readonly SpecKernel[], out: string | undefined, now: () => number, block?: string): Promise<SpecCheckSummary> {
+  if (kernels.length === 0) throw new RangeError('spec check needs a kernel');
   const t0 = now();
   const { spec, skipped } = loadSpec(file, block);
   requireSocketSpec(file, spec);
-  const { contradictions, judge, points, policyPoints } = findContradictions(spec, profile);
+  const found = kernels.map((k) => ({ k, ...findContradictions(spec, k.profile) }));
+  // Every entry once, in the order the kernels first find them.
+  const order: Contradiction[] = [];
+  const seen = new Set<string>();
+  for (const f of found) for (const c of f.contradictions) if (!seen.has(entryKey(c))) { seen.add(entryKey(c)); order.push(c); }
   const entries: SpecCheckEntry[] = [];
-  let n = 0;
-  for (const c of contradictions) {
-    n++;
-    let kernel: string | null = null;
-    if (oracle !== undefined && c.counterexample !== '-') {
-      const [obs] = await observeOnHost(oracle, c.env, [c.call]);
-      kernel = 'outcome' in obs ? shortResult(obs.outcome) : `unobserved: ${obs.unobserved}`;
+  for (const [i, c] of order.entries()) {
+    const verdicts: KernelVerdict[] = [];
+    for (const f of found) {
+      const own = f.contradictions.find((x) => entryKey(x) === entryKey(c));
+      const asked = own ?? c;
+      const observed = await replay(f.k.oracle, asked);
+      verdicts.push({ kernel: f.k.name, holds: own !== undefined, counterexample: asked.counterexample, observed, confirmed: own !== undefined && observed !== null && observed === own.model });
     }
     let reproducer: string | null = null;
     if (out !== undefined && c.expect !== undefined) {
-      reproducer = path.join(out, `repro-${n}.c`);
+      reproducer = path.join(out, `repro-${i + 1}.c`);
       writeFileAtomic(reproducer, reproSource(c.call, c.env, c.expect, `spec line ${c.specLines.join(',')}: ${c.title}`));
     }
+    const first = verdicts.find((v) => v.holds) as KernelVerdict;
     entries.push({
       class: c.class, title: c.title, specLines: c.specLines, specText: c.specText, counterexample: c.counterexample,
       environment: c.counterexample === '-' ? '-' : envWords(c), request: c.counterexample === '-' ? null : requestLine(c.call, c.env),
-      model: c.model, kernel, confirmed: kernel !== null && kernel === c.model, clause: c.clause,
-      kernelFunction: clauseById(c.clause)?.cite ?? '-', points: c.points, reproducer,
+      model: c.model, kernel: first.observed, confirmed: verdicts.some((v) => v.confirmed), clause: c.clause,
+      kernelFunction: clauseById(c.clause)?.cite ?? '-', points: c.points, reproducer, kernels: verdicts,
     });
   }
-  const clauses = specClauses(judge);
+  const clauses = specClauses(found[0].judge);
   const cov = { formalized: clauses.filter((c) => c.formal !== null).length, informal: clauses.filter((c) => c.formal === null).length };
   const byClass: Record<string, number> = {};
   for (const e of entries) byClass[e.class] = (byClass[e.class] ?? 0) + 1;
+  const judged: KernelJudged[] = found.map((f, j) => ({
+    name: f.k.name, profile: f.k.profile.name, oracle: f.k.oracle === undefined ? 'none' : f.k.oracle.kind, ...(f.k.image !== undefined ? { image: f.k.image } : {}),
+    points: f.points, policyPoints: f.policyPoints,
+    holds: entries.filter((e) => e.kernels[j].holds).length, confirmed: entries.filter((e) => e.kernels[j].confirmed).length,
+  }));
+  const head = judged[0];
   const summary: SpecCheckSummary = {
-    file, spec: spec.name, skipped, kernel: profile.name, oracle: oracle === undefined ? 'none' : oracle.kind, ...(oracle?.kind === 'vm' && kernelImage !== undefined ? { kernelImage } : {}), points, policyPoints,
+    file, spec: spec.name, skipped, kernel: head.profile, oracle: head.oracle, ...(head.oracle === 'vm' && head.image !== undefined ? { kernelImage: head.image } : {}), kernels: judged,
+    points: head.points, policyPoints: head.policyPoints,
     formalized: cov.formalized, informal: cov.informal, clauses, contradictions: entries, byClass, seconds: (now() - t0) / 1000,
   };
   return summary;

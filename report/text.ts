@@ -7,7 +7,7 @@ import { replayCommand } from '../properties/replay';
 import type { Finding } from '../engine/campaign/campaign';
 import type { CheckSummary } from '../engine/check';
 import type { DiffSummary } from '../engine/diff';
-import type { SpecCheckSummary } from '../engine/spec-check';
+import type { KernelJudged, SpecCheckEntry, SpecCheckSummary } from '../engine/spec-check';
 
 /** The human-readable report. */
 export function formatCheck(s: CheckSummary): string[] {
@@ -40,27 +40,47 @@ export function formatDiff(s: DiffSummary, perClause = 5): string[] {
   return out;
 }
 
+/** How a kernel of a spec check is named in its report. */
+function kernelWords(k: KernelJudged): string {
+  return k.oracle === 'vm' ? `${k.name} in QEMU (profile ${k.profile})` : k.oracle === 'host' ? `the running kernel (profile ${k.profile})` : `the model alone (profile ${k.profile})`;
+}
+
+/** Where a contradiction holds and where it does not, kernel by kernel. */
+function verdictWords(c: SpecCheckEntry): string {
+  const on = c.kernels.filter((v) => v.holds).map((v) => `${v.kernel}${v.observed === null ? '' : v.confirmed ? ' (confirmed)' : ` (not confirmed: the kernel gave ${v.observed})`}`);
+  const off = c.kernels.filter((v) => !v.holds).map((v) => `${v.kernel}${v.observed === null ? '' : ` (it gives ${v.observed})`}`);
+  return `holds on ${on.join(', ')}${off.length > 0 ? `; not on ${off.join(', ')}` : ''}`;
+}
+
 /** The Markdown report. */
 export function specCheckMarkdown(s: SpecCheckSummary): string {
+  const kernels = s.kernels ?? [];
+  const several = kernels.length > 1;
+  const judged = several
+    ? `Kernels: ${kernels.map((k) => `${kernelWords(k)}, ${k.holds} contradictions, ${k.confirmed} confirmed there`).join('; ')}. ${s.points} points judged on the first`
+    : `Kernel profile: ${s.kernel}. Oracle: ${s.oracle}${s.kernelImage !== undefined ? ` (${s.kernelImage} in QEMU)` : ''}. ${s.points} points judged`;
   const out = [
-    `# ${s.spec}: contradictions with the model${s.oracle !== 'none' ? ' and the kernel' : ''}`,
+    `# ${s.spec}: contradictions with the model${s.oracle !== 'none' || kernels.some((k) => k.oracle !== 'none') ? ' and the kernel' : ''}`,
     '',
-    `Spec: \`${s.file}\`. Kernel profile: ${s.kernel}. Oracle: ${s.oracle}${s.kernelImage !== undefined ? ` (${s.kernelImage} in QEMU)` : ''}. ${s.points} points judged (the bounded space of \`sockspec check\`, ` +
+    `Spec: \`${s.file}\`. ${judged} (the bounded space of \`sockspec check\`, ` +
       `fuzzed tuples and environments, the spec's examples); ${s.policyPoints} more were decided by a seccomp filter and not judged. ` +
       `Clauses: ${s.formalized} formalized, ${s.informal} informal (${((100 * s.formalized) / Math.max(1, s.formalized + s.informal)).toFixed(0)}%). ` +
       `${s.contradictions.length} contradictions (${Object.entries(s.byClass).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
-      `${s.contradictions.filter((c) => c.confirmed).length} confirmed on the kernel. ${s.seconds.toFixed(1)} s.`,
+      `${s.contradictions.filter((c) => c.confirmed).length} confirmed on ${several ? 'at least one kernel' : 'the kernel'}. ${s.seconds.toFixed(1)} s.`,
     '',
     ...((s.skipped ?? []).length > 0 ? [`Other blocks in the file, not judged: ${s.skipped.map((b) => `${b.name} (line ${b.line}, ${b.syscall}(2))`).join(', ')}.`, ''] : []),
   ];
   s.contradictions.forEach((c, i) => {
     out.push(`## ${i + 1}. ${c.title}`, '', `- class: ${c.class}`, `- spec lines ${c.specLines.join(', ')}: ${c.specText.replace(/\n/g, ' ')}`);
+    if (several) out.push(`- kernels: ${verdictWords(c)}`);
     if (c.counterexample !== '-') {
+      const first = kernels.find((k) => k.name === c.kernels?.find((v) => v.holds)?.kernel);
+      const image = first !== undefined ? (first.oracle === 'vm' ? first.image : undefined) : s.kernelImage;
       out.push(`- counter-example: \`${c.counterexample}\` (${c.environment}; ${c.points} points in this group)`,
         `- kernel: ${c.kernel ?? 'not run (--oracle none)'}; confirmed: ${c.confirmed ? 'yes' : 'no'}`,
         `- model clause: ${c.clause} [${c.kernelFunction}]`);
       if (c.reproducer) out.push(`- reproducer: \`${c.reproducer}\` (cc -o repro ${path.basename(c.reproducer)} && ./repro; exits 1 while the kernel contradicts the spec)`);
-      if (c.request) out.push(`- replay: \`echo '${c.request}' | sockspec eval${s.kernelImage !== undefined ? ` --oracle vm --kernel-image ${s.kernelImage}` : ''} --compare\``);
+      if (c.request) out.push(`- replay: \`echo '${c.request}' | sockspec eval${image !== undefined ? ` --oracle vm --kernel-image ${image}` : ''} --compare\``);
     }
     out.push('');
   });

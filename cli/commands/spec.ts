@@ -8,10 +8,11 @@ import { ContractError } from '../../contract';
 import { executorAvailable } from '../../oracle/host';
 import { describeBlocks, exportSpec, lintSpec, loadSpec, requireSocketSpec } from '../../engine/spec';
 import type { ParsedSpec } from '../../spec/parse';
-import { specCheck } from '../../engine/spec-check';
+import { specCheck, type SpecKernel } from '../../engine/spec-check';
 import { writeSpecCheckFiles } from '../../report/outputs';
 import { specCheckMarkdown } from '../../report/text';
-import { DEFAULT_PROFILE, guestWithProfile, profileFor, requireHost, sharedOracle, vmFlagsOnlyWithVm, type Io, type VmFlags } from '../shared';
+import { DEFAULT_PROFILE, guestWithProfile, listArg, profileFor, requireHost, sharedOracle, vmFlagsOnlyWithVm, type Io } from '../shared';
+import type { GuestOracle } from '../../oracle/vm/guest';
 import { ensureDir } from '../../engine/io';
 
 const BLOCK_HELP = 'which spec block of FILE to read: its number (from 1), its name (sys_socket) or its syscall (socket); default: the only block, or the only socket() block';
@@ -39,37 +40,49 @@ export function register(program: Command, io: Io): void {
     .description('every contradiction between the socket() spec in FILE, the model and the kernel; exit 1 when there are any (a block for another syscall is refused, exit 2)')
     .argument('<file>', 'the file holding the spec')
     .option('--block <block>', BLOCK_HELP)
-    .option('--oracle <oracle>', 'host: replay each counter-example on the running kernel (default where the executor runs); vm: on --kernel-image booted in QEMU; none')
-    .option('--kernel-image <image>', 'with --oracle vm: a bzImage/vmlinuz, or a name `sockspec kernels fetch` knows (debian-6.1, debian-6.12)')
-    .option('--modules <dir>', "with --oracle vm: the image's lib/modules/RELEASE (default: the fetched kernel's)")
+    .option('--oracle <oracles>', 'host: replay each counter-example on the running kernel (default where the executor runs); vm: on each --kernel-image booted in QEMU; host,vm: both; none')
+    .option('--kernel-image <image>', 'with --oracle vm: a bzImage/vmlinuz, or a name `sockspec kernels fetch` knows (debian-6.1, debian-6.12); repeat it for several kernels', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--modules <dir>', "with --oracle vm and one image: its lib/modules/RELEASE (default: the fetched kernel's)")
     .option('--module-mode <mode>', 'with --oracle vm: preload (default), autoload or none')
-    .option('--kernel <profile>', "kernel profile (default: host where the executor runs; with --oracle vm, the image's shipped profile, or one probed from it)")
+    .option('--kernel <profile>', "kernel profile, with one kernel (default: host where the executor runs; with --oracle vm, the image's shipped profile, or one probed from it)")
     .option('--out <dir>', 'write spec-check.md, spec-check.json and the reproducers here')
     .option('--json', 'print one summary object', false)
-    .action(async (file: string, o: VmFlags & { block?: string; oracle?: string; kernel?: string; out?: string; json: boolean }) => {
+    .action(async (file: string, o: { kernelImage: string[]; modules?: string; moduleMode?: string; block?: string; oracle?: string; kernel?: string; out?: string; json: boolean }) => {
       // Refused before the oracle starts: a bind() spec is not judged as socket().
       requireSocketSpec(file, noteSkipped(io, 'check', file, o.block));
-      if (o.oracle !== undefined && o.oracle !== 'host' && o.oracle !== 'vm' && o.oracle !== 'none') throw new ContractError('--oracle', 'expected host, vm or none');
-      vmFlagsOnlyWithVm(o, o.oracle === 'vm');
-      if (o.oracle === 'host') requireHost('--oracle');
-      if (o.out !== undefined) ensureDir(o.out, '--out');
-      let s;
-      if (o.oracle === 'vm') {
-        const { guest, profile } = await guestWithProfile(o, (line) => io.err(`${line}\n`));
-        try {
-          s = await specCheck(file, profile, guest, o.out, Date.now, o.block, o.kernelImage);
-        } finally {
-          await guest.close();
-        }
-      } else {
-        const useOracle = o.oracle === 'host' || (o.oracle === undefined && executorAvailable());
-        const profile = await profileFor(o.kernel ?? (useOracle ? 'host' : DEFAULT_PROFILE));
-        s = await specCheck(file, profile, useOracle ? await sharedOracle() : undefined, o.out, Date.now, o.block);
+      const oracles = o.oracle === undefined ? [executorAvailable() ? 'host' : 'none'] : listArg(o.oracle);
+      if (oracles.length === 0 || oracles.some((x) => x !== 'host' && x !== 'vm' && x !== 'none') || (oracles.includes('none') && oracles.length > 1)) {
+        throw new ContractError('--oracle', 'expected host, vm, host,vm or none');
       }
-      if (o.out !== undefined) writeSpecCheckFiles(o.out, s);
-      if (o.json) io.out(`${JSON.stringify(s)}\n`);
-      else io.out(`${specCheckMarkdown(s)}\n`);
-      io.setCode(s.contradictions.length > 0 ? 1 : 0);
+      const vm = oracles.includes('vm');
+      vmFlagsOnlyWithVm({ kernelImage: o.kernelImage[0], modules: o.modules, moduleMode: o.moduleMode }, vm);
+      if (vm && o.kernelImage.length === 0) throw new ContractError('--kernel-image', 'missing: --oracle vm needs a kernel image (debian-6.1, debian-6.12 or a path)');
+      if (o.modules !== undefined && o.kernelImage.length > 1) throw new ContractError('--modules', 'names the modules of one image; with several, each fetched kernel brings its own');
+      const count = (oracles.includes('host') ? 1 : 0) + o.kernelImage.length;
+      if (o.kernel !== undefined && count > 1) throw new ContractError('--kernel', 'one profile for one kernel: with several, each is judged by its own');
+      if (oracles.includes('host')) requireHost('--oracle');
+      if (o.out !== undefined) ensureDir(o.out, '--out');
+      const kernels: SpecKernel[] = [];
+      const guests: GuestOracle[] = [];
+      try {
+        if (oracles.includes('host')) kernels.push({ name: 'host', profile: await profileFor(o.kernel ?? 'host'), oracle: await sharedOracle() });
+        if (oracles.includes('none')) {
+          const profile = await profileFor(o.kernel ?? DEFAULT_PROFILE);
+          kernels.push({ name: profile.name, profile });
+        }
+        for (const image of vm ? o.kernelImage : []) {
+          const { guest, profile } = await guestWithProfile({ kernelImage: image, modules: o.modules, moduleMode: o.moduleMode, kernel: o.kernel }, (line) => io.err(`${line}\n`));
+          guests.push(guest);
+          kernels.push({ name: image, profile, oracle: guest, image });
+        }
+        const s = await specCheck(file, kernels, o.out, Date.now, o.block);
+        if (o.out !== undefined) writeSpecCheckFiles(o.out, s);
+        if (o.json) io.out(`${JSON.stringify(s)}\n`);
+        else io.out(`${specCheckMarkdown(s)}\n`);
+        io.setCode(s.contradictions.length > 0 ? 1 : 0);
+      } finally {
+        for (const g of guests) await g.close();
+      }
     });
   spec
     .command('lint')

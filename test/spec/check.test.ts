@@ -21,7 +21,7 @@ const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-specch
 
 describe('spec check against the model', () => {
   it('finds the RFC spec contradictions, once each, by class', async () => {
-    const s = await specCheck(RFC, reference618, undefined, undefined, Date.now);
+    const s = await specCheck(RFC, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now);
     expect(s.byClass).toEqual({
       'cause-holds-other': 10, 'success-path': 3, 'cause-absent': 7, 'unlisted-errno': 3, 'capability-condition': 4,
       'capability-namespace': 4, 'never-produced': 3, internal: 1,
@@ -43,7 +43,7 @@ describe('spec check against the model', () => {
   }, 60000);
 
   it('finds nothing in a spec written from the model', async () => {
-    const s = await specCheck(AGREES, reference618, undefined, undefined, Date.now);
+    const s = await specCheck(AGREES, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now);
     expect(s.contradictions).toEqual([]);
   }, 60000);
 
@@ -59,7 +59,7 @@ describe('spec check against the model', () => {
       .replace('KAPI_PARAM_COUNT(3)', 'KAPI_PARAM_COUNT(4)');
     const file = path.join(tmp(), 'mutated.c');
     fs.writeFileSync(file, text);
-    const s = await specCheck(file, reference618, undefined, undefined, Date.now);
+    const s = await specCheck(file, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now);
     expect(s.contradictions.map((c) => `${c.class}: ${c.title} :: ${c.counterexample}`).sort()).toEqual([
       'capability-condition: the capability condition "AF_INET: missing CAP_NET_RAW in the user namespace owning the network namespace" holds, yet the kernel returns ok :: socket(AF_INET, SOCK_STREAM, IPPROTO_IP) = 3',
       'capability-namespace: "AF_PACKET: missing CAP_NET_RAW" names CAP_NET_RAW without its namespace: read as capable() (the initial user namespace) the spec expects EPERM, but the kernel checks ns_capable() in the user namespace that owns the network namespace and returns ok :: socket(AF_PACKET, SOCK_DGRAM, 0) = 3',
@@ -82,7 +82,7 @@ const why = executorSkipReason();
     const oracle = await HostOracle.start();
     try {
       const dir = tmp();
-      const s = await specCheck(RFC, await probeHostProfile(oracle), oracle, dir, Date.now);
+      const s = await specCheck(RFC, [{ name: 'host', profile: await probeHostProfile(oracle), oracle }], dir, Date.now);
       writeSpecCheckFiles(dir, s);
       const withCall = s.contradictions.filter((c) => c.counterexample !== '-');
       expect(withCall.length).toBeGreaterThan(5);

@@ -81,7 +81,7 @@ describe('which syscall a block specifies', () => {
 describe('spec check refuses a spec for another syscall', () => {
   it('a bind() block is refused with the file, line and syscall, not judged as socket()', async () => {
     const file = write('bind.c', BIND);
-    const e = await refusal(() => specCheck(file, reference618, undefined, undefined, Date.now));
+    const e = await refusal(() => specCheck(file, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now));
     expect([e.code, e.field]).toEqual(['bad-file', `${file}:2`]);
     expect(e.detail).toMatch(/^this KAPI block \(sys_bind\) specifies bind\(2\), not socket\(2\)/);
     const r = run(['spec', 'check', file, '--oracle', 'none', '--kernel', 'reference-6.18']);
@@ -94,7 +94,7 @@ describe('spec check refuses a spec for another syscall', () => {
 
   it('the same block chosen with --block is refused too', async () => {
     const file = write('both.c', SOCKET + BIND);
-    const e = await refusal(() => specCheck(file, reference618, undefined, undefined, Date.now, 'sys_bind'));
+    const e = await refusal(() => specCheck(file, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now, 'sys_bind'));
     expect(e.field).toBe(`${file}:${SOCKET.split('\n').length + 1}`);
   });
 });
@@ -105,7 +105,7 @@ describe('several blocks in one file', () => {
     const l = loadSpec(file);
     expect(l.spec.name).toBe('sys_socket');
     expect(l.skipped.map((b) => b.name)).toEqual(['sys_bind']);
-    const s = await specCheck(file, reference618, undefined, undefined, Date.now);
+    const s = await specCheck(file, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now);
     expect([s.spec, s.contradictions.length, s.skipped.map((b) => `${b.name}@${b.line}`)]).toEqual(['sys_socket', 0, ['sys_bind@2']]);
     const r = run(['spec', 'lint', file]);
     expect(r.code).toBe(0);

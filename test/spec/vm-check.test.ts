@@ -1,8 +1,9 @@
-// `sockspec spec check --oracle vm --kernel-image debian-6.12`: the RFC spec's counter-examples
-// replayed on Debian's 6.12 kernel booted in QEMU. The guest has the families this host lacks
-// (AF_KEY, TIPC, RDS, SMC, …), so contradictions about them are confirmed there; every one the
-// model finds with the 6.12 profile is reported, and each counter-example's kernel result equals
-// the model's. Skipped only where the machine lacks QEMU or the Debian tools.
+// `sockspec spec check --oracle host,vm --kernel-image debian-6.1 --kernel-image debian-6.12`: the
+// RFC spec judged on the running kernel and on both Debian kernels booted in QEMU. Each
+// contradiction is one entry listing the kernels it holds on (and what the others do); on each
+// Debian kernel the entries that hold are exactly what the model finds with its profile, and each
+// is confirmed there. The guests have the families this host lacks (AF_KEY, TIPC, RDS, SMC, …).
+// Skipped only where the machine lacks QEMU or the Debian tools.
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,39 +20,64 @@ if (!['/bin/busybox', '/usr/bin/busybox'].some((b) => fs.existsSync(b) && static
 if (!fs.existsSync(staticExecutorPath())) missing.push('the static executor (npm run build)');
 const why = missing.length === 0 ? '' : `no ${missing.join(', ')} on this machine (.ci/run installs them)`;
 
-interface Entry { title: string; counterexample: string; model: string; kernel: string | null; confirmed: boolean; request: string | null }
+interface Verdict { kernel: string; holds: boolean; observed: string | null; confirmed: boolean }
+interface Entry { title: string; counterexample: string; model: string; kernel: string | null; confirmed: boolean; request: string | null; kernels: Verdict[] }
+interface Summary { oracle: string; kernel: string; kernelImage?: string; kernels: Array<{ name: string; profile: string; oracle: string; holds: number; confirmed: number }>; contradictions: Entry[] }
 
-(why === '' ? describe : describe.skip)(`spec check on a kernel image${why ? ` — skipped: ${why}` : ''}`, () => {
+const run = (args: string[]): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } =>
+  spawnSync(process.execPath, [bin, 'spec', 'check', RFC, ...args], { encoding: 'utf8' }) as ReturnType<typeof spawnSync> & { stdout: string; stderr: string };
+
+(why === '' ? describe : describe.skip)(`spec check on kernel images${why ? ` — skipped: ${why}` : ''}`, () => {
   beforeAll(() => {
     process.env.SOCKSPEC_CACHE ??= path.join(os.tmpdir(), 'sockspec-test-cache');
   });
 
-  it('confirms every counter-example in QEMU, the families the host lacks included', () => {
+  it('judges the host and both Debian kernels in QEMU: each contradiction once, with the kernels it holds on, confirmed there', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-vmspec-'));
-    const r = spawnSync(process.execPath, [bin, 'spec', 'check', RFC, '--oracle', 'vm', '--kernel-image', 'debian-6.12', '--out', out], { encoding: 'utf8' });
+    const r = run(['--oracle', 'host,vm', '--kernel-image', 'debian-6.1', '--kernel-image', 'debian-6.12', '--out', out]);
     expect(`${r.status} ${r.stderr}`).toMatch(/^1 /);
-    const s = JSON.parse(fs.readFileSync(path.join(out, 'spec-check.json'), 'utf8')) as { oracle: string; kernel: string; kernelImage: string; contradictions: Entry[] };
-    expect(s).toMatchObject({ oracle: 'vm', kernel: 'debian-6.12', kernelImage: 'debian-6.12' });
-    // The same contradictions as the model alone finds with the 6.12 profile, in the same order.
-    const m = spawnSync(process.execPath, [bin, 'spec', 'check', RFC, '--oracle', 'none', '--kernel', 'debian-6.12', '--json'], { encoding: 'utf8' });
-    const model = JSON.parse(m.stdout) as { contradictions: Entry[] };
-    expect(s.contradictions.map((c) => c.title)).toEqual(model.contradictions.map((c) => c.title));
-    const withCall = s.contradictions.filter((c) => c.counterexample !== '-');
-    expect(withCall.map((c) => `${c.counterexample}: ${c.kernel}`)).toEqual(withCall.map((c) => `${c.counterexample}: ${c.model}`));
-    expect(withCall.every((c) => c.confirmed)).toBe(true);
-    expect(s.contradictions.filter((c) => c.counterexample === '-').every((c) => !c.confirmed)).toBe(true);
-    for (const family of ['AF_KEY', 'AF_TIPC', 'AF_RDS', 'AF_SMC', 'AF_KCM']) {
-      expect(withCall.filter((c) => c.counterexample.startsWith(`socket(${family},`)).length).toBeGreaterThan(0);
+    const s = JSON.parse(fs.readFileSync(path.join(out, 'spec-check.json'), 'utf8')) as Summary;
+    expect(s.kernels.map((k) => `${k.name} ${k.profile} ${k.oracle}`)).toEqual(['host host host', 'debian-6.1 debian-6.1 vm', 'debian-6.12 debian-6.12 vm']);
+    // On each Debian kernel, the entries that hold are exactly what the model alone finds with its
+    // profile (in the order the kernels first find them: the host's first).
+    for (const [j, name] of [[1, 'debian-6.1'], [2, 'debian-6.12']] as const) {
+      const model = JSON.parse(run(['--oracle', 'none', '--kernel', name, '--json']).stdout) as Summary;
+      const key = (c: Entry): string => `${c.title} | ${c.counterexample === '-' ? '-' : 'call'}`;
+      expect(s.contradictions.filter((c) => c.kernels[j].holds).map(key).sort()).toEqual(model.contradictions.map(key).sort());
+      expect(s.kernels[j].holds).toBe(model.contradictions.length);
     }
-    // The report names the image, and its replay lines ask the same kernel.
-    expect(r.stdout).toContain('Oracle: vm (debian-6.12 in QEMU)');
-    expect(r.stdout).toContain('| sockspec eval --oracle vm --kernel-image debian-6.12 --compare`');
-    expect(r.stdout).not.toMatch(/sockspec eval --compare/);
-  }, 600000);
+    // Every verdict with a kernel result where it holds is confirmed (the model equals these kernels);
+    // an entry is confirmed exactly when some kernel confirmed it, and every one with a call is.
+    for (const c of s.contradictions) {
+      for (const v of c.kernels) if (v.holds && v.observed !== null) expect(`${c.title} on ${v.kernel}: ${v.confirmed}`).toBe(`${c.title} on ${v.kernel}: true`);
+      expect(c.confirmed).toBe(c.kernels.some((v) => v.confirmed));
+      if (c.counterexample !== '-') expect(c.confirmed).toBe(true);
+      else expect(c.kernels.every((v) => v.observed === null && !v.confirmed)).toBe(true);
+    }
+    // The families this host lacks are judged in the guests.
+    for (const family of ['AF_KEY', 'AF_TIPC', 'AF_RDS', 'AF_SMC', 'AF_KCM']) {
+      const about = s.contradictions.filter((c) => c.kernels.some((v) => v.holds && v.kernel !== 'host' && v.confirmed) && c.kernels[2].holds && c.counterexample.startsWith(`socket(${family},`));
+      expect(`${family}: ${about.length > 0}`).toBe(`${family}: true`);
+    }
+    // The report lists the kernels of each entry, and a replay line asks the first kernel it holds on.
+    expect(r.stdout).toMatch(/Kernels: the running kernel \(profile host\), \d+ contradictions, \d+ confirmed there; debian-6\.1 in QEMU \(profile debian-6\.1\)/);
+    expect(r.stdout).toMatch(/^- kernels: holds on .*debian-6\.12 \(confirmed\)/m);
+    const firstVm = s.contradictions.find((c) => c.request !== null && !c.kernels[0].holds);
+    if (firstVm !== undefined) expect(r.stdout).toContain(`echo '${firstVm.request}' | sockspec eval --oracle vm --kernel-image ${firstVm.kernels.find((v) => v.holds)?.kernel} --compare`);
+  }, 900000);
 
-  it('refuses the image flags without --oracle vm, before any boot', () => {
-    const r = spawnSync(process.execPath, [bin, 'spec', 'check', RFC, '--kernel-image', 'debian-6.12'], { encoding: 'utf8' });
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/--kernel-image: only with --oracle vm/);
+  it('refuses bad kernel choices before any boot', () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--kernel-image', 'debian-6.12'], /--kernel-image: only with --oracle vm/],
+      [['--oracle', 'vm'], /--kernel-image: missing/],
+      [['--oracle', 'vm,qemu', '--kernel-image', 'debian-6.12'], /--oracle: expected host, vm, host,vm or none/],
+      [['--oracle', 'vm', '--kernel-image', 'debian-6.1', '--kernel-image', 'debian-6.12', '--kernel', 'debian-6.1'], /--kernel: one profile for one kernel/],
+      [['--oracle', 'vm', '--kernel-image', 'debian-6.1', '--kernel-image', 'debian-6.12', '--modules', '/nonexistent'], /--modules: names the modules of one image/],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(args);
+      expect(`${args.join(' ')}: ${r.status}`).toBe(`${args.join(' ')}: 2`);
+      expect(r.stderr).toMatch(message);
+    }
   });
 });
