@@ -70,6 +70,14 @@ export function specCheckMarkdown(s: SpecCheckSummary): string {
     '',
     ...((s.skipped ?? []).length > 0 ? [`Other blocks in the file, not judged: ${s.skipped.map((b) => `${b.name} (line ${b.line}, ${b.syscall}(2))`).join(', ')}.`, ''] : []),
   ];
+  // One line per contradiction before the details: where in the spec, what kind, on which kernels.
+  const cell = (t: string): string => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  out.push('| # | spec lines | class | contradiction | holds on | confirmed |', '|---|---|---|---|---|---|');
+  s.contradictions.forEach((c, i) => {
+    const on = (c.kernels ?? []).filter((v) => v.holds).map((v) => `${v.kernel}${v.confirmed ? ' ✓' : ''}`).join(', ');
+    out.push(`| ${i + 1} | ${c.specLines.join(', ')} | ${c.class} | ${cell(c.title)} | ${on || '-'} | ${c.confirmed ? 'yes' : 'no'} |`);
+  });
+  out.push('');
   s.contradictions.forEach((c, i) => {
     out.push(`## ${i + 1}. ${c.title}`, '', `- class: ${c.class}`, `- spec lines ${c.specLines.join(', ')}: ${c.specText.replace(/\n/g, ' ')}`);
     if (several) out.push(`- kernels: ${verdictWords(c)}`);
@@ -85,7 +93,6 @@ export function specCheckMarkdown(s: SpecCheckSummary): string {
     out.push('');
   });
   out.push('## Formalization', '', '| line | kind | about | clause | predicate |', '|---|---|---|---|---|');
-  const cell = (t: string): string => t.replace(/\|/g, '\\|').replace(/\n/g, ' ');
   for (const c of s.clauses) out.push(`| ${c.line} | ${c.kind} | ${cell(c.about)} | ${cell(c.text)} | ${c.formal === null ? 'informal' : `\`${cell(c.formal)}\``} |`);
   out.push('');
   return out.join('\n');

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { reference618 } from '../../model';
 import { specCheck } from '../../engine/spec-check';
 import { writeSpecCheckFiles } from '../../report/outputs';
+import { specCheckMarkdown } from '../../report/text';
 import { HostOracle } from '../../oracle/host';
 import { executorSkipReason } from '../helpers';
 import { probeHostProfile } from '../../oracle/probe';
@@ -40,6 +41,14 @@ describe('spec check against the model', () => {
     expect(ns.map((c) => c.counterexample)).toContain('socket(AF_PACKET, SOCK_DGRAM, 0) = 3');
     expect(ns.every((c) => c.environment.includes('namespaces user+net'))).toBe(true);
     expect(s.contradictions.every((c) => c.kernel === null && c.confirmed === false)).toBe(true);
+    // One kernel (the model alone): each entry holds there, unconfirmed.
+    expect(s.kernels).toEqual([expect.objectContaining({ name: 'reference-6.18', oracle: 'none', holds: s.contradictions.length, confirmed: 0 })]);
+    expect(s.contradictions.every((c) => c.kernels.length === 1 && c.kernels[0].holds && c.kernels[0].observed === null)).toBe(true);
+    // The Markdown opens with one row per contradiction: spec lines, class, title, kernels, confirmed.
+    const md = specCheckMarkdown(s).split('\n');
+    const rows = md.filter((l) => /^\| \d+ \| /.test(l) && md.indexOf(l) < md.findIndex((x) => x.startsWith('## 1. ')));
+    expect(rows).toHaveLength(s.contradictions.length);
+    expect(rows[0]).toBe(`| 1 | ${s.contradictions[0].specLines.join(', ')} | ${s.contradictions[0].class} | ${s.contradictions[0].title.replace(/\|/g, '\\|')} | reference-6.18 | no |`);
   }, 60000);
 
   it('finds nothing in a spec written from the model', async () => {
