@@ -1,7 +1,7 @@
 // `sockspec spec`: KAPI specs: export one as JSON, lint it, or check it against the model and
-// the kernel (the running one, or an image booted in QEMU with --oracle vm). A file with several blocks: --block chooses one, else the only socket() block is
-// read and the others are named on stderr. Sources: spec/, engine/spec.ts, engine/spec-check.ts,
-// report/text.ts.
+// the kernels (the running one, and images booted in QEMU with --oracle vm). A file with several
+// blocks: --block chooses one, else the only socket() block is read and the others are named on
+// stderr. Sources: spec/, engine/spec.ts, engine/spec-check.ts, report/text.ts.
 
 import type { Command } from 'commander';
 import { ContractError } from '../../contract';
