@@ -1,10 +1,10 @@
 // `sockspec spec check FILE`: every contradiction between a KAPI spec, the model and the kernels
 // (--oracle host: the running one; --oracle vm: images in QEMU), once each, with the kernels it
-// holds on, the spec text and its input lines, the shrunk counter-example, the kernel's observed result, the model clause and the kernel function
-// behind it, whether the oracle confirmed it, and a C reproducer that exits 1 while the kernel
-// still contradicts the spec. Also lists which of the spec's clauses were formalized.
-// Writes spec-check.md and spec-check.json atomically. A block for another syscall is refused, not
-// judged as socket(). Sources: spec/contradict.ts.
+// holds on, the spec text and its input lines, the shrunk counter-example, the kernel's observed
+// result, the model clause and the kernel function behind it, whether an oracle confirmed it, and
+// a C reproducer that exits 1 while the kernel still contradicts the spec. Also lists which of
+// the spec's clauses were formalized. Writes spec-check.md and spec-check.json atomically. A block
+// for another syscall is refused, not judged as socket(). Sources: spec/contradict.ts.
 
 import * as path from 'node:path';
 import { clauseById, type KernelProfile } from '../model';
