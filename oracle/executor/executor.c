@@ -127,7 +127,7 @@ static void handle_run(void)
 	}
 	vm_globals_set();
 	run_batch(&done);
-	vm_globals_restore();
+	vm_knobs_back();
 	vm_fault_after_run();
 	send_results();
 	tx_header(KIND_DONE, sizeof done);

@@ -184,7 +184,6 @@ void vm_globals_set(void);
 void vm_knobs_back(void);
 void vm_lower_knobs(void);
 const sigset_t *vm_watch_mask(void);
-void vm_globals_restore(void);
 
 /* compile.c */
 void lib_version(struct hello_reply *r);

@@ -147,7 +147,10 @@ void vm_globals_set(void)
 	}
 }
 
-/* Puts fs.nr_open and fs.file-max back to what they were before the RUN. */
+/*
+ * Puts fs.nr_open and fs.file-max back to what they were before the RUN: before each child and
+ * after the RUN. The holder and its files stay for the next RUN.
+ */
 void vm_knobs_back(void)
 {
 	if (vm_old_nr_open[0])
@@ -176,12 +179,6 @@ void vm_lower_knobs(void)
 	}
 	__atomic_store_n(&sh->knobs, bad ? KNOBS_FAILED : KNOBS_DONE, __ATOMIC_RELEASE);
 	SYS3(SYS_futex, &sh->knobs, FUTEX_WAKE, 1);
-}
-
-/* After a RUN: puts the knobs back. The holder and its files stay for the next RUN. */
-void vm_globals_restore(void)
-{
-	vm_knobs_back();
 }
 
 /* The mask PID 1 watches a child with: its own, SIGUSR2 let through (see vm_init). */
