@@ -36,7 +36,19 @@ export interface SpecCheckEntry {
   readonly reproducer: string | null;
   /** Every kernel judged, in the order given: whether the contradiction holds there and what that kernel did. */
   readonly kernels: readonly KernelVerdict[];
+  /** The spec item it is about: the same for every entry of one item. */
+  readonly item: string;
+  /** The model clauses it meets (one in the clause view). */
+  readonly clauses: readonly string[];
+  /**
+   * Grouped by item: one entry per model clause, each with its own shrunk counter-example and
+   * kernels (the entry's counter-example, clause and reproducer are the first's). Empty in the clause view.
+   */
+  readonly members: readonly SpecCheckEntry[];
 }
+
+/** How entries are grouped: one per spec item (default), or one per spec item and model clause. */
+export type SpecGroup = 'item' | 'clause';
 
 /** One contradiction on one kernel. */
 export interface KernelVerdict {
@@ -76,6 +88,7 @@ export interface KernelJudged {
 
 export interface SpecCheckSummary {
   readonly file: string;
+  readonly group: SpecGroup;
   readonly spec: string;
   /** The other blocks of the file, not judged. */
   readonly skipped: readonly SpecBlock[];
@@ -118,7 +131,7 @@ export function specClauses(j: SpecJudge): SpecClause[] {
   return out.sort((a, b) => a.line - b.line);
 }
 
-/** An entry's identity across kernels: one spec item, one model clause. */
+/** A contradiction's identity across kernels: one spec item, one model clause. */
 const entryKey = (c: Contradiction): string => `${c.class}|${c.title}|${c.specLines.join(',')}|${c.clause}`;
 
 /** What `oracle` does with the counter-example of `c`, as the report shows it; null without an oracle or a call. */
@@ -138,18 +151,21 @@ async function replay(oracle: KernelOracle | undefined, c: Contradiction): Promi
  * With `out`, each entry's C reproducer is written there as it is found (the report files are
  * written by report/outputs.ts: writeSpecCheckFiles).
  */
-export async function specCheck(file: string, kernels: readonly SpecKernel[], out: string | undefined, now: () => number, block?: string): Promise<SpecCheckSummary> {
+export async function specCheck(
+  file: string, kernels: readonly SpecKernel[], out: string | undefined, now: () => number, opts: { readonly block?: string; readonly group?: SpecGroup } = {},
+): Promise<SpecCheckSummary> {
   if (kernels.length === 0) throw new RangeError('spec check needs a kernel');
+  const group = opts.group ?? 'item';
   const t0 = now();
-  const { spec, skipped } = loadSpec(file, block);
+  const { spec, skipped } = loadSpec(file, opts.block);
   requireSocketSpec(file, spec);
   const found = kernels.map((k) => ({ k, ...findContradictions(spec, k.profile) }));
-  // Every entry once, in the order the kernels first find them.
+  // Every contradiction once, in the order the kernels first find them.
   const order: Contradiction[] = [];
   const seen = new Set<string>();
   for (const f of found) for (const c of f.contradictions) if (!seen.has(entryKey(c))) { seen.add(entryKey(c)); order.push(c); }
-  const entries: SpecCheckEntry[] = [];
-  for (const [i, c] of order.entries()) {
+  const byClause: SpecCheckEntry[] = [];
+  for (const c of order) {
     const verdicts: KernelVerdict[] = [];
     for (const f of found) {
       const own = f.contradictions.find((x) => entryKey(x) === entryKey(c));
@@ -157,19 +173,22 @@ export async function specCheck(file: string, kernels: readonly SpecKernel[], ou
       const observed = await replay(f.k.oracle, asked);
       verdicts.push({ kernel: f.k.name, holds: own !== undefined, counterexample: asked.counterexample, observed, confirmed: own !== undefined && observed !== null && observed === own.model });
     }
-    let reproducer: string | null = null;
-    if (out !== undefined && c.expect !== undefined) {
-      reproducer = path.join(out, `repro-${i + 1}.c`);
-      writeFileAtomic(reproducer, reproSource(c.call, c.env, c.expect, `spec line ${c.specLines.join(',')}: ${c.title}`));
-    }
     const first = verdicts.find((v) => v.holds) as KernelVerdict;
-    entries.push({
+    byClause.push({
       class: c.class, title: c.title, specLines: c.specLines, specText: c.specText, counterexample: c.counterexample,
       environment: c.counterexample === '-' ? '-' : envWords(c), request: c.counterexample === '-' ? null : requestLine(c.call, c.env),
       model: c.model, kernel: first.observed, confirmed: verdicts.some((v) => v.confirmed), clause: c.clause,
-      kernelFunction: clauseById(c.clause)?.cite ?? '-', points: c.points, reproducer, kernels: verdicts,
+      kernelFunction: clauseById(c.clause)?.cite ?? '-', points: c.points, reproducer: null, kernels: verdicts,
+      item: c.item, clauses: [c.clause], members: [],
     });
   }
+  const grouped = group === 'clause' ? byClause.map((e, i) => ({ entry: e, source: order[i] })) : byItem(order, byClause);
+  const entries = grouped.map(({ entry, source }, i) => {
+    if (out === undefined || source.expect === undefined) return entry;
+    const reproducer = path.join(out, `repro-${i + 1}.c`);
+    writeFileAtomic(reproducer, reproSource(source.call, source.env, source.expect, `spec line ${source.specLines.join(',')}: ${entry.title}`));
+    return { ...entry, reproducer };
+  });
   const clauses = specClauses(found[0].judge);
   const cov = { formalized: clauses.filter((c) => c.formal !== null).length, informal: clauses.filter((c) => c.formal === null).length };
   const byClass: Record<string, number> = {};
@@ -181,9 +200,38 @@ export async function specCheck(file: string, kernels: readonly SpecKernel[], ou
   }));
   const head = judged[0];
   const summary: SpecCheckSummary = {
-    file, spec: spec.name, skipped, kernel: head.profile, oracle: head.oracle, ...(head.oracle === 'vm' && head.image !== undefined ? { kernelImage: head.image } : {}), kernels: judged,
+    file, group, spec: spec.name, skipped, kernel: head.profile, oracle: head.oracle, ...(head.oracle === 'vm' && head.image !== undefined ? { kernelImage: head.image } : {}), kernels: judged,
     points: head.points, policyPoints: head.policyPoints,
     formalized: cov.formalized, informal: cov.informal, clauses, contradictions: entries, byClass, seconds: (now() - t0) / 1000,
   };
   return summary;
+}
+
+/**
+ * One entry per spec item, in the order items are first met: its members are the clause entries
+ * (each with its own counter-example and kernels), and it holds (is confirmed) on a kernel where
+ * any member does. Its counter-example, model result, clause and the kernel's result for it (where
+ * it first holds) are the first member's. Its title names the distinct results where the item's title takes them.
+ */
+function byItem(order: readonly Contradiction[], entries: readonly SpecCheckEntry[]): Array<{ entry: SpecCheckEntry; source: Contradiction }> {
+  const items = new Map<string, number[]>();
+  order.forEach((c, i) => items.set(c.item, [...(items.get(c.item) ?? []), i]));
+  return [...items.values()].map((at) => {
+    const members = at.map((i) => entries[i]);
+    const source = order[at[0]];
+    const head = members[0];
+    const results = [...new Set(members.map((m) => m.model))];
+    const title = members.length === 1 ? head.title : source.itemResults ? `${source.itemTitle} ${results.join(', ')}` : source.itemTitle;
+    const kernels: KernelVerdict[] = head.kernels.map((v, j) => {
+      const on = members.find((m) => m.kernels[j].holds);
+      const mine = (on ?? head).kernels[j];
+      return { ...mine, holds: on !== undefined, confirmed: members.some((m) => m.kernels[j].confirmed) };
+    });
+    const entry: SpecCheckEntry = {
+      ...head, title, specLines: [...new Set(members.flatMap((m) => m.specLines))], kernels,
+      confirmed: members.some((m) => m.confirmed), points: members.reduce((n, m) => n + m.points, 0),
+      clauses: [...new Set(members.map((m) => m.clause))], members,
+    };
+    return { entry, source };
+  });
 }

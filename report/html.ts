@@ -57,9 +57,10 @@ function specSection(check: SpecCheckSummary | undefined): string {
   if (check === undefined) return '';
   const rows = check.contradictions.map((c, i) => `<tr class="contradiction"><td>${i + 1}</td><td>${esc(c.class)}</td><td>${esc(c.title)}</td>` +
     `<td>${esc(c.specLines.join(', '))}</td><td><code>${esc(c.counterexample)}</code></td><td>${esc(c.kernel ?? '-')}</td><td>${c.confirmed ? 'yes' : 'no'}</td>` +
-    `<td>${esc((c.kernels ?? []).map((v) => `${v.kernel}: ${v.holds ? (v.confirmed ? 'holds, confirmed' : 'holds') : 'does not hold'}`).join('; ') || '-')}</td></tr>`).join('\n');
+    `<td>${esc((c.kernels ?? []).map((v) => `${v.kernel}: ${v.holds ? (v.confirmed ? 'holds, confirmed' : 'holds') : 'does not hold'}`).join('; ') || '-')}</td>` +
+    `<td>${esc((c.clauses ?? [c.clause]).join(', '))}</td></tr>`).join('\n');
   return `<h2>Spec contradictions (${esc(check.spec)}: ${check.contradictions.length}; ${check.formalized} clauses formalized, ${check.informal} informal)</h2>
-<table id="spec-contradictions"><tr><th>#</th><th>class</th><th>contradiction</th><th>spec lines</th><th>counter-example</th><th>kernel</th><th>confirmed</th><th>kernels</th></tr>
+<table id="spec-contradictions"><tr><th>#</th><th>class</th><th>contradiction</th><th>spec lines</th><th>counter-example</th><th>kernel</th><th>confirmed</th><th>kernels</th><th>model clauses</th></tr>
 ${rows}</table>`;
 }
 

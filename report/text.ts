@@ -52,6 +52,9 @@ function verdictWords(c: SpecCheckEntry): string {
   return `holds on ${on.join(', ')}${off.length > 0 ? `; not on ${off.join(', ')}` : ''}`;
 }
 
+/** How many of an item's clause entries the Markdown shows (spec-check.json has them all). */
+const MEMBERS_SHOWN = 4;
+
 /** The Markdown report. */
 export function specCheckMarkdown(s: SpecCheckSummary): string {
   const kernels = s.kernels ?? [];
@@ -65,7 +68,7 @@ export function specCheckMarkdown(s: SpecCheckSummary): string {
     `Spec: \`${s.file}\`. ${judged} (the bounded space of \`sockspec check\`, ` +
       `fuzzed tuples and environments, the spec's examples); ${s.policyPoints} more were decided by a seccomp filter and not judged. ` +
       `Clauses: ${s.formalized} formalized, ${s.informal} informal (${((100 * s.formalized) / Math.max(1, s.formalized + s.informal)).toFixed(0)}%). ` +
-      `${s.contradictions.length} contradictions (${Object.entries(s.byClass).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
+      `${s.contradictions.length} contradictions${s.group === 'clause' ? ' (one per spec item and model clause)' : ''} (${Object.entries(s.byClass).map(([k, v]) => `${k} ${v}`).join(', ')}), ` +
       `${s.contradictions.filter((c) => c.confirmed).length} confirmed on ${several ? 'at least one kernel' : 'the kernel'}. ${s.seconds.toFixed(1)} s.`,
     '',
     ...((s.skipped ?? []).length > 0 ? [`Other blocks in the file, not judged: ${s.skipped.map((b) => `${b.name} (line ${b.line}, ${b.syscall}(2))`).join(', ')}.`, ''] : []),
@@ -82,13 +85,21 @@ export function specCheckMarkdown(s: SpecCheckSummary): string {
     out.push(`## ${i + 1}. ${c.title}`, '', `- class: ${c.class}`, `- spec lines ${c.specLines.join(', ')}: ${c.specText.replace(/\n/g, ' ')}`);
     if (several) out.push(`- kernels: ${verdictWords(c)}`);
     if (c.counterexample !== '-') {
-      const first = kernels.find((k) => k.name === c.kernels?.find((v) => v.holds)?.kernel);
+      // The counter-example is the first member's: replay it where that member holds.
+      const first = kernels.find((k) => k.name === ((c.members ?? [])[0] ?? c).kernels?.find((v) => v.holds)?.kernel);
       const image = first !== undefined ? (first.oracle === 'vm' ? first.image : undefined) : s.kernelImage;
       out.push(`- counter-example: \`${c.counterexample}\` (${c.environment}; ${c.points} points in this group)`,
         `- kernel: ${c.kernel ?? 'not run (--oracle none)'}; confirmed: ${c.confirmed ? 'yes' : 'no'}`,
         `- model clause: ${c.clause} [${c.kernelFunction}]`);
       if (c.reproducer) out.push(`- reproducer: \`${c.reproducer}\` (cc -o repro ${path.basename(c.reproducer)} && ./repro; exits 1 while the kernel contradicts the spec)`);
       if (c.request) out.push(`- replay: \`echo '${c.request}' | sockspec eval${image !== undefined ? ` --oracle vm --kernel-image ${image}` : ''} --compare\``);
+    }
+    const members = c.members ?? [];
+    if (members.length > 1) {
+      out.push(`- model clauses (${members.length}): ${(c.clauses ?? []).join(', ')}; the first ${Math.min(MEMBERS_SHOWN, members.length)}, each with its own shrunk counter-example:`);
+      for (const m of members.slice(0, MEMBERS_SHOWN)) {
+        out.push(`  - ${m.clause} [${m.kernelFunction}]: \`${m.counterexample}\` (${m.environment})${several ? `; ${verdictWords(m)}` : ''}`);
+      }
     }
     out.push('');
   });

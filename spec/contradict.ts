@@ -41,11 +41,19 @@ export interface Contradiction {
   /** What the spec says the result must match, as the reproducer checks it (see repro/c-source.ts). */
   readonly expect?: string;
   readonly points: number;
+  /** The spec item it is about (the draft key without the model clause): grouping's key. */
+  readonly item: string;
+  /** The item's title; with `itemResults`, the distinct results of its contradictions follow it. */
+  readonly itemTitle: string;
+  readonly itemResults: boolean;
 }
 
 /** One judgement of one point, before grouping. */
 interface Draft {
   readonly key: string;
+  readonly item: string;
+  readonly itemTitle: string;
+  readonly itemResults: boolean;
   readonly class: ContradictionClass;
   readonly title: string;
   readonly specLines: readonly number[];
@@ -114,7 +122,8 @@ export class SpecJudge {
     let plain: Set<string> | undefined;
     const plainKeys = (): Set<string> => (plain ??= new Set(this.judge(call, { ...env, creds: { ...env.creds, namespaces: 'init', caps: 0 } }).drafts.map((x) => x.key)));
     const drafts = literal.map((x) => (nsKeys.has(x.key) || x.capability === undefined || plainKeys().has(x.key) ? x : {
-      ...x, key: `ns|${x.key}`, class: 'capability-namespace' as const,
+      ...x, key: `ns|${x.key}`, item: `ns|${x.item}`, class: 'capability-namespace' as const, itemResults: true,
+      itemTitle: `"${x.specText}" names ${x.capability} without its namespace: read as capable() (the initial user namespace) the spec expects another result, but the kernel checks ns_capable() in the user namespace that owns the network namespace and returns`,
       title: `"${x.specText}" names ${x.capability} without its namespace: read as capable() (the initial user namespace) the spec expects ${x.expect.replace(/\|/g, ' or ')}, but the kernel checks ns_capable() in the user namespace that owns the network namespace and returns ${result}`,
     }));
     return { drafts, outcome: d.outcome, result, clause, policy: false };
@@ -126,8 +135,9 @@ export class SpecJudge {
     const holding = this.causes.filter(holds);
     const allowed = new Set(holding.map((c) => c.errno));
     if (o.kind === 'errno' && !this.listed.has(result)) {
+      const title = `the kernel returns ${result}, which the spec does not list`;
       out.push({
-        key: `unlisted|${result}|${clause}`, class: 'unlisted-errno', title: `the kernel returns ${result}, which the spec does not list`,
+        key: `unlisted|${result}|${clause}`, item: `unlisted|${result}`, itemTitle: title, itemResults: false, class: 'unlisted-errno', title,
         specLines: [this.spec.line], specText: `errors: ${[...this.listed].join(', ')}`, expect: ['ok', ...this.listed].join('|'),
       });
       return out;
@@ -136,8 +146,9 @@ export class SpecJudge {
       const own = this.byErrno.get(result) ?? [];
       if (own.length > 0 && own.every((c) => c.predicate !== undefined)) {
         const cap = own.find((c) => c.capability !== undefined)?.capability;
+        const title = `${result} is returned although none of its stated causes holds`;
         out.push({
-          key: `absent|${result}|${clause}`, class: 'cause-absent', title: `${result} is returned although none of its stated causes holds`,
+          key: `absent|${result}|${clause}`, item: `absent|${result}`, itemTitle: title, itemResults: false, class: 'cause-absent', title,
           specLines: [...new Set(own.map((c) => c.line))], specText: own.map((c) => c.text).join('; '), expect: `!${result}`, ...(cap ? { capability: cap } : {}),
         });
       }
@@ -147,19 +158,20 @@ export class SpecJudge {
       const own = o.kind === 'errno' ? this.byErrno.get(result) ?? [] : [];
       if (own.some((w) => w.predicate === undefined)) continue;
       const cap = c.capability !== undefined;
+      const stem = cap ? `the capability condition "${c.text}" holds, yet the kernel returns` : `the cause "${c.text}" of ${c.errno} holds, yet the kernel returns`;
       out.push({
-        key: `holds|${c.line}|${c.text}|${clause}`,
+        key: `holds|${c.line}|${c.text}|${clause}`, item: `holds|${c.line}|${c.text}`, itemTitle: stem, itemResults: true,
         class: cap ? 'capability-condition' : 'cause-holds-other',
-        title: cap ? `the capability condition "${c.text}" holds, yet the kernel returns ${result}` : `the cause "${c.text}" of ${c.errno} holds, yet the kernel returns ${result}`,
+        title: `${stem} ${result}`,
         specLines: [c.line], specText: c.text, expect: [...allowed].join('|'), ...(cap ? { capability: c.capability } : {}),
       });
     }
     if (o.kind === 'fd') {
       for (const p of this.constraints) {
         if (p.predicate === undefined || p.predicate(x)) continue;
+        const title = `the kernel creates the socket although the ${p.param} constraint "${p.text}" rules the call out`;
         out.push({
-          key: `param|${p.line}|${p.text}|${clause}`, class: 'success-path',
-          title: `the kernel creates the socket although the ${p.param} constraint "${p.text}" rules the call out`,
+          key: `param|${p.line}|${p.text}|${clause}`, item: `param|${p.line}|${p.text}`, itemTitle: title, itemResults: false, class: 'success-path', title,
           specLines: [p.line], specText: `${p.param}: ${p.text}`, expect: '!ok',
         });
       }
@@ -167,7 +179,7 @@ export class SpecJudge {
       for (const s of this.claims) {
         if (s.holds(x, o, lowest)) continue;
         out.push({
-          key: `claim|${s.line}|${s.text}|${clause}`, class: 'success-path',
+          key: `claim|${s.line}|${s.text}|${clause}`, item: `claim|${s.line}|${s.text}`, itemTitle: `the call succeeds, but not as the spec says: "${s.text}"`, itemResults: false, class: 'success-path',
           title: `the call succeeds, but not as the spec says: "${s.text}" (fd ${o.fd}, cloexec ${o.cloexec ? 1 : 0}, nonblock ${o.nonblock ? 1 : 0})`,
           specLines: [s.line], specText: s.text, expect: s.expect(x, lowest),
         });
@@ -307,8 +319,9 @@ export function findContradictions(
     points++;
     const d = evaluate(call, root);
     if (d.outcome.kind === 'fd') continue;
+    const title = `the spec shows ${ex.text} as a working call, yet the kernel returns ${resultString(d.outcome)}`;
     examples.push({
-      class: 'success-path', title: `the spec shows ${ex.text} as a working call, yet the kernel returns ${resultString(d.outcome)}`,
+      class: 'success-path', title, item: `example|${ex.line}|${ex.text}`, itemTitle: title, itemResults: false,
       specLines: [ex.line], specText: ex.text, clause: d.trace[d.trace.length - 1], call, env: root, envClass: 'root',
       counterexample: formatStrace(call, d.outcome), model: resultString(d.outcome), expect: 'ok', points: 1,
     });
@@ -321,6 +334,7 @@ export function findContradictions(
     out.push({
       class: d.class, title: d.title, specLines: d.specLines, specText: d.specText, clause: j.clause, call: s.call, env: s.env,
       envClass: classOf(s.env, profile), counterexample: formatStrace(s.call, j.outcome), model: j.result, expect: d.expect, points: g.points,
+      item: d.item, itemTitle: d.itemTitle, itemResults: d.itemResults,
     });
   }
   out.push(...examples);
@@ -330,8 +344,9 @@ export function findContradictions(
   for (const e of spec.errors) {
     const name = String(e.name);
     if (!produced.has(name) && !modelled.has(name) && !['ENOMEM', 'ENOBUFS', 'ENOSYS'].includes(name)) {
+      const title = `${name} is listed, but no input makes the kernel return it (no clause of the model returns it)`;
       out.push({
-        class: 'never-produced', title: `${name} is listed, but no input makes the kernel return it (no clause of the model returns it)`, specLines: [e.line],
+        class: 'never-produced', title, item: `never|${name}`, itemTitle: title, itemResults: false, specLines: [e.line],
         specText: String(e.description ?? ''), clause: '-', call: { a0: 0n, a1: 0n, a2: 0n, entry: 'x86_64' }, env: root, envClass: '-',
         counterexample: '-', model: '-', points: 0,
       });
@@ -339,7 +354,7 @@ export function findContradictions(
   }
   for (const i of checkConsistency(spec)) {
     out.push({
-      class: 'internal', title: i.title, specLines: i.lines, specText: i.detail, clause: '-', call: { a0: 0n, a1: 0n, a2: 0n, entry: 'x86_64' },
+      class: 'internal', title: i.title, item: `internal|${i.title}`, itemTitle: i.title, itemResults: false, specLines: i.lines, specText: i.detail, clause: '-', call: { a0: 0n, a1: 0n, a2: 0n, entry: 'x86_64' },
       env: root, envClass: '-', counterexample: '-', model: '-', points: 0,
     });
   }

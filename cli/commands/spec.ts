@@ -8,7 +8,7 @@ import { ContractError } from '../../contract';
 import { executorAvailable } from '../../oracle/host';
 import { describeBlocks, exportSpec, lintSpec, loadSpec, requireSocketSpec } from '../../engine/spec';
 import type { ParsedSpec } from '../../spec/parse';
-import { specCheck, type SpecKernel } from '../../engine/spec-check';
+import { specCheck, type SpecGroup, type SpecKernel } from '../../engine/spec-check';
 import { writeSpecCheckFiles } from '../../report/outputs';
 import { specCheckMarkdown } from '../../report/text';
 import { DEFAULT_PROFILE, guestWithProfile, listArg, profileFor, requireHost, sharedOracle, vmFlagsOnlyWithVm, type Io } from '../shared';
@@ -45,9 +45,12 @@ export function register(program: Command, io: Io): void {
     .option('--modules <dir>', "with --oracle vm and one image: its lib/modules/RELEASE (default: the fetched kernel's)")
     .option('--module-mode <mode>', 'with --oracle vm: preload (default), autoload or none')
     .option('--kernel <profile>', "kernel profile, with one kernel (default: host where the executor runs; with --oracle vm, the image's shipped profile, or one probed from it)")
+    .option('--group <by>', 'item: one entry per spec item, with the model clauses it meets (default); clause: one per spec item and model clause', 'item')
     .option('--out <dir>', 'write spec-check.md, spec-check.json and the reproducers here')
     .option('--json', 'print one summary object', false)
-    .action(async (file: string, o: { kernelImage: string[]; modules?: string; moduleMode?: string; block?: string; oracle?: string; kernel?: string; out?: string; json: boolean }) => {
+    .action(async (file: string, o: { kernelImage: string[]; modules?: string; moduleMode?: string; block?: string; oracle?: string; kernel?: string; group: string; out?: string; json: boolean }) => {
+      if (o.group !== 'item' && o.group !== 'clause') throw new ContractError('--group', `expected item or clause, not ${JSON.stringify(o.group)}`);
+      const group: SpecGroup = o.group;
       // Refused before the oracle starts: a bind() spec is not judged as socket().
       requireSocketSpec(file, noteSkipped(io, 'check', file, o.block));
       const oracles = o.oracle === undefined ? [executorAvailable() ? 'host' : 'none'] : listArg(o.oracle);
@@ -75,7 +78,7 @@ export function register(program: Command, io: Io): void {
           guests.push(guest);
           kernels.push({ name: image, profile, oracle: guest, image });
         }
-        const s = await specCheck(file, kernels, o.out, Date.now, o.block);
+        const s = await specCheck(file, kernels, o.out, Date.now, { block: o.block, group });
         if (o.out !== undefined) writeSpecCheckFiles(o.out, s);
         if (o.json) io.out(`${JSON.stringify(s)}\n`);
         else io.out(`${specCheckMarkdown(s)}\n`);

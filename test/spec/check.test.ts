@@ -21,12 +21,14 @@ const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-speccheck-'));
 
 describe('spec check against the model', () => {
-  it('finds the RFC spec contradictions, once each, by class', async () => {
-    const s = await specCheck(RFC, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now);
+  it('finds the RFC spec contradictions, once per spec item and model clause with --group clause, by class', async () => {
+    const s = await specCheck(RFC, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now, { group: 'clause' });
+    expect(s.group).toBe('clause');
     expect(s.byClass).toEqual({
       'cause-holds-other': 10, 'success-path': 3, 'cause-absent': 7, 'unlisted-errno': 3, 'capability-condition': 4,
       'capability-namespace': 4, 'never-produced': 3, internal: 1,
     });
+    expect(s.contradictions.every((c) => c.members.length === 0 && c.clauses.length === 1 && c.clauses[0] === c.clause)).toBe(true);
     expect([s.formalized, s.informal]).toEqual([39, 12]);
     const titles = s.contradictions.map((c) => c.title);
     expect(titles).toContain('the kernel returns ENODEV, which the spec does not list');
@@ -49,6 +51,36 @@ describe('spec check against the model', () => {
     const rows = md.filter((l) => /^\| \d+ \| /.test(l) && md.indexOf(l) < md.findIndex((x) => x.startsWith('## 1. ')));
     expect(rows).toHaveLength(s.contradictions.length);
     expect(rows[0]).toBe(`| 1 | ${s.contradictions[0].specLines.join(', ')} | ${s.contradictions[0].class} | ${s.contradictions[0].title.replace(/\|/g, '\\|')} | reference-6.18 | no |`);
+  }, 60000);
+
+  it('says each spec item once by default: its model clauses, each with its own shrunk counter-example', async () => {
+    const model = [{ name: 'reference-6.18', profile: reference618 }];
+    const byClause = await specCheck(RFC, model, undefined, Date.now, { group: 'clause' });
+    const s = await specCheck(RFC, model, undefined, Date.now);
+    expect(s.group).toBe('item');
+    expect(s.byClass).toEqual({
+      'cause-holds-other': 3, 'success-path': 3, 'cause-absent': 3, 'unlisted-errno': 2, 'capability-condition': 1,
+      'capability-namespace': 3, 'never-produced': 3, internal: 1,
+    });
+    // One entry per item; its members are exactly the clause view's entries of that item, in order.
+    expect(new Set(s.contradictions.map((c) => c.item)).size).toBe(s.contradictions.length);
+    expect(s.contradictions.flatMap((c) => c.members.map((m) => `${m.item} ${m.clause} ${m.counterexample}`)).sort())
+      .toEqual(byClause.contradictions.map((m) => `${m.item} ${m.clause} ${m.counterexample}`).sort());
+    for (const c of s.contradictions) {
+      expect(c.clauses).toEqual([...new Set(c.members.map((m) => m.clause))]);
+      expect(c.points).toBe(c.members.reduce((n, m) => n + m.points, 0));
+      expect([c.counterexample, c.clause]).toEqual([c.members[0].counterexample, c.members[0].clause]);
+    }
+    // The flag-blind EINVAL cause, ten entries by clause, is one item naming the results it meets.
+    const einval = s.contradictions.filter((c) => c.specText === 'type < 0 || type >= SOCK_MAX (11)');
+    expect(einval).toHaveLength(1);
+    expect(einval[0].clauses.length).toBe(byClause.contradictions.filter((c) => c.specText === 'type < 0 || type >= SOCK_MAX (11)').length);
+    expect(einval[0].title).toBe(`the cause "type < 0 || type >= SOCK_MAX (11)" of EINVAL holds, yet the kernel returns ${[...new Set(einval[0].members.map((m) => m.model))].join(', ')}`);
+    expect(einval[0].title).toMatch(/returns ok, EACCES, E/);
+    // The Markdown shows an item's clauses and its first counter-examples.
+    const md = specCheckMarkdown(s);
+    expect(md).toContain(`- model clauses (${einval[0].clauses.length}): ${einval[0].clauses.join(', ')}; the first 4, each with its own shrunk counter-example:`);
+    expect(md).toContain(`  - ${einval[0].members[1].clause} [${einval[0].members[1].kernelFunction}]: \`${einval[0].members[1].counterexample}\``);
   }, 60000);
 
   it('finds nothing in a spec written from the model', async () => {

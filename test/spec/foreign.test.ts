@@ -94,7 +94,7 @@ describe('spec check refuses a spec for another syscall', () => {
 
   it('the same block chosen with --block is refused too', async () => {
     const file = write('both.c', SOCKET + BIND);
-    const e = await refusal(() => specCheck(file, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now, 'sys_bind'));
+    const e = await refusal(() => specCheck(file, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now, { block: 'sys_bind' }));
     expect(e.field).toBe(`${file}:${SOCKET.split('\n').length + 1}`);
   });
 });

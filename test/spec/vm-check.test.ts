@@ -21,7 +21,7 @@ if (!fs.existsSync(staticExecutorPath())) missing.push('the static executor (npm
 const why = missing.length === 0 ? '' : `no ${missing.join(', ')} on this machine (.ci/run installs them)`;
 
 interface Verdict { kernel: string; holds: boolean; observed: string | null; confirmed: boolean }
-interface Entry { title: string; counterexample: string; model: string; kernel: string | null; confirmed: boolean; request: string | null; kernels: Verdict[] }
+interface Entry { item: string; title: string; clause: string; counterexample: string; model: string; kernel: string | null; confirmed: boolean; request: string | null; kernels: Verdict[]; members: Entry[] }
 interface Summary { oracle: string; kernel: string; kernelImage?: string; kernels: Array<{ name: string; profile: string; oracle: string; holds: number; confirmed: number }>; contradictions: Entry[] }
 
 const run = (args: string[]): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } =>
@@ -38,17 +38,18 @@ const run = (args: string[]): ReturnType<typeof spawnSync> & { stdout: string; s
     expect(`${r.status} ${r.stderr}`).toMatch(/^1 /);
     const s = JSON.parse(fs.readFileSync(path.join(out, 'spec-check.json'), 'utf8')) as Summary;
     expect(s.kernels.map((k) => `${k.name} ${k.profile} ${k.oracle}`)).toEqual(['host host host', 'debian-6.1 debian-6.1 vm', 'debian-6.12 debian-6.12 vm']);
-    // On each Debian kernel, the entries that hold are exactly what the model alone finds with its
-    // profile (in the order the kernels first find them: the host's first).
+    // On each Debian kernel, the items that hold, and the model clauses of each that hold there, are
+    // exactly what the model alone finds with its profile (in the order the kernels first find them: the host's first).
     for (const [j, name] of [[1, 'debian-6.1'], [2, 'debian-6.12']] as const) {
       const model = JSON.parse(run(['--oracle', 'none', '--kernel', name, '--json']).stdout) as Summary;
-      const key = (c: Entry): string => `${c.title} | ${c.counterexample === '-' ? '-' : 'call'}`;
-      expect(s.contradictions.filter((c) => c.kernels[j].holds).map(key).sort()).toEqual(model.contradictions.map(key).sort());
+      const key = (c: Entry, on: (m: Entry) => boolean): string => `${c.item} | ${c.members.filter(on).map((m) => m.clause).sort().join(' ')}`;
+      expect(s.contradictions.filter((c) => c.kernels[j].holds).map((c) => key(c, (m) => m.kernels[j].holds)).sort())
+        .toEqual(model.contradictions.map((c) => key(c, () => true)).sort());
       expect(s.kernels[j].holds).toBe(model.contradictions.length);
     }
     // Every verdict with a kernel result where it holds is confirmed (the model equals these kernels);
     // an entry is confirmed exactly when some kernel confirmed it, and every one with a call is.
-    for (const c of s.contradictions) {
+    for (const c of [...s.contradictions, ...s.contradictions.flatMap((x) => x.members)]) {
       for (const v of c.kernels) if (v.holds && v.observed !== null) expect(`${c.title} on ${v.kernel}: ${v.confirmed}`).toBe(`${c.title} on ${v.kernel}: true`);
       expect(c.confirmed).toBe(c.kernels.some((v) => v.confirmed));
       if (c.counterexample !== '-') expect(c.confirmed).toBe(true);
@@ -56,14 +57,16 @@ const run = (args: string[]): ReturnType<typeof spawnSync> & { stdout: string; s
     }
     // The families this host lacks are judged in the guests.
     for (const family of ['AF_KEY', 'AF_TIPC', 'AF_RDS', 'AF_SMC', 'AF_KCM']) {
-      const about = s.contradictions.filter((c) => c.kernels.some((v) => v.holds && v.kernel !== 'host' && v.confirmed) && c.kernels[2].holds && c.counterexample.startsWith(`socket(${family},`));
+      const about = s.contradictions.flatMap((x) => x.members).filter((c) => c.kernels.some((v) => v.holds && v.kernel !== 'host' && v.confirmed) && c.kernels[2].holds && c.counterexample.startsWith(`socket(${family},`));
       expect(`${family}: ${about.length > 0}`).toBe(`${family}: true`);
     }
     // The report lists the kernels of each entry, and a replay line asks the first kernel it holds on.
     expect(r.stdout).toMatch(/Kernels: the running kernel \(profile host\), \d+ contradictions, \d+ confirmed there; debian-6\.1 in QEMU \(profile debian-6\.1\)/);
     expect(r.stdout).toMatch(/^- kernels: holds on .*debian-6\.12 \(confirmed\)/m);
-    const firstVm = s.contradictions.find((c) => c.request !== null && !c.kernels[0].holds);
-    if (firstVm !== undefined) expect(r.stdout).toContain(`echo '${firstVm.request}' | sockspec eval --oracle vm --kernel-image ${firstVm.kernels.find((v) => v.holds)?.kernel} --compare`);
+    // (An item's counter-example is its first member's: the replay asks where that member holds.)
+    const firstVm = s.contradictions.find((c) => c.request !== null && !c.members[0].kernels[0].holds);
+    if (firstVm !== undefined) expect(r.stdout).toContain(`echo '${firstVm.request}' | sockspec eval --oracle vm --kernel-image ${firstVm.members[0].kernels.find((v) => v.holds)?.kernel} --compare`);
+    for (const c of s.contradictions) if (c.counterexample !== '-') expect(`${c.title}: ${c.kernel}`).toBe(`${c.title}: ${c.model}`);
   }, 900000);
 
   it('refuses bad kernel choices before any boot', () => {
