@@ -10,10 +10,17 @@ import { disassemble } from '../model/seccomp/bpf';
 import { ContractError } from './errors';
 import { parseCall } from './request';
 
-/** Parses `socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0)` (the `socket` and parentheses optional). */
+/**
+ * Parses `socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0)` (the `socket` and parentheses optional),
+ * or `socketcall(SYS_SOCKET, NULL)`: the i386 socketcall with an unreadable argument block, as
+ * `formatCall` writes it (its registers, never read, are 0).
+ */
 export function parseCallText(text: string): Call {
+  if (/^\s*socketcall\s*\(\s*(?:SYS_SOCKET|1)\s*,\s*(?:NULL|0x0*|0)\s*\)\s*$/i.test(text)) {
+    return parseCall({ family: 0, type: 0, protocol: 0, entry: 'i386-socketcall', block: 'unreadable' });
+  }
   const m = /^\s*(?:socket\s*)?\(?\s*([^,]+?)\s*,\s*([^,]+?)\s*,\s*([^,)]+?)\s*\)?\s*$/.exec(text);
-  if (m === null) throw new ContractError('call', `expected socket(FAMILY, TYPE, PROTOCOL), got ${JSON.stringify(text)}`);
+  if (m === null) throw new ContractError('call', `expected socket(FAMILY, TYPE, PROTOCOL) or socketcall(SYS_SOCKET, NULL), got ${JSON.stringify(text)}`);
   return parseCall({ family: m[1], type: m[2], protocol: m[3] });
 }
 

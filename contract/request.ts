@@ -5,7 +5,7 @@
 
 import {
   ArgError, capMask, capNames, defaultEnv, fdTable, parseFamily, parseProtocol, parseType,
-  resultString, ALL_CAPS,
+  resultString, unreadableBlock, ALL_CAPS,
   type Call, type Decision, type Entry, type Env, type FdEntry, type KernelProfile, type Namespaces,
   type SeccompFilter,
 } from '../model';
@@ -27,7 +27,7 @@ const SYSCTL_KEYS = new Set(['fs.file-max', 'fs.nr_open', 'net.mptcp.enabled', '
  * silently for x86_64.
  */
 export const REQUEST_KEYS: readonly string[] = [
-  'id', 'family', 'type', 'protocol', 'entry', 'env', 'kernel',
+  'id', 'family', 'type', 'protocol', 'entry', 'block', 'env', 'kernel',
   'expect', 'expectFd', 'expectCloexec', 'expectNonblock', 'expectDomain', 'expectSotype', 'expectSoprotocol', 'why', 'covers',
 ];
 const REQUEST_KEY_SET = new Set(REQUEST_KEYS);
@@ -177,7 +177,10 @@ export function parseEnv(v: unknown, profile: KernelProfile, presets?: PresetRes
   };
 }
 
-/** The Call of a request: `family`, `type`, `protocol` (names or numbers) and optional `entry`. */
+/**
+ * The Call of a request: `family`, `type`, `protocol` (names or numbers), optional `entry`, and
+ * `block: "unreadable"` for a socketcall whose argument block the kernel cannot read.
+ */
 export function parseCall(req: Record<string, unknown>): Call {
   const wrap = <T>(field: string, f: () => T): T => {
     try {
@@ -190,11 +193,16 @@ export function parseCall(req: Record<string, unknown>): Call {
   for (const k of ['family', 'type', 'protocol']) if (!(k in req)) throw new ContractError(k, 'missing');
   const entry = req.entry ?? 'x86_64';
   if (!ENTRIES.includes(entry as Entry)) throw new ContractError('entry', `expected one of ${ENTRIES.join(', ')}`);
+  if (req.block !== undefined) {
+    if (req.block !== 'unreadable') throw new ContractError('block', `expected "unreadable" (absent: a readable argument block), got ${JSON.stringify(req.block)}`);
+    if (entry !== 'i386-socketcall') throw new ContractError('block', `only the i386-socketcall entry passes an argument block, not ${String(entry)}`);
+  }
   return {
     a0: wrap('family', () => parseFamily(req.family)),
     a1: wrap('type', () => parseType(req.type)),
     a2: wrap('protocol', () => parseProtocol(req.protocol)),
     ...(entry === 'x86_64' ? {} : { entry: entry as Entry }),
+    ...(req.block === undefined ? {} : { block: 'unreadable' as const }),
   };
 }
 
@@ -266,5 +274,8 @@ export function envToContract(env: Env): Record<string, unknown> {
 /** One eval request line for a call in an environment. */
 export function requestLine(call: Call, env: Env, id: unknown = null): string {
   const hex = (r: bigint): string => `0x${r.toString(16)}`;
-  return JSON.stringify({ id, family: hex(call.a0), type: hex(call.a1), protocol: hex(call.a2), ...(call.entry ? { entry: call.entry } : {}), kernel: env.profile.name, env: envToContract(env) });
+  return JSON.stringify({
+    id, family: hex(call.a0), type: hex(call.a1), protocol: hex(call.a2), ...(call.entry ? { entry: call.entry } : {}),
+    ...(unreadableBlock(call) ? { block: call.block } : {}), kernel: env.profile.name, env: envToContract(env),
+  });
 }

@@ -94,7 +94,10 @@ export function protocolArb(bias: Bias = DEFAULT_BIAS): fc.Arbitrary<bigint> {
 /** Options of `callArb`. */
 export interface CallOptions {
   readonly bias?: Bias;
-  /** Also generate the i386 entry paths (only seccomp tells them apart). */
+  /**
+   * Also generate the i386 entry paths (only seccomp tells them apart), socketcall one time in
+   * five with an unreadable argument block (EFAULT after seccomp).
+   */
   readonly entries?: boolean;
 }
 
@@ -104,9 +107,11 @@ export function callArb(opts: CallOptions = {}): fc.Arbitrary<Call> {
   const base = fc.record({ a0: familyArb(bias), a1: typeArb(bias), a2: protocolArb(bias) });
   if (opts.entries !== true) return base;
   const entry = fc.constantFrom<Entry>('x86_64', 'i386', 'i386-socketcall');
+  // Shrinks towards 0: a readable block.
+  const unreadable = fc.integer({ min: 0, max: 4 }).map((n) => n === 4);
   // int $0x80 passes whole registers (seccomp sees all 64 bits); socketcall's arguments are u32
   // values in memory.
-  return fc.tuple(base, entry).map(([c, e]): Call => (e === 'x86_64' ? c : e === 'i386' ? { ...c, entry: e } : {
-    a0: c.a0 & 0xffffffffn, a1: c.a1 & 0xffffffffn, a2: c.a2 & 0xffffffffn, entry: e,
+  return fc.tuple(base, entry, unreadable).map(([c, e, u]): Call => (e === 'x86_64' ? c : e === 'i386' ? { ...c, entry: e } : {
+    a0: c.a0 & 0xffffffffn, a1: c.a1 & 0xffffffffn, a2: c.a2 & 0xffffffffn, entry: e, ...(u ? { block: 'unreadable' as const } : {}),
   }));
 }

@@ -3,7 +3,7 @@
 // models. Reviewing a precedence change is reviewing a diff of a table.
 // Sources: net/socket.c (__sock_create and the families' ->create), docs/kernel.md §10.
 
-import type { Env } from './types';
+import type { Call, Env } from './types';
 
 /**
  * The inputs a row can read. A law checks that inputs no row of a trace reads never change that
@@ -11,7 +11,8 @@ import type { Env } from './types';
  */
 export type InputKey =
   | 'family' | 'type' | 'strayBits' | 'sockflags' | 'protocol' | 'caps' | 'namespaces' | 'gids' | 'ping'
-  | 'mptcp' | 'fds' | 'rlimit' | 'nrOpen' | 'fileMax' | 'nrFiles' | 'unixSockets' | 'profile' | 'seccomp';
+  | 'mptcp' | 'fds' | 'rlimit' | 'nrOpen' | 'fileMax' | 'nrFiles' | 'unixSockets' | 'profile' | 'seccomp'
+  | 'block';
 
 /** What every row carries, for traces, explanations and the spec cross-check. */
 export interface Clause {
@@ -65,6 +66,18 @@ export interface EffectRow extends Clause {
 
 export type Row = CheckRow | EffectRow;
 
+/**
+ * A row of an entry path's own code, after seccomp and before `__sys_socket()`: it reads the call
+ * as the entry received it, not the arguments the kernel will use. It runs (and is in the trace)
+ * only on the entry paths `runs` accepts.
+ */
+export interface EntryRow extends Clause {
+  readonly errno: string;
+  readonly runs: (call: Call) => boolean;
+  readonly fails: (call: Call) => boolean;
+  readonly outcome: { readonly kind: 'errno'; readonly errno: string };
+}
+
 /** One family's ->create as an ordered table. */
 export interface FamilyTable {
   readonly family: number;
@@ -84,6 +97,19 @@ export function check(
   fails: (c: CreateCtx) => boolean,
 ): CheckRow {
   return { kind: 'check', id, reads, errno, title, cite, fails, outcome: Object.freeze({ kind: 'errno' as const, errno }) };
+}
+
+/** Shorthand for an entry row. */
+export function entryCheck(
+  id: string,
+  reads: readonly InputKey[],
+  errno: string,
+  title: string,
+  cite: string,
+  runs: (call: Call) => boolean,
+  fails: (call: Call) => boolean,
+): EntryRow {
+  return { id, reads, errno, title, cite, runs, fails, outcome: Object.freeze({ kind: 'errno' as const, errno }) };
 }
 
 /** Shorthand for an effect row. */

@@ -1,13 +1,15 @@
-// Every clause the model can decide with, in one list: seccomp, the generic rows, each family's
-// ->create rows, and the install row. Used for explanations, coverage and well-formedness checks.
-// Sources: model/generic.ts, model/families/*, model/seccomp-clauses.ts.
+// Every clause the model can decide with, in one list: seccomp, the socketcall entry's own row,
+// the generic rows, each family's ->create rows, and the install row. Used for explanations,
+// coverage and well-formedness checks.
+// Sources: model/generic.ts, model/families/*, model/seccomp-clauses.ts, model/socketcall.ts.
 
 import type { Clause } from './clause';
 import { FAMILY_TABLES } from './families';
 import { AFTER_CREATE, BEFORE_CREATE, INSTALL } from './generic';
 import { SECCOMP_CLAUSES } from './seccomp-clauses';
+import { SOCKETCALL_ROWS } from './socketcall';
 
-/** A clause with the part of the contract it belongs to: `seccomp`, `generic` or a family name. */
+/** A clause with the part of the contract it belongs to: `seccomp`, `socketcall`, `generic` or a family name. */
 export interface PlacedClause extends Clause {
   readonly group: string;
 }
@@ -19,6 +21,7 @@ function strip(group: string, c: Clause): PlacedClause {
 /** All clauses in path order. */
 export const ALL_CLAUSES: readonly PlacedClause[] = [
   ...SECCOMP_CLAUSES.map((c) => strip('seccomp', c)),
+  ...SOCKETCALL_ROWS.map((c) => strip('socketcall', c)),
   ...BEFORE_CREATE.map((c) => strip('generic', c)),
   ...FAMILY_TABLES.flatMap((t) => t.rows.map((r) => strip(t.name, r))),
   ...AFTER_CREATE.map((c) => strip('generic', c)),

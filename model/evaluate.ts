@@ -1,13 +1,16 @@
 // evaluate(call, env): what Linux socket() returns, and why. seccomp first (it sees the raw 64-bit
-// registers), then the kernel's generic rows on the low 32 bits, the family's ->create table, and
-// fd/file allocation last. The trace lists every clause looked at, ending with the one that decided.
-// Sources: net/socket.c (__sys_socket), kernel/seccomp.c; docs/kernel.md §3 and §10.
+// registers), then the entry path's own rows (socketcall's copy of its argument block), the
+// kernel's generic rows on the low 32 bits, the family's ->create table, and fd/file allocation
+// last. The trace lists every clause looked at, ending with the one that decided.
+// Sources: net/socket.c (__sys_socket), net/compat.c (compat_sys_socketcall), kernel/seccomp.c;
+// docs/kernel.md §3 and §10.
 
 import { runRows, type CreateCtx } from './clause';
 import { errnoName, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK } from './constants';
 import { familyTable } from './families';
 import { AFTER_CREATE, BEFORE_CREATE, INSTALL } from './generic';
 import { lowestFree } from './fdtable';
+import { SOCKETCALL_ROWS } from './socketcall';
 import { fillSeccompWords } from './syscall';
 import { decideAction, stackVerdict } from './seccomp/actions';
 import type { Call, Decision, Env, Outcome } from './types';
@@ -70,6 +73,12 @@ function decide(call: Call, env: Env, trace: string[] | null): Outcome {
         trace?.push('seccomp-kill');
         return KILLED;
     }
+  }
+
+  for (const row of SOCKETCALL_ROWS) {
+    if (!row.runs(call)) continue;
+    trace?.push(row.id);
+    if (row.fails(call)) return row.outcome;
   }
 
   const family = int32(call.a0);

@@ -7,6 +7,7 @@ import {
   AF_NAMES, ERRNO_NAMES, FAMILY_PROTOCOLS, IPPROTO, NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK,
   SOCK_TYPE_MASK, SOCK_TYPE_NAMES, AF,
 } from './constants';
+import { unreadableBlock } from './syscall';
 import type { Call, Outcome } from './types';
 
 const U64 = (1n << 64n) - 1n;
@@ -156,8 +157,12 @@ export function errnoMessage(name: string): string {
   return MESSAGES[name] ?? (ERRNO_NAMES.includes(name) ? name : `Unknown error ${name.replace(/^E#/, '')}`);
 }
 
-/** `socket(AF_INET, SOCK_STREAM, IPPROTO_IP)`, without the result. */
+/**
+ * `socket(AF_INET, SOCK_STREAM, IPPROTO_IP)`, without the result; `socketcall(SYS_SOCKET, NULL)`
+ * for an unreadable argument block, whose arguments the kernel never sees.
+ */
 export function formatCall(call: Call): string {
+  if (unreadableBlock(call)) return 'socketcall(SYS_SOCKET, NULL)';
   const prefix = call.entry === 'i386' ? '[i386] ' : call.entry === 'i386-socketcall' ? '[i386 socketcall] ' : '';
   return `${prefix}socket(${formatFamily(call.a0)}, ${formatType(call.a1)}, ${formatProtocol(call.a0, call.a2)})`;
 }

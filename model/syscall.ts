@@ -15,6 +15,16 @@ export { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, NR_SOCKETCALL_I386, NR_SOCKET_I386,
 export const SYS_SOCKET = 1;
 /** The address of the socketcall argument block (the executor maps it there, below 4 GiB). */
 export const SOCKETCALL_ARGS_ADDR = 0x10000n;
+/**
+ * The pointer passed for an unreadable block: NULL, below `vm.mmap_min_addr` (4096 at least), so
+ * no process of ours can have a page there and `copy_from_user()` faults.
+ */
+export const SOCKETCALL_UNREADABLE_ADDR = 0n;
+
+/** Whether the call is `socketcall(SYS_SOCKET, args)` with an argument block the kernel cannot read. */
+export function unreadableBlock(call: Call): boolean {
+  return call.entry === 'i386-socketcall' && call.block === 'unreadable';
+}
 
 /** The `seccomp_data` a filter sees for this call, as an object (read off `fillSeccompWords`). */
 export function seccompDataFor(call: Call): SeccompData {
@@ -47,7 +57,7 @@ export function fillSeccompWords(call: Call, words: Uint32Array): Uint32Array {
     words[0] = NR_SOCKETCALL_I386;
     words[1] = AUDIT_ARCH_I386;
     words[4] = SYS_SOCKET;
-    words[6] = Number(SOCKETCALL_ARGS_ADDR);
+    words[6] = Number(unreadableBlock(call) ? SOCKETCALL_UNREADABLE_ADDR : SOCKETCALL_ARGS_ADDR);
     return words;
   }
   // int $0x80 from a 64-bit process: the syscall reads the low words, but seccomp_data.args[]

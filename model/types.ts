@@ -13,12 +13,21 @@ import type { KernelProfile } from './profile';
  */
 export type Entry = 'x86_64' | 'i386' | 'i386-socketcall';
 
+/**
+ * The argument block of `socketcall(SYS_SOCKET, args)` when the kernel cannot read it: `args` is
+ * a pointer no page backs (SOCKETCALL_UNREADABLE_ADDR, NULL), so the copy of the block faults
+ * and a0..a2, which would sit in it, are never read. Absent: the block is readable and holds them.
+ */
+export type SocketcallBlock = 'unreadable';
+
 /** One raw call: `socket(a0, a1, a2)` as unsigned 64-bit register values. */
 export interface Call {
   readonly a0: bigint;
   readonly a1: bigint;
   readonly a2: bigint;
   readonly entry?: Entry;
+  /** Only with entry `i386-socketcall` (no other entry passes a block); ignored elsewhere. */
+  readonly block?: SocketcallBlock;
 }
 
 /**

@@ -33,7 +33,10 @@ function exploreProperty(ctx: PropertyContext): fc.IProperty<[Call, Env]> {
   const uncoveredFamilies = [...new Set(ALL_CLAUSES.filter((c) => !covered.has(c.id)).map((c) => c.group))];
   const famNumbers = profile.families.filter((f) => uncoveredFamilies.includes(AF_NAMES[f]));
   const base = callArb();
-  const targeted = famNumbers.length === 0 ? base : fc.tuple(base, fc.constantFrom(...famNumbers)).map(([c, f]): Call => ({ ...c, a0: BigInt(f) }));
+  const toFamilies = famNumbers.length === 0 ? base : fc.tuple(base, fc.constantFrom(...famNumbers)).map(([c, f]): Call => ({ ...c, a0: BigInt(f) }));
+  // socketcall's own clause decides only for an unreadable argument block: aim there until it has.
+  const targeted = !uncoveredFamilies.includes('socketcall') ? toFamilies : fc.oneof(toFamilies, callArb({ entries: true })
+    .map((c): Call => ({ a0: c.a0 & 0xffffffffn, a1: c.a1 & 0xffffffffn, a2: c.a2 & 0xffffffffn, entry: 'i386-socketcall', block: 'unreadable' })));
   const most = Math.max(1, ...[...cov.byClass.values()].map((s) => s.size));
   const envs = fc.oneof(...CLASS_SHAPES.map(([name, shape]) => ({
     arbitrary: envArb({ profile, seccomp: name === 'seccomp' }).map(shape),

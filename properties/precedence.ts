@@ -1,12 +1,14 @@
-// Error precedence as metamorphic laws: seccomp decides before anything; stray flag bits beat every
-// family and type error; family range beats type range; fd and file errors come last; inputs no
-// clause on the path reads never change the decision; the high 32 bits never matter without seccomp.
-// Sources: docs/kernel.md §2, §3, §10.1; docs/seccomp.md §5.
+// Error precedence as metamorphic laws: seccomp decides before anything; an unreadable socketcall
+// block is EFAULT right after it; stray flag bits beat every family and type error; family range
+// beats type range; fd and file errors come last; inputs no clause on the path reads never change
+// the decision; the high 32 bits never matter without seccomp.
+// Sources: docs/kernel.md §2, §3, §10.1; docs/seccomp.md §5; net/compat.c (compat_sys_socketcall).
 
 import fc from 'fast-check';
 import {
   AF, allFamilies, ALL_CAPS, capMask, clauseById, evaluate, lowestFree, SOCK, NPROTO, PROFILES,
-  SOCK_CLOEXEC, SOCK_MAX, SOCK_NONBLOCK, SOCK_TYPE_MASK, SOCK_VALID_BITS,
+  SOCK_CLOEXEC, SOCK_MAX, SOCK_NONBLOCK, SOCK_TYPE_MASK, SOCK_VALID_BITS, SOCKETCALL_ROWS, SOCKETCALL_UNREADABLE_ADDR,
+  seccompDataFor,
   type Call, type Env, type InputKey,
 } from '../model';
 import { callArb, envArb, credsArb, fdTableArb, pingRangeArb, stackArb } from '../generators';
@@ -113,12 +115,16 @@ const PERTURB: Readonly<Partial<Record<InputKey, Perturb>>> = {
   nrFiles: (call, env) => fc.integer({ min: 0, max: 4096 }).map((n) => ({ call, env: { ...env, nrFiles: n } })),
   unixSockets: (call, env) => fc.integer({ min: 0, max: 4096 }).map((n) => ({ call, env: { ...env, unixSockets: n } })),
   profile: (call, env) => fc.constantFrom(...PROFILES).map((profile) => ({ call, env: { ...env, profile } })),
+  block: (call, env) => fc.boolean().map((unreadable) => {
+    const { block: _b, ...readable } = call;
+    return { call: unreadable ? { ...readable, block: 'unreadable' as const } : readable, env };
+  }),
 };
 const KEYS = Object.keys(PERTURB) as InputKey[];
 
 /** The unread-input law, built with a chained arbitrary so the perturbation depends on the input. */
 function unreadProperty(): fc.IProperty<unknown> {
-  const arb = fc.tuple(callArb(), noSeccomp, fc.constantFrom(...KEYS)).chain(([call, env, key]) =>
+  const arb = fc.tuple(callArb({ entries: true }), noSeccomp, fc.constantFrom(...KEYS)).chain(([call, env, key]) =>
     (PERTURB[key] as Perturb)(call, env).map((p) => ({ call, env, key, p })));
   return fc.property(arb, ({ call, env, key, p }) => {
     const d = evaluate(call, env);
@@ -198,13 +204,31 @@ const highBits: PropertyDef = {
 
 const entryPaths: PropertyDef = {
   id: 'P-ENTRY-PATHS',
-  title: 'without seccomp, the x86_64, i386 and socketcall entries reach the same __sys_socket: the same result by the same clauses',
+  title: "without seccomp, the x86_64, i386 and socketcall entries reach the same __sys_socket: the same result by the same clauses, after socketcall's own copy of a readable argument block",
   build: () => fc.property(callArb(), noSeccomp, fc.constantFrom('i386', 'i386-socketcall' as const), (call, env, entry) => {
     const c32: Call = { a0: low32(call.a0), a1: low32(call.a1), a2: low32(call.a2) };
-    sameDecision('the entry path changed the result', { call: c32, d: evaluate(c32, env) }, { call: { ...c32, entry }, d: evaluate({ ...c32, entry }, env) });
+    const viaEntry: Call = { ...c32, entry };
+    const own = SOCKETCALL_ROWS.filter((r) => r.runs(viaEntry)).map((r) => r.id);
+    const direct = evaluate(c32, env);
+    sameDecision('the entry path changed the result', { call: c32, d: { ...direct, trace: [...own, ...direct.trace] } }, { call: viaEntry, d: evaluate(viaEntry, env) });
+  }),
+};
+
+const socketcallBlock: PropertyDef = {
+  id: 'P-SOCKETCALL-BLOCK',
+  title: 'an unreadable socketcall argument block is EFAULT whatever the arguments and environment, unless a seccomp verdict decided first (seccomp sees args[1] = NULL)',
+  build: () => fc.property(callArb(), envArb(), (call, env) => {
+    const c: Call = { a0: low32(call.a0), a1: low32(call.a1), a2: low32(call.a2), entry: 'i386-socketcall', block: 'unreadable' };
+    const d = evaluate(c, env);
+    const data = seccompDataFor(c);
+    if (data.args[1] !== SOCKETCALL_UNREADABLE_ADDR) violated(`seccomp sees args[1] = 0x${data.args[1].toString(16)} for an unreadable block, not the NULL the executor passes`);
+    const passed = d.trace.length > 0 && (d.trace[0] === 'seccomp-allow' || d.trace[0] === 'seccomp-log');
+    if (env.seccomp.length > 0 && !passed) return;
+    decidedBy('the copy of an unreadable block faults before __sys_socket', c, d, 'EFAULT', 'socketcall-args');
+    if (d.trace.length !== (env.seccomp.length > 0 ? 2 : 1)) violated(`EFAULT must come straight after seccomp: ${d.trace.join(' → ')}`);
   }),
 };
 
 export const PRECEDENCE_PROPERTIES: readonly PropertyDef[] = [
-  seccompFirst, flagsFirst, familyBeforeType, typeRange, fdLast, unread, capPosition, familyOrder, highBits, entryPaths,
+  seccompFirst, flagsFirst, familyBeforeType, typeRange, fdLast, unread, capPosition, familyOrder, highBits, entryPaths, socketcallBlock,
 ];
