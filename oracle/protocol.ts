@@ -23,12 +23,13 @@ export interface RecordDef {
 }
 
 import type { Entry, Namespaces } from '../model/types';
+import { SOCKETCALL_ARGS_ADDR, SOCKETCALL_UNREADABLE_ADDR } from '../model/syscall';
 
 const f = (name: string, type: FieldType, doc: string, count?: number): FieldDef =>
   count === undefined ? { name, type, doc } : { name, type, count, doc };
 
 export const PROTOCOL_MAGIC = 0x4b434f53; // "SOCK"
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** Largest fd the executor lays out (bitmaps hold fds 0 .. MAX_LAYOUT_FD - 1). */
 export const MAX_LAYOUT_FD = 2048;
@@ -114,6 +115,11 @@ export const ENTRY = { X86_64: 0, I386: 1, I386_SOCKETCALL: 2 } as const;
 export const ENTRY_CODE = {
   x86_64: ENTRY.X86_64, i386: ENTRY.I386, 'i386-socketcall': ENTRY.I386_SOCKETCALL,
 } as const satisfies Readonly<Record<Entry, number>>;
+/**
+ * socketcall's argument block (CALL_RECORD.block): READABLE, the executor writes the arguments
+ * at SOCKETCALL_ARGS_ADDR and passes that; UNREADABLE, it passes SOCKETCALL_UNREADABLE_ADDR.
+ */
+export const BLOCK = { READABLE: 0, UNREADABLE: 1 } as const;
 /** What happened to one call. */
 export const CALL_STATUS = { RETURNED: 0, KILLED: 1, TIMEOUT: 2, NOT_RUN: 3 } as const;
 /** Setup steps, reported when one fails (DONE.setup_step). */
@@ -189,6 +195,7 @@ export const CALL_RECORD: RecordDef = {
   doc: 'One socket() call as raw register values.',
   fields: [
     f('entry', 'u32', 'one of ENTRY'),
+    f('block', 'u32', 'one of BLOCK: where socketcall finds its arguments (ENTRY_I386_SOCKETCALL only, else READABLE)'),
     f('a0', 'u64', 'family register'),
     f('a1', 'u64', 'type register'),
     f('a2', 'u64', 'protocol register'),
@@ -304,7 +311,7 @@ export const RECORDS: readonly RecordDef[] = [
 
 /** The constant groups exported to C as #defines, prefixed with the group name. */
 export const CONSTANT_GROUPS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
-  KIND, NS, ENTRY, CALL_STATUS, SETUP_STEP,
+  KIND, NS, ENTRY, BLOCK, CALL_STATUS, SETUP_STEP,
 };
 
 /** The single constants exported to C as #defines of their own name (negative ones as int). */
@@ -312,4 +319,6 @@ export const SCALAR_CONSTANTS: Readonly<Record<string, number>> = {
   PROTOCOL_MAGIC, PROTOCOL_VERSION, MAX_LAYOUT_FD, MAX_GROUPS, MAX_ARCHES, MAX_CONDS, SYSCALL_NAME_LEN, ERROR_TEXT_LEN,
   RESULTS_MASK_BITS, MAX_CALLS, MAILBOX_BYTES, MAILBOX_REPLY_OFFSET, MAX_FILTERS, MAX_FILTER_INSNS, MAX_RULES, MAX_EXPORT_INSNS, MAX_UNIX_HOLD,
   DEFAULT_TIMEOUT_MS, BAD_ARCH_DEFAULT, QUERY_NOT_RUN, QUERY_FAKED,
+  // model/syscall.ts: the pointers socketcall is given, which seccomp shows as args[1].
+  SOCKETCALL_ARGS_ADDR: Number(SOCKETCALL_ARGS_ADDR), SOCKETCALL_UNREADABLE_ADDR: Number(SOCKETCALL_UNREADABLE_ADDR),
 };

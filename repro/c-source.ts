@@ -5,7 +5,10 @@
 // result differs from the expected one. It compiles with `cc` alone and runs as root.
 // Sources: oracle/executor/child.c (the same setup order; the namespace codes are the protocol's), docs/seccomp.md "harness".
 
-import { CAP_LAST_CAP, ERRNO_NAMES, formatCall, hasCap, type Call, type Env } from '../model';
+import {
+  CAP_LAST_CAP, ERRNO_NAMES, formatCall, hasCap, SOCKETCALL_ARGS_ADDR, SOCKETCALL_UNREADABLE_ADDR, unreadableBlock,
+  type Call, type Env,
+} from '../model';
 import { NS, NS_CODE } from '../oracle/protocol';
 
 function u64(r: bigint): string {
@@ -57,6 +60,9 @@ export function reproSource(call: Call, env: Env, expected: string, title: strin
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define SOCKETCALL_ARGS_ADDR 0x${SOCKETCALL_ARGS_ADDR.toString(16)}UL
+#define SOCKETCALL_UNREADABLE_ADDR 0x${SOCKETCALL_UNREADABLE_ADDR.toString(16)}UL
+
 struct fd_spec { int fd; int cloexec; int nonblock; };
 struct filter_spec { unsigned short len; struct sock_filter *prog; };
 
@@ -74,6 +80,8 @@ ${filters}
 static const struct filter_spec filters[] = {${filterList}${filterList === '' ? '{0, 0}' : ''}};
 static const int nfilters = ${env.seccomp.length};
 static const int entry = ${entry};
+/* entry 2 only: 1 passes the argument block as SOCKETCALL_UNREADABLE_ADDR (NULL), which no page backs. */
+static const int block_unreadable = ${unreadableBlock(call) ? 1 : 0};
 static const uint64_t a0 = ${u64(call.a0)}, a1 = ${u64(call.a1)}, a2 = ${u64(call.a2)};
 static const char *expected = ${cString(expected)};
 static const char *errno_names[] = {
@@ -160,13 +168,17 @@ static long raw_call(void)
 	uint64_t rax = entry == 1 ? 359 : 102;
 	uint64_t b = a0, c = a1, d = a2;
 	if (entry == 2) {
-		uint32_t *block = (uint32_t *)0x10000;
-		block[0] = (uint32_t)a0;
-		block[1] = (uint32_t)a1;
-		block[2] = (uint32_t)a2;
 		b = 1;
-		c = 0x10000;
+		c = SOCKETCALL_UNREADABLE_ADDR;
 		d = 0;
+		if (!block_unreadable) {
+			uint32_t *block = (uint32_t *)SOCKETCALL_ARGS_ADDR;
+
+			block[0] = (uint32_t)a0;
+			block[1] = (uint32_t)a1;
+			block[2] = (uint32_t)a2;
+			c = SOCKETCALL_ARGS_ADDR;
+		}
 	}
 	__asm__ volatile("int $0x80" : "+a"(rax) : "b"(b), "c"(c), "d"(d) : "r8", "r9", "r10", "r11", "memory", "cc");
 	return (long)(int32_t)(uint32_t)rax;
@@ -209,9 +221,9 @@ static void child(int sync_fd)
 
 	/* Raised while still real root: later, in a user namespace, the hard limit cannot grow. */
 	setrlimit(RLIMIT_NOFILE, &big);
-	if (entry == 2 && mmap((void *)0x10000, 4096, PROT_READ | PROT_WRITE,
+	if (entry == 2 && !block_unreadable && mmap((void *)SOCKETCALL_ARGS_ADDR, 4096, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
-		fail("mmap 0x10000");
+		fail("mmap the socketcall argument block");
 	if (namespaces == ${NS.USER_NET}) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			fail("unshare user");

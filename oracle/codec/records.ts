@@ -52,7 +52,7 @@ function readScalar(buf: Buffer, off: number, type: FieldType): number | bigint 
 /**
  * Encodes `value` as `def`. Missing fields are zero; arrays shorter than their count are
  * zero-padded; strings are NUL-padded (and must fit with their NUL).
- * @example encodeRecord(CALL_RECORD, { entry: 0, a0: 2n, a1: 1n, a2: 0n })
+ * @example encodeRecord(CALL_RECORD, { entry: 0, block: 0, a0: 2n, a1: 1n, a2: 0n })
  */
 export function encodeRecord(def: RecordDef, value: Readonly<Record<string, unknown>>, out?: Buffer, at = 0): Buffer {
   const buf = out ?? Buffer.alloc(recordSize(def));

@@ -7,11 +7,12 @@
 
 import { encodeRecord, recordSize } from './records';
 import {
-  BAD_ARCH_DEFAULT, CALL_RECORD, COMPILE_HEADER, COMPILE_RULE, COUNT_RECORD, ENTRY_CODE, ENV_RECORD, FRAME_HEADER,
+  BAD_ARCH_DEFAULT, BLOCK, CALL_RECORD, COMPILE_HEADER, COMPILE_RULE, COUNT_RECORD, ENTRY_CODE, ENV_RECORD, FRAME_HEADER,
   INSN_RECORD, KIND, LOOP_REQUEST, MAX_ARCHES, MAX_CALLS, MAX_CONDS, MAX_FILTER_INSNS, MAX_FILTERS, MAX_GROUPS,
   MAX_LAYOUT_FD, NS_CODE, PROTOCOL_MAGIC, SYSCALL_NAME_LEN, type RecordDef,
 } from '../protocol';
 import type { Call, Env } from '../../model/types';
+import { unreadableBlock } from '../../model/syscall';
 import { ContractError } from '../../contract/errors';
 
 /** One libseccomp policy, as the calls the executor makes (docs/seccomp.md §3, §7). */
@@ -128,7 +129,7 @@ function filterFrames(env: Env): Buffer[] {
 function callsFrame(calls: readonly Call[]): Buffer {
   if (calls.length > MAX_CALLS) throw new RangeError(`${calls.length} calls: one RUN carries at most ${MAX_CALLS}`);
   return requestFrame(KIND.CALLS, countedPayload(CALL_RECORD, calls, (c) => ({
-    entry: ENTRY_CODE[c.entry ?? 'x86_64'], a0: c.a0, a1: c.a1, a2: c.a2,
+    entry: ENTRY_CODE[c.entry ?? 'x86_64'], block: unreadableBlock(c) ? BLOCK.UNREADABLE : BLOCK.READABLE, a0: c.a0, a1: c.a1, a2: c.a2,
   })));
 }
 

@@ -29,19 +29,25 @@ static long int80(uint32_t nr, uint64_t a, uint64_t b, uint64_t c)
 	return (long)(int32_t)(uint32_t)rax;
 }
 
-/* Issues one socket() call on its entry path with the exact registers the model describes. */
+/*
+ * Issues one socket() call on its entry path with the exact registers the model describes. An
+ * unreadable socketcall block is the NULL pointer: nothing is written, and the kernel's
+ * copy_from_user faults (EFAULT) once seccomp has let nr 102 through.
+ */
 long issue(const struct call_record *c)
 {
-	volatile uint32_t *block = (volatile uint32_t *)SOCKETCALL_ARGS;
+	volatile uint32_t *block = (volatile uint32_t *)(uintptr_t)SOCKETCALL_ARGS_ADDR;
 
 	switch (c->entry) {
 	case ENTRY_I386:
 		return int80(NR_SOCKET_I386, c->a0, c->a1, c->a2);
 	case ENTRY_I386_SOCKETCALL:
+		if (c->block == BLOCK_UNREADABLE)
+			return int80(NR_SOCKETCALL_I386, SYS_SOCKET_SUBCALL, SOCKETCALL_UNREADABLE_ADDR, 0);
 		block[0] = (uint32_t)c->a0;
 		block[1] = (uint32_t)c->a1;
 		block[2] = (uint32_t)c->a2;
-		return int80(NR_SOCKETCALL_I386, SYS_SOCKET_SUBCALL, (uint32_t)SOCKETCALL_ARGS, 0);
+		return int80(NR_SOCKETCALL_I386, SYS_SOCKET_SUBCALL, SOCKETCALL_ARGS_ADDR, 0);
 	default:
 		return sys6(SYS_socket, (long)c->a0, (long)c->a1, (long)c->a2, 0, 0, 0);
 	}

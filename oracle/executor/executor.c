@@ -22,7 +22,7 @@ static int batch_bad;
 /* The page shared with each child (see struct shared), and the executor's own pid. */
 struct shared *sh;
 pid_t parent_pid;
-/* Why the socketcall argument block could not be mapped at SOCKETCALL_ARGS, or 0. */
+/* Why the socketcall argument block could not be mapped at SOCKETCALL_ARGS_ADDR, or 0. */
 static int args_block_errno;
 
 /* Maps the shared results page and the socketcall argument block, once, before any fork. */
@@ -36,11 +36,11 @@ static int map_areas(void)
 		return -1;
 	sh = p;
 	/* MAP_32BIT alone does not fix the address; MAP_FIXED_NOREPLACE does, without clobbering. */
-	b = mmap((void *)SOCKETCALL_ARGS, 4096, PROT_READ | PROT_WRITE,
+	b = mmap((void *)(uintptr_t)SOCKETCALL_ARGS_ADDR, 4096, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_32BIT, -1, 0);
 	if (b == MAP_FAILED)
 		args_block_errno = errno;
-	else if (b != (void *)SOCKETCALL_ARGS)
+	else if (b != (void *)(uintptr_t)SOCKETCALL_ARGS_ADDR)
 		args_block_errno = EEXIST;
 	return 0;
 }
@@ -53,13 +53,13 @@ static void clear_batch(void)
 	batch_bad = 0;
 }
 
-/* Whether any stored call needs the socketcall argument block. */
+/* Whether any stored call needs the socketcall argument block (an unreadable one is NULL). */
 static int needs_args_block(void)
 {
 	uint32_t i;
 
 	for (i = 0; i < ncalls; i++) {
-		if (calls[i].entry == ENTRY_I386_SOCKETCALL)
+		if (calls[i].entry == ENTRY_I386_SOCKETCALL && calls[i].block == BLOCK_READABLE)
 			return 1;
 	}
 	return 0;
@@ -211,6 +211,12 @@ static void handle_calls(const uint8_t *p, uint32_t len)
 			batch_bad = 1;
 			return;
 		}
+		if (calls[i].block > BLOCK_UNREADABLE ||
+		    (calls[i].block != BLOCK_READABLE && calls[i].entry != ENTRY_I386_SOCKETCALL)) {
+			send_error(KIND_CALLS, EINVAL, "unknown block, or one on another entry", i);
+			batch_bad = 1;
+			return;
+		}
 	}
 }
 
@@ -233,6 +239,7 @@ static void handle_loop(const uint8_t *p, uint32_t len)
 		return;
 	}
 	c.entry = q.entry;
+	c.block = BLOCK_READABLE;
 	c.a0 = q.a0;
 	c.a1 = q.a1;
 	c.a2 = q.a2;

@@ -51,9 +51,6 @@
 /* The largest request payload: a CALLS frame of MAX_CALLS calls. */
 #define RX_MAX (sizeof(struct count_record) + MAX_CALLS * sizeof(struct call_record))
 
-/* model/syscall.ts SOCKETCALL_ARGS_ADDR: seccomp shows this pointer as args[1] of socketcall. */
-#define SOCKETCALL_ARGS 0x10000ul
-
 enum { PHASE_SETUP = 0, PHASE_CALLS = 1 };
 enum { STAGE_IDLE = 0, STAGE_CALLING = 1, STAGE_RETURNED = 2, STAGE_DONE = 3 };
 enum { PARK_NONE = 0, PARK_ASK = 1, PARK_DONE = 2 };

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #define PROTOCOL_MAGIC 1262702419u
-#define PROTOCOL_VERSION 4u
+#define PROTOCOL_VERSION 5u
 #define MAX_LAYOUT_FD 2048u
 #define MAX_GROUPS 32u
 #define MAX_ARCHES 8u
@@ -25,6 +25,8 @@
 #define BAD_ARCH_DEFAULT 4294967295u
 #define QUERY_NOT_RUN (-2147483647 - 1)
 #define QUERY_FAKED (-2147483647)
+#define SOCKETCALL_ARGS_ADDR 65536u
+#define SOCKETCALL_UNREADABLE_ADDR 0u
 
 #define KIND_HELLO 1u
 #define KIND_ENV 2u
@@ -53,6 +55,9 @@
 #define ENTRY_X86_64 0u
 #define ENTRY_I386 1u
 #define ENTRY_I386_SOCKETCALL 2u
+
+#define BLOCK_READABLE 0u
+#define BLOCK_UNREADABLE 1u
 
 #define CALL_STATUS_RETURNED 0u
 #define CALL_STATUS_KILLED 1u
@@ -140,11 +145,12 @@ _Static_assert(sizeof(struct insn_record) == 8, "insn_record layout");
 /* One socket() call as raw register values. */
 struct call_record {
 	uint32_t entry; /* one of ENTRY */
+	uint32_t block; /* one of BLOCK: where socketcall finds its arguments (ENTRY_I386_SOCKETCALL only, else READABLE) */
 	uint64_t a0; /* family register */
 	uint64_t a1; /* type register */
 	uint64_t a2; /* protocol register */
 };
-_Static_assert(sizeof(struct call_record) == 28, "call_record layout");
+_Static_assert(sizeof(struct call_record) == 32, "call_record layout");
 
 /* What one call did, sent packed in RESULTS. Query fields hold -errno when the query itself failed (a filter may deny it). */
 struct result_record {

@@ -11,7 +11,7 @@ import { defaultEnv } from '../../model/state';
 import {
   SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP,
 } from '../../model/seccomp/actions';
-import { AUDIT_ARCH_X86_64, jeq, ld, ret, retAlways } from '../../model/seccomp/asm';
+import { AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, jeq, ld, ret, retAlways } from '../../model/seccomp/asm';
 import type { BpfInsn } from '../../model/seccomp/bpf';
 import type { Call, Env, Outcome } from '../../model/types';
 import { decodeRecord, encodeRecord } from '../../oracle/codec';
@@ -196,10 +196,12 @@ suite(`executor on the host kernel${reason === null ? '' : ` (skipped: ${reason}
 
   describe('entry paths', () => {
     (ia32Unavailable() !== '' ? it : it.skip)(`leaves the i386 entries unavailable, with the reason, and runs the other calls${ia32Unavailable() === '' ? ' — skipped: this kernel runs int $0x80' : ''}`, async () => {
-      const run = await oracle.run(defaultEnv(), [call(AF_INET, SOCK_STREAM, 0n, 'i386'), call(AF_INET, SOCK_STREAM, 0n), call(AF_UNIX, SOCK_DGRAM, 0n, 'i386-socketcall')]);
+      const run = await oracle.run(defaultEnv(), [call(AF_INET, SOCK_STREAM, 0n, 'i386'), call(AF_INET, SOCK_STREAM, 0n), call(AF_UNIX, SOCK_DGRAM, 0n, 'i386-socketcall'),
+        { a0: 0n, a1: 0n, a2: 0n, entry: 'i386-socketcall', block: 'unreadable' }]);
       expect(run.results[0]).toEqual({ status: 'unavailable', reason: ia32Unavailable() });
       expect(run.results[1].status).toBe('returned');
       expect(run.results[2].status).toBe('unavailable');
+      expect(run.results[3].status).toBe('unavailable');
       expect(ia32Unavailable()).toMatch(/IA32 emulation/);
     });
 
@@ -212,6 +214,21 @@ suite(`executor on the host kernel${reason === null ? '' : ` (skipped: ${reason}
         call(AF_UNIX, 0x80000001n, 0n, 'i386-socketcall'),
       ]);
       expect(outcomes(run)).toEqual([fd(3, 2, 1, 6), fd(3, 1, 2, 0, true), fd(3, 1, 1, 0), errno('EINVAL')]);
+    });
+
+    (noIa32 === '' ? it : it.skip)(`socketcall(SYS_SOCKET, NULL) is EFAULT after seccomp, which sees args[1] = NULL${noIa32 ? ` — skipped: ${noIa32}` : ''}`, async () => {
+      const unreadable: Call = { a0: AF_UNIX, a1: 0x40000000n, a2: 0n, entry: 'i386-socketcall', block: 'unreadable' };
+      // The arguments would earn EINVAL; the copy of the block faults before they are read.
+      expect(outcomes(await oracle.run(defaultEnv(), [unreadable, call(AF_UNIX, SOCK_STREAM, 0n, 'i386-socketcall')])))
+        .toEqual([errno('EFAULT'), fd(3, 1, 1, 0)]);
+      // A filter on i386 socketcall (nr 102) wins over the EFAULT it would have let happen.
+      const i386 = (...rest: BpfInsn[]): BpfInsn[] => [ld(4), jeq(AUDIT_ARCH_I386, 0, rest.length), ...rest, ret(SECCOMP_RET_ALLOW)];
+      const deny102 = i386(ld(0), jeq(102, 0, 1), ret(ERRNO(13)));
+      expect(outcomes(await oracle.run(filtersEnv(deny102), [unreadable]))).toEqual([errno('EACCES')]);
+      // args[1] is the pointer socketcall got: NULL for the unreadable block, the block's address otherwise.
+      const nullArg1 = i386(ld(24), jeq(0, 0, 1), ret(ERRNO(1)));
+      expect(outcomes(await oracle.run(filtersEnv(nullArg1), [unreadable, call(AF_UNIX, SOCK_STREAM, 0n, 'i386-socketcall')])))
+        .toEqual([errno('EPERM'), fd(3, 1, 1, 0)]);
     });
   });
 

@@ -1,14 +1,18 @@
 // The VM oracle end to end: Debian's 6.1 cloud kernel (fetched with `sockspec kernels fetch`)
 // and 6.12 booted under QEMU (TCG, -M pc) with the static executor as PID 1; a corpus over the
 // nine kernel environment classes in one boot agrees with the model's profile call by call;
-// autoload mode shows the order dependence the design measured; a broken image is an oracle
-// failure, never a result. Skipped only where the machine lacks QEMU or the Debian tools.
+// the i386 socketcall with an unreadable argument block is EFAULT after seccomp on both; autoload
+// mode shows the order dependence the design measured; a broken image is an oracle failure, never
+// a result. Skipped only where the machine lacks QEMU or the Debian tools.
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { debian61, debian612, defaultEnv, evaluate, formatCall, formatResult, SOCK_CLOEXEC, SOCK_NONBLOCK, type Call } from '../../model';
+import { debian61, debian612, defaultEnv, evaluate, formatCall, formatResult, resultString, SOCK_CLOEXEC, SOCK_NONBLOCK, type Call } from '../../model';
+import { SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO } from '../../model/seccomp/actions';
+import { AUDIT_ARCH_I386, jeq, ld, ret } from '../../model/seccomp/asm';
+import type { BpfInsn } from '../../model/seccomp/bpf';
 import { runCampaign } from '../../engine/campaign/campaign';
 import { parseRequest } from '../../contract';
 import { campaignInputs } from '../../engine/campaign/corpus';
@@ -57,6 +61,29 @@ const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN
     expect(mismatches).toEqual([]);
     expect(successes).toBeGreaterThan(500);
     process.stdout.write(`VM oracle ${name}: ${jobs.length * calls.length} calls, boot to results ${vm.lastBootSeconds.toFixed(2)} s\n`);
+  }, 300000);
+
+  it.each([['debian-6.1', debian61], ['debian-6.12', debian612]] as const)('%s: socketcall(SYS_SOCKET, NULL) is EFAULT after seccomp, which sees args[1] = NULL, as the model says', async (name, profile) => {
+    const k = name === 'debian-6.1' ? kernel : fetchKernel(name);
+    const vm = new VmOracle({ kernel: { image: k.vmlinuz, modules: k.modules ?? undefined }, moduleMode: 'preload' });
+    // The arguments of the unreadable call would earn EINVAL (a stray type bit): they are never read.
+    const unreadable: Call = { a0: 1n, a1: 0x40000000n, a2: 0n, entry: 'i386-socketcall', block: 'unreadable' };
+    const readable: Call = { a0: 1n, a1: 1n, a2: 0n, entry: 'i386-socketcall' };
+    const i386 = (...rest: BpfInsn[]): BpfInsn[] => [ld(4), jeq(AUDIT_ARCH_I386, 0, rest.length), ...rest, ret(SECCOMP_RET_ALLOW)];
+    const env = defaultEnv({ profile });
+    const jobs = [
+      { id: 'no filter', env, calls: [unreadable, readable] },
+      { id: 'i386 nr 102 denied', env: { ...env, seccomp: [{ prog: i386(ld(0), jeq(102, 0, 1), ret((SECCOMP_RET_ERRNO | 13) >>> 0)) }] }, calls: [unreadable] },
+      { id: 'i386 args[1] == 0 denied', env: { ...env, seccomp: [{ prog: i386(ld(24), jeq(0, 0, 1), ret((SECCOMP_RET_ERRNO | 1) >>> 0)) }] }, calls: [unreadable, readable] },
+    ];
+    const runs = await vm.runMany(jobs);
+    const kernelSays = runs.map((run) => run.results.map((r) => {
+      const o = observe(r, run);
+      return 'outcome' in o ? resultString(o.outcome) : `unobserved: ${o.unobserved}`;
+    }));
+    expect(kernelSays).toEqual([['EFAULT', 'ok'], ['EACCES'], ['EPERM', 'ok']]);
+    expect(jobs.map((j) => j.calls.map((c) => resultString(evaluate(c, j.env).outcome)))).toEqual(kernelSays);
+    process.stdout.write(`VM oracle ${name}: ${jobs.map((j, i) => j.calls.map((c, n) => `${j.id}: ${formatCall(c)} = ${kernelSays[i][n]}`).join(', ')).join('; ')}\n`);
   }, 300000);
 
   it('autoload mode depends on call order: SCTP loads on demand and changes a later answer', async () => {
