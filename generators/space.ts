@@ -137,7 +137,17 @@ export const VM_CLASSES: readonly EnvClass[] = [
   },
 ];
 
-/** The calls of a class. Entry paths beyond x86_64 are added for seccomp classes. */
+/**
+ * The one call with an unreadable socketcall argument block: the kernel never reads the
+ * arguments behind it, and seccomp sees only nr 102, SYS_SOCKET and NULL, so one point per class
+ * stands for them all.
+ */
+export const UNREADABLE_BLOCK_CALL: Call = { a0: 0n, a1: 0n, a2: 0n, entry: 'i386-socketcall', block: 'unreadable' };
+
+/**
+ * The calls of a class. Entry paths beyond x86_64 are added for seccomp classes, with the one
+ * unreadable-block socketcall last.
+ */
 export function* classCalls(cls: Pick<EnvClass, 'calls'>): Generator<Call> {
   if (cls.calls === 'full') {
     for (const a0 of SPACE_FAMILIES) for (const a1 of SPACE_TYPES) for (const a2 of SPACE_PROTOCOLS) yield { a0, a1, a2 };
@@ -154,6 +164,7 @@ export function* classCalls(cls: Pick<EnvClass, 'calls'>): Generator<Call> {
       }
     }
   }
+  yield UNREADABLE_BLOCK_CALL;
 }
 
 /** Number of calls in a class. */

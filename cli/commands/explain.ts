@@ -25,6 +25,7 @@ export function register(program: Command, io: Io): void {
     .option('--nr-open <n>', 'fs.nr_open', intArg('--nr-open', 1))
     .option('--mptcp <0|1>', 'net.mptcp.enabled', intArg('--mptcp', 0, 1))
     .option('--entry <entry>', 'x86_64 | i386 | i386-socketcall')
+    .option('--block <block>', 'with --entry i386-socketcall: unreadable (the argument block pointer is NULL: EFAULT after seccomp)')
     .action(async (text: string, o: Record<string, string | number | undefined>) => {
       const profile = await profileFor(o.kernel === undefined ? undefined : String(o.kernel));
       let env: Env = o.env === undefined ? defaultEnv({ profile }) : parseEnv(parseJson(String(o.env), '--env'), profile);
@@ -59,6 +60,12 @@ export function register(program: Command, io: Io): void {
       if (o.entry !== undefined) {
         if (!['x86_64', 'i386', 'i386-socketcall'].includes(String(o.entry))) throw new ContractError('--entry', 'expected x86_64, i386 or i386-socketcall');
         call = { ...call, entry: String(o.entry) as 'x86_64' | 'i386' | 'i386-socketcall' };
+        if (call.block !== undefined && call.entry !== 'i386-socketcall') throw new ContractError('--entry', `socketcall(SYS_SOCKET, NULL) is the i386-socketcall entry, not ${call.entry}`);
+      }
+      if (o.block !== undefined) {
+        if (String(o.block) !== 'unreadable') throw new ContractError('--block', `expected unreadable, got ${JSON.stringify(o.block)}`);
+        if (call.entry !== 'i386-socketcall') throw new ContractError('--block', 'only with --entry i386-socketcall (no other entry passes an argument block)');
+        call = { ...call, block: 'unreadable' };
       }
       io.out(`${explain(call, env).join('\n')}\n`);
     });

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
-import { ALL_CLAUSES, formatCall, type Env, type KernelProfile } from '../../model';
+import { ALL_CLAUSES, formatCall, unreadableBlock, type Call, type Env, type KernelProfile } from '../../model';
 import { ContractError, requestLine, SockspecError } from '../../contract';
 import { ExecutorError } from '../../oracle/errors';
 import type { KernelOracle } from '../../oracle/oracle';
@@ -93,7 +93,7 @@ export interface Finding {
   readonly round: number;
   /** strace-style line of the counterexample call, when the property is about one call. */
   readonly strace?: string;
-  readonly call?: { a0: string; a1: string; a2: string; entry?: string };
+  readonly call?: { a0: string; a1: string; a2: string; entry?: string; block?: string };
   readonly env?: unknown;
   readonly model?: string;
   readonly kernel?: string;
@@ -223,6 +223,14 @@ export function planUnits(ids: readonly string[], runs: number, roundSize: numbe
 
 function reg(r: bigint): string {
   return `0x${r.toString(16)}`;
+}
+
+/** A finding's call: its registers, and its entry and unreadable block when it has them. */
+function callJson(call: Call): NonNullable<Finding['call']> {
+  return {
+    a0: reg(call.a0), a1: reg(call.a1), a2: reg(call.a2), ...(call.entry ? { entry: call.entry } : {}),
+    ...(unreadableBlock(call) ? { block: 'unreadable' } : {}),
+  };
 }
 
 function envJson(env: Env): unknown {
@@ -359,13 +367,13 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
         round: u.round,
         ...(details.counterexamplePath !== null ? { path: details.counterexamplePath } : {}),
         ...(err instanceof Disagreement ? {
-          strace: err.strace, call: { a0: reg(err.call.a0), a1: reg(err.call.a1), a2: reg(err.call.a2), ...(err.call.entry ? { entry: err.call.entry } : {}) },
+          strace: err.strace, call: callJson(err.call),
           env: envJson(err.env), model: err.model, kernel: err.kernel, clause: err.clause, details: err.details,
           request: requestLine(err.call, err.env, `${u.property}#${u.round}`),
         } : {}),
         ...(err instanceof KernelFault ? {
           env: envJson(err.env), request: requestLine(err.calls[0], err.env, `${u.property}#${u.round}`),
-          call: { a0: reg(err.calls[0].a0), a1: reg(err.calls[0].a1), a2: reg(err.calls[0].a2), ...(err.calls[0].entry ? { entry: err.calls[0].entry } : {}) },
+          call: callJson(err.calls[0]),
           kernelFault: { symptom: err.symptom, lines: err.lines, calls: err.calls.map(formatCall) },
         } : {}),
         ...(opts.kernelFlags !== undefined && (err instanceof Disagreement || err instanceof KernelFault) ? { kernelFlags: opts.kernelFlags } : {}),

@@ -70,6 +70,28 @@ describe('unknown request fields', () => {
     ]);
   });
 
+  it('block is "unreadable" and only with the i386-socketcall entry, else an error naming it; the CLI exits 2', async () => {
+    const sc = { entry: 'i386-socketcall' };
+    const r = await evalLines([
+      req({ id: 1, ...sc, block: 'unreadable' }),
+      req({ id: 2, ...sc, block: 'readable' }),
+      req({ id: 3, ...sc, block: true }),
+      req({ id: 4, block: 'unreadable' }),
+      req({ id: 5, entry: 'i386', block: 'unreadable' }),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.out[0]).toMatchObject({ id: 1, result: 'EFAULT', clauses: ['socketcall-args'] });
+    expect(r.out.slice(1).map((o) => o.error)).toEqual([
+      'line 2: block: expected "unreadable" (absent: a readable argument block), got "readable"',
+      'line 3: block: expected "unreadable" (absent: a readable argument block), got true',
+      'line 4: block: only the i386-socketcall entry passes an argument block, not x86_64',
+      'line 5: block: only the i386-socketcall entry passes an argument block, not i386',
+    ]);
+    const cli = run(['eval', '--kernel', 'reference-6.18'], `${req({ id: 6, block: 'unreadable' })}\n`);
+    expect(cli.code).toBe(2);
+    expect(cli.err).toContain('line 1: block: only the i386-socketcall entry passes an argument block, not x86_64');
+  });
+
   it('a request line inside a diff --tuples file names the file and line', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-badinput-'));
     const file = path.join(dir, 'tuples.jsonl');
@@ -94,6 +116,17 @@ describe('every line sockspec writes is still a valid request', () => {
     const r = parseRequest(line, reference618);
     expect(r.call).toEqual(call);
     expect(requestLine(r.call, r.env, 'finding#1')).toBe(line);
+  });
+
+  it('an unreadable socketcall block round-trips too, and is written only where it means something', () => {
+    const unreadable: Call = { ...call, block: 'unreadable' };
+    const line = requestLine(unreadable, env as typeof base, 'finding#2');
+    expect(JSON.parse(line)).toMatchObject({ entry: 'i386-socketcall', block: 'unreadable' });
+    const r = parseRequest(line, reference618);
+    expect(r.call).toEqual(unreadable);
+    expect(requestLine(r.call, r.env, 'finding#2')).toBe(line);
+    // On another entry the model ignores a block, and the line leaves it out rather than be refused.
+    expect(JSON.parse(requestLine({ a0: 1n, a1: 1n, a2: 0n, block: 'unreadable' }, base))).not.toHaveProperty('block');
   });
 
   it('a campaign corpus.jsonl entry (a request with covers) is accepted by eval', async () => {
