@@ -6,7 +6,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { reference618 } from '../../model';
+import { defaultEnv, reference618 } from '../../model';
+import { requestLine } from '../../contract';
+import { ia32Unavailable } from '../../oracle/host';
 import { planUnits, RoundPlan, runCampaign } from '../../engine/campaign/campaign';
 import { parseShard } from '../../cli/commands/fuzz';
 import { executorSkipReason } from '../helpers';
@@ -189,6 +191,24 @@ maybe(`a campaign with a wrong kernel profile${why ? ` — skipped: ${why}` : ''
     const r = spawnSync(path.join(dir, 'repro'), [], { encoding: 'utf8' });
     expect(r.stdout).toMatch(/^sockspec-repro call=0 ret=-97 result=EAFNOSUPPORT expected=(ok|E[A-Z]+)\n$/);
     expect(r.status).toBe(1);
+  });
+});
+
+const noRepro = executorSkipReason() || ia32Unavailable();
+(noRepro === '' ? describe : describe.skip)(`repro of an unreadable socketcall block${noRepro ? ` — skipped: ${noRepro}` : ''}`, () => {
+  it('passes NULL as the argument block, as the executor does: EFAULT on this kernel', () => {
+    const dir = tmp();
+    const call = { a0: 1n, a1: 1n, a2: 0n, entry: 'i386-socketcall' as const, block: 'unreadable' as const };
+    const finding = { property: 'P-MODEL-EQ-KERNEL', signature: 's', seed: 1, round: 0, model: 'EFAULT', request: requestLine(call, defaultEnv({ profile: reference618 }), 'x') };
+    fs.writeFileSync(path.join(dir, 'findings.jsonl'), `${JSON.stringify(finding)}\n`);
+    const src = path.join(dir, 'repro.c');
+    expect(run(['repro', path.join(dir, 'findings.jsonl'), '-o', src]).code).toBe(0);
+    expect(fs.readFileSync(src, 'utf8')).toContain(' * call: socketcall(SYS_SOCKET, NULL)');
+    const cc = spawnSync('cc', ['-Wall', '-o', path.join(dir, 'repro'), src], { encoding: 'utf8' });
+    expect([cc.status, cc.stderr]).toEqual([0, '']);
+    const r = spawnSync(path.join(dir, 'repro'), [], { encoding: 'utf8' });
+    expect(r.stdout).toBe('sockspec-repro call=0 ret=-14 result=EFAULT expected=EFAULT\n');
+    expect(r.status).toBe(0);
   });
 });
 
