@@ -15,6 +15,11 @@ function u64(r: bigint): string {
   return `0x${r.toString(16)}ULL`;
 }
 
+/** Text safe inside a C block comment: no comment opener (-Wcomment) and no closer. */
+function inComment(s: string): string {
+  return s.replace(/\/\*/g, '/ *').replace(/\*\//g, '* /');
+}
+
 function cString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
@@ -29,8 +34,8 @@ export function reproSource(call: Call, env: Env, expected: string, title: strin
   const entry = call.entry === 'i386' ? 1 : call.entry === 'i386-socketcall' ? 2 : 0;
   const errnos = ERRNO_NAMES.map((n, i) => (n === '' ? '' : `\t[${i}] = "${n}",`)).filter((l) => l !== '').join('\n');
   return `/*
- * sockspec reproducer: ${title.replace(/\*\//g, '* /')}
- * call: ${formatCall(call).replace(/\*\//g, '* /')}
+ * sockspec reproducer: ${inComment(title)}
+ * call: ${inComment(formatCall(call))}
  * expected: ${expected}
  * Build and run as root: cc -o repro repro.c && ./repro
  * Prints one line "sockspec-repro call=0 ret=... result=... expected=..." (on success followed by
