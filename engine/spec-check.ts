@@ -7,12 +7,12 @@
 // for another syscall is refused, not judged as socket(). Sources: spec/contradict.ts.
 
 import * as path from 'node:path';
-import { clauseById, type KernelProfile } from '../model';
-import { findContradictions, envWords, type Contradiction, type SpecJudge } from '../spec/contradict';
+import { clauseById, FILE_MAX_DEFAULT, NR_OPEN_SYSCTL_DEFAULT, type KernelProfile } from '../model';
+import { findContradictions, envWords, type Contradiction, type EnforcementChange, type SpecJudge } from '../spec/contradict';
 import type { KernelOracle } from '../oracle/oracle';
 import { observeOnHost } from '../oracle/observe';
 import { shortResult } from '../oracle/compare';
-import { requestLine } from '../contract';
+import { ContractError, requestLine } from '../contract';
 import { writeFileAtomic } from './io';
 import { reproSource } from '../repro/c-source';
 import type { SpecBlock } from '../spec/parse';
@@ -108,7 +108,41 @@ export interface SpecCheckSummary {
   readonly clauses: readonly SpecClause[];
   readonly contradictions: readonly SpecCheckEntry[];
   readonly byClass: Readonly<Record<string, number>>;
+  /** The order the spec leaves open, and the kernels' order of its errors. */
+  readonly order: SpecOrder;
+  /** What enforcing the spec's parameter constraints at run time (KAPI's checks) would change. */
+  readonly enforcement: readonly EnforcementEntry[];
   readonly seconds: number;
+}
+
+/** The order of the listed errors: the pairs the spec leaves open (entries of class `order`), and the kernels' order as a table. */
+export interface SpecOrder {
+  readonly unstated: readonly SpecCheckEntry[];
+  readonly table: OrderTable;
+}
+
+/** `wins['EPERM>ESOCKTNOSUPPORT']`: the kernels that returned EPERM where causes of both held. */
+export interface OrderTable {
+  /** Every error met in a pair, those that win most first. */
+  readonly errnos: readonly string[];
+  readonly wins: Readonly<Record<string, readonly string[]>>;
+}
+
+/** What KAPI's runtime checks would change, for one check, kernel by kernel. */
+export interface EnforcementEntry {
+  readonly check: string;
+  readonly line: number;
+  readonly text: string;
+  readonly kernels: ReadonlyArray<{ readonly kernel: string; readonly points: number; readonly today: Readonly<Record<string, number>> }>;
+  readonly examples: readonly EnforcementExample[];
+}
+
+/** A call the check would turn into EINVAL, with its result today by the model and by each kernel. */
+export interface EnforcementExample {
+  readonly counterexample: string;
+  readonly today: string;
+  readonly request: string;
+  readonly kernels: ReadonlyArray<{ readonly kernel: string; readonly observed: string | null }>;
 }
 
 /** One clause of the spec as the checker reads it. */
@@ -131,14 +165,29 @@ export function specClauses(j: SpecJudge): SpecClause[] {
   return out.sort((a, b) => a.line - b.line);
 }
 
+/** The first kernel the contradiction holds on that ran its counter-example, else the first it holds on. */
+export function replayedOn(verdicts: readonly KernelVerdict[]): KernelVerdict | undefined {
+  return verdicts.find((v) => v.holds && v.observed !== null && !v.observed.startsWith('unobserved')) ?? verdicts.find((v) => v.holds);
+}
+
 /** A contradiction's identity across kernels: one spec item, one model clause. */
 const entryKey = (c: Contradiction): string => `${c.class}|${c.title}|${c.specLines.join(',')}|${c.clause}`;
 
 /** What `oracle` does with the counter-example of `c`, as the report shows it; null without an oracle or a call. */
 async function replay(oracle: KernelOracle | undefined, c: Contradiction): Promise<string | null> {
   if (oracle === undefined || c.counterexample === '-') return null;
-  const [obs] = await observeOnHost(oracle, c.env, [c.call]);
-  return 'outcome' in obs ? shortResult(obs.outcome) : `unobserved: ${obs.unobserved}`;
+  // The host never changes a global sysctl; a guest takes the knobs it can set exactly (runner.ts vmGlobals).
+  if (oracle.kind === 'host' && (c.env.fileMax !== FILE_MAX_DEFAULT || c.env.nrOpen !== NR_OPEN_SYSCTL_DEFAULT)) {
+    return 'unobserved: the host never changes fs.file-max or fs.nr_open: judge this one with --oracle vm';
+  }
+  try {
+    const [obs] = await observeOnHost(oracle, c.env, [c.call]);
+    return 'outcome' in obs ? shortResult(obs.outcome) : `unobserved: ${obs.unobserved}`;
+  } catch (e) {
+    // A knob the guest cannot take (the counter-example could not be made exactly reproducible).
+    if (e instanceof RangeError || (e instanceof ContractError && e.field === 'env.sysctl')) return `unobserved: ${e.message}`;
+    throw e;
+  }
 }
 
 /**
@@ -160,29 +209,8 @@ export async function specCheck(
   const { spec, skipped } = loadSpec(file, opts.block);
   requireSocketSpec(file, spec);
   const found = kernels.map((k) => ({ k, ...findContradictions(spec, k.profile) }));
-  // Every contradiction once, in the order the kernels first find them.
-  const order: Contradiction[] = [];
-  const seen = new Set<string>();
-  for (const f of found) for (const c of f.contradictions) if (!seen.has(entryKey(c))) { seen.add(entryKey(c)); order.push(c); }
-  const byClause: SpecCheckEntry[] = [];
-  for (const c of order) {
-    const verdicts: KernelVerdict[] = [];
-    for (const f of found) {
-      const own = f.contradictions.find((x) => entryKey(x) === entryKey(c));
-      const asked = own ?? c;
-      const observed = await replay(f.k.oracle, asked);
-      verdicts.push({ kernel: f.k.name, holds: own !== undefined, counterexample: asked.counterexample, observed, confirmed: own !== undefined && observed !== null && observed === own.model });
-    }
-    const first = verdicts.find((v) => v.holds) as KernelVerdict;
-    byClause.push({
-      class: c.class, title: c.title, specLines: c.specLines, specText: c.specText, counterexample: c.counterexample,
-      environment: c.counterexample === '-' ? '-' : envWords(c), request: c.counterexample === '-' ? null : requestLine(c.call, c.env),
-      model: c.model, kernel: first.observed, confirmed: verdicts.some((v) => v.confirmed), clause: c.clause,
-      kernelFunction: clauseById(c.clause)?.cite ?? '-', points: c.points, reproducer: null, kernels: verdicts,
-      item: c.item, clauses: [c.clause], members: [],
-    });
-  }
-  const grouped = group === 'clause' ? byClause.map((e, i) => ({ entry: e, source: order[i] })) : byItem(order, byClause);
+  const grouped = await judgedEntries(found.map((f) => ({ k: f.k, list: f.contradictions })), group);
+  const unstated = (await judgedEntries(found.map((f) => ({ k: f.k, list: f.unstated })), group)).map((g) => g.entry);
   const entries = grouped.map(({ entry, source }, i) => {
     if (out === undefined || source.expect === undefined) return entry;
     const reproducer = path.join(out, `repro-${i + 1}.c`);
@@ -199,12 +227,81 @@ export async function specCheck(
     holds: entries.filter((e) => e.kernels[j].holds).length, confirmed: entries.filter((e) => e.kernels[j].confirmed).length,
   }));
   const head = judged[0];
+  const order: SpecOrder = { unstated, table: orderTable(found.map((f) => ({ kernel: f.k.name, counts: f.orderCounts }))) };
+  const enforcement = await enforcementEntries(found.map((f) => ({ k: f.k, changes: f.enforcement })));
   const summary: SpecCheckSummary = {
     file, group, spec: spec.name, skipped, kernel: head.profile, oracle: head.oracle, ...(head.oracle === 'vm' && head.image !== undefined ? { kernelImage: head.image } : {}), kernels: judged,
     points: head.points, policyPoints: head.policyPoints,
-    formalized: cov.formalized, informal: cov.informal, clauses, contradictions: entries, byClass, seconds: (now() - t0) / 1000,
+    formalized: cov.formalized, informal: cov.informal, clauses, contradictions: entries, byClass, order, enforcement, seconds: (now() - t0) / 1000,
   };
   return summary;
+}
+
+/**
+ * One entry per contradiction (spec item and model clause) found on any kernel, in the order the
+ * kernels first find them, each replayed on every kernel; grouped by spec item unless `group` is `clause`.
+ */
+async function judgedEntries(found: ReadonlyArray<{ k: SpecKernel; list: readonly Contradiction[] }>, group: SpecGroup): Promise<Array<{ entry: SpecCheckEntry; source: Contradiction }>> {
+  const order: Contradiction[] = [];
+  const seen = new Set<string>();
+  for (const f of found) for (const c of f.list) if (!seen.has(entryKey(c))) { seen.add(entryKey(c)); order.push(c); }
+  const byClause: SpecCheckEntry[] = [];
+  for (const c of order) {
+    const verdicts: KernelVerdict[] = [];
+    for (const f of found) {
+      const own = f.list.find((x) => entryKey(x) === entryKey(c));
+      const asked = own ?? c;
+      const observed = await replay(f.k.oracle, asked);
+      verdicts.push({ kernel: f.k.name, holds: own !== undefined, counterexample: asked.counterexample, observed, confirmed: own !== undefined && observed !== null && observed === own.model });
+    }
+    const first = replayedOn(verdicts) as KernelVerdict;
+    byClause.push({
+      class: c.class, title: c.title, specLines: c.specLines, specText: c.specText, counterexample: c.counterexample,
+      environment: c.counterexample === '-' ? '-' : envWords(c), request: c.counterexample === '-' ? null : requestLine(c.call, c.env),
+      model: c.model, kernel: first.observed, confirmed: verdicts.some((v) => v.confirmed), clause: c.clause,
+      kernelFunction: clauseById(c.clause)?.cite ?? '-', points: c.points, reproducer: null, kernels: verdicts,
+      item: c.item, clauses: [c.clause], members: [],
+    });
+  }
+  return group === 'clause' ? byClause.map((e, i) => ({ entry: e, source: order[i] })) : byItem(order, byClause);
+}
+
+/** The order of the listed errors as the kernels keep it: every error met in a pair, and for each ordered pair the kernels that return the first. */
+function orderTable(found: ReadonlyArray<{ kernel: string; counts: Readonly<Record<string, number>> }>): OrderTable {
+  const wins: Record<string, string[]> = {};
+  for (const f of found) for (const p of Object.keys(f.counts)) (wins[p] ??= []).push(f.kernel);
+  const errnos = [...new Set(Object.keys(wins).flatMap((p) => p.split('>')))];
+  // The errors that win most come first: the kernel's order where it is one.
+  const score = (e: string): number => Object.keys(wins).filter((p) => p.startsWith(`${e}>`)).length - Object.keys(wins).filter((p) => p.endsWith(`>${e}`)).length;
+  errnos.sort((a, b) => score(b) - score(a) || a.localeCompare(b));
+  return { errnos, wins };
+}
+
+/** The runtime checks' changes on every kernel, with each example replayed where an oracle is. */
+async function enforcementEntries(found: ReadonlyArray<{ k: SpecKernel; changes: readonly EnforcementChange[] }>): Promise<EnforcementEntry[]> {
+  const ids = [...new Set(found.flatMap((f) => f.changes.map((c) => c.check)))];
+  const out: EnforcementEntry[] = [];
+  for (const id of ids) {
+    const head = found.flatMap((f) => f.changes).find((c) => c.check === id) as EnforcementChange;
+    const examples: EnforcementExample[] = [];
+    for (const x of head.examples) {
+      const kernels: Array<{ kernel: string; observed: string | null }> = [];
+      for (const f of found) {
+        const probe = { counterexample: x.counterexample, call: x.call, env: x.env } as Contradiction;
+        kernels.push({ kernel: f.k.name, observed: await replay(f.k.oracle, probe) });
+      }
+      examples.push({ counterexample: x.counterexample, today: x.today, request: requestLine(x.call, x.env), kernels });
+    }
+    out.push({
+      check: id, line: head.line, text: head.text,
+      kernels: found.map((f) => {
+        const c = f.changes.find((y) => y.check === id);
+        return { kernel: f.k.name, points: c?.points ?? 0, today: c?.today ?? {} };
+      }),
+      examples,
+    });
+  }
+  return out;
 }
 
 /**

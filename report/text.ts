@@ -7,7 +7,7 @@ import { replayCommand } from '../properties/replay';
 import type { Finding } from '../engine/campaign/campaign';
 import type { CheckSummary } from '../engine/check';
 import type { DiffSummary } from '../engine/diff';
-import type { KernelJudged, SpecCheckEntry, SpecCheckSummary } from '../engine/spec-check';
+import { replayedOn, type KernelJudged, type SpecCheckEntry, type SpecCheckSummary } from '../engine/spec-check';
 
 /** The human-readable report. */
 export function formatCheck(s: CheckSummary): string[] {
@@ -86,7 +86,7 @@ export function specCheckMarkdown(s: SpecCheckSummary): string {
     if (several) out.push(`- kernels: ${verdictWords(c)}`);
     if (c.counterexample !== '-') {
       // The counter-example is the first member's: replay it where that member holds.
-      const first = kernels.find((k) => k.name === ((c.members ?? [])[0] ?? c).kernels?.find((v) => v.holds)?.kernel);
+      const first = kernels.find((k) => k.name === replayedOn(((c.members ?? [])[0] ?? c).kernels ?? [])?.kernel);
       const image = first !== undefined ? (first.oracle === 'vm' ? first.image : undefined) : s.kernelImage;
       out.push(`- counter-example: \`${c.counterexample}\` (${c.environment}; ${c.points} points in this group)`,
         `- kernel: ${c.kernel ?? 'not run (--oracle none)'}; confirmed: ${c.confirmed ? 'yes' : 'no'}`,
@@ -103,10 +103,75 @@ export function specCheckMarkdown(s: SpecCheckSummary): string {
     }
     out.push('');
   });
+  out.push(...orderMarkdown(s, cell), ...enforcementMarkdown(s, cell));
   out.push('## Formalization', '', '| line | kind | about | clause | predicate |', '|---|---|---|---|---|');
   for (const c of s.clauses) out.push(`| ${c.line} | ${c.kind} | ${cell(c.about)} | ${cell(c.text)} | ${c.formal === null ? 'informal' : `\`${cell(c.formal)}\``} |`);
   out.push('');
   return out.join('\n');
+}
+
+/** The order the spec leaves open, pair by pair, and the kernels' order of its errors as a matrix. */
+function orderMarkdown(s: SpecCheckSummary, cell: (t: string) => string): string[] {
+  const order = s.order;
+  if (order === undefined) return [];
+  const out = ['## The order of the errors', ''];
+  if (order.unstated.length === 0) out.push('Where the causes of two listed errors hold at once, the spec states which the kernel returns.', '');
+  else {
+    out.push(`The spec lists its errors without an order. Where a stated cause of one and a stated cause of another hold at once, the kernel returns one; the spec would have to say which (${order.unstated.length} pairs of causes):`, '',
+      '| # | where both hold | spec lines | holds on (✓ confirmed) | counter-example |', '|---|---|---|---|---|');
+    order.unstated.forEach((c, i) => {
+      const on = c.kernels.filter((v) => v.holds).map((v) => `${v.kernel}${v.confirmed ? ' ✓' : ''}`).join(', ');
+      out.push(`| ${i + 1} | ${cell(c.title.replace(/^where /, '').replace(/: the spec does not say which comes first$/, ''))} | ${c.specLines.join(', ')} | ${on} | \`${cell(c.counterexample)}\` (${cell(c.environment)}) |`);
+    });
+    out.push('');
+  }
+  const t = order.table;
+  if (t.errnos.length > 0) {
+    out.push("The kernels' order: a row's error is returned before a column's (<) or after it (>) where causes of both hold; both where it depends on the call; the kernels in brackets where not all agree.", '',
+      `| | ${t.errnos.join(' | ')} |`, `|---|${t.errnos.map(() => '---|').join('')}`);
+    const all = (s.kernels ?? []).length;
+    for (const r of t.errnos) {
+      const cells = t.errnos.map((c) => {
+        if (r === c) return '·';
+        const before = t.wins[`${r}>${c}`] ?? [];
+        const after = t.wins[`${c}>${r}`] ?? [];
+        const mark = (sign: string, ks: readonly string[]): string => `${sign}${ks.length < all ? ` (${ks.join(', ')})` : ''}`;
+        if (before.length > 0 && after.length > 0) return `both: ${mark('<', before)}, ${mark('>', after)}`;
+        if (before.length > 0) return mark('<', before);
+        if (after.length > 0) return mark('>', after);
+        return '';
+      });
+      out.push(`| ${r} | ${cells.join(' | ')} |`);
+    }
+    out.push('');
+  }
+  return out;
+}
+
+/** What KAPI's runtime checks would change if the spec's parameter constraints were enforced. */
+function enforcementMarkdown(s: SpecCheckSummary, cell: (t: string) => string): string[] {
+  const e = s.enforcement;
+  if (e === undefined) return [];
+  const out = ['## What runtime enforcement would change', '',
+    "With CONFIG_KAPI_RUNTIME_CHECKS, KAPI rejects a call whose arguments fall outside the spec's parameter constraints with EINVAL before socket() runs (not on the i386 socketcall entry, which goes past the wrapper)."];
+  if (e.length === 0) return [...out, 'No judged call would change.', ''];
+  out.push('', '| check | spec line | kernel | calls that change | their result today |', '|---|---|---|---|---|');
+  for (const c of e) {
+    for (const k of c.kernels) {
+      const today = Object.entries(k.today).sort((a, b) => b[1] - a[1]).map(([r, n]) => `${r === 'ok' ? 'working (ok)' : r} ${n}`).join(', ');
+      out.push(`| ${cell(c.text)} | ${c.line} | ${k.kernel} | ${k.points} | ${today || '-'} |`);
+    }
+  }
+  out.push('');
+  for (const c of e) {
+    out.push(`- ${c.text}: for example`);
+    for (const x of c.examples) {
+      const seen = x.kernels.filter((k) => k.observed !== null).map((k) => `${k.kernel} ${k.observed}`).join(', ');
+      out.push(`  - \`${x.counterexample}\` would become EINVAL${seen !== '' ? ` (today: ${seen})` : ''}`);
+    }
+  }
+  out.push('');
+  return out;
 }
 
 /** Renders failing cases as formatted strace lines for the console. */

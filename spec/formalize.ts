@@ -17,6 +17,8 @@ export interface SpecInput {
   readonly registered: (family: number) => boolean;
   /** Whether an `inetsw[type]` entry of the family (AF_INET or AF_INET6) accepts the protocol: configuration. */
   readonly inetswAccepts: (family: number, type: number, protocol: number) => boolean;
+  /** The call entered through i386 socketcall with an argument block the kernel cannot read: it never sees family, type or protocol. */
+  readonly unreadableBlock: boolean;
 }
 
 export type Predicate = (x: SpecInput) => boolean;
@@ -33,11 +35,13 @@ export interface Cause {
   readonly capability?: string;
   /** Whether the text says in which user namespace the capability counts. */
   readonly namespaced?: boolean;
+  /** The cause is about the socketcall argument block, not the arguments behind it. */
+  readonly block?: true;
   /** Where the spec states it: an error's text (the default), a KAPI_CAPABILITY, or a parameter's constraint. */
   readonly source?: 'capability' | 'parameter';
 }
 
-const NAMES: Readonly<Record<string, number>> = {
+export const NAMES: Readonly<Record<string, number>> = {
   ...Object.fromEntries(AF_NAMES.map((n, i) => [n, i])),
   ...Object.fromEntries(AF_NAMES.map((n, i) => [n.replace(/^AF_/, 'PF_'), i])),
   ...Object.fromEntries(Object.entries(SOCK_TYPE_NAMES).map(([v, n]) => [n, Number(v)])),
@@ -58,7 +62,7 @@ function htonsInline(text: string): string {
 type Expr = (x: SpecInput) => number;
 
 /** A small C expression parser (precedence climbing) over family, type, protocol and constants. */
-function parseExpr(src: string): Expr | undefined {
+export function parseExpr(src: string): Expr | undefined {
   // "NPROTO (46)" and "SOCK_MAX (11)" restate the value: keep the name.
   const text = src.replace(/\b([A-Z][A-Z0-9_]+)\s*\(\d+\)/g, '$1');
   const toks = text.match(/\s*(0x[0-9a-fA-F]+|\d+|[A-Za-z_][A-Za-z0-9_]*|&&|\|\||==|!=|<=|>=|[<>()&|~!^])/gy)?.map((t) => t.trim());
@@ -109,7 +113,7 @@ function parseExpr(src: string): Expr | undefined {
 }
 
 /** A family guard: `AF_UNIX:`, `AF_INET/AF_INET6:`, `AF_INET/AF_INET6 with SOCK_RAW:`. */
-function guardOf(text: string): { rest: string; guard?: Predicate; formal?: string } {
+export function guardOf(text: string): { rest: string; guard?: Predicate; formal?: string } {
   const m = /^((?:AF_[A-Z0-9]+)(?:\/AF_[A-Z0-9]+)*)(?:\s+with\s+(SOCK_[A-Z]+))?\s*:\s*(.*)$/s.exec(text.trim());
   if (m === null) return { rest: text.trim() };
   const fams = m[1].split('/').map((n) => NAMES[n]);
@@ -120,11 +124,15 @@ function guardOf(text: string): { rest: string; guard?: Predicate; formal?: stri
 }
 
 /** One cause text as a predicate, or undefined when it is prose. */
-export function formalizeCause(text: string): { predicate: Predicate; formal: string } | undefined {
+export function formalizeCause(text: string): { predicate: Predicate; formal: string; block?: true } | undefined {
   const { rest, guard, formal: gf } = guardOf(text.replace(/\.$/, ''));
   const both = (p: Predicate, f: string): { predicate: Predicate; formal: string } => ({
     predicate: guard === undefined ? p : (x) => guard(x) && p(x), formal: gf === undefined ? f : `${gf} ∧ (${f})`,
   });
+  // The i386 socketcall entry copying its argument block from user memory (net/compat.c).
+  if (/^(the )?(i386 )?socketcall(\(\))?( entry)?('s)? argument block (is unreadable|cannot be read)$/i.test(rest.trim())) {
+    return { ...both((x) => x.unreadableBlock, 'entry = i386 socketcall ∧ its argument block is unreadable'), block: true };
+  }
   // An LSM denial is a cause the model's environments never contain (no LSM policy is modelled).
   if (/Security Module|security_socket_(post_)?create/.test(rest)) return both(() => false, 'an LSM denies (no LSM policy in this environment)');
   if (/^protocol family not registered in net_families\[\]$/.test(rest.trim())) {
@@ -165,8 +173,10 @@ export function errorCauses(spec: ParsedSpec): Cause[] {
     const m = /Returned when:\s*(.*)$/is.exec(text);
     const parts = m === null ? [text] : m[1].split(';').map((s) => s.trim()).filter((s) => s !== '');
     for (const part of parts) {
-      const f = m === null && !/Security Module/.test(part) ? undefined : formalizeCause(part);
-      out.push({ errno, text: part, line: e.line, ...(f ? { predicate: f.predicate, formal: f.formal } : {}), ...capabilityOf(part) });
+      // "Not directly returned by socket() …": a cause that never holds.
+      const never = m === null && /^not (directly )?returned by socket\(\)/i.test(part.trim()) ? { predicate: () => false, formal: 'never: the spec says socket() does not return it' } : undefined;
+      const f = never ?? (m === null && !/Security Module/.test(part) ? undefined : formalizeCause(part));
+      out.push({ errno, text: part, line: e.line, ...(f ? { predicate: f.predicate, formal: f.formal } : {}), ...(f !== undefined && 'block' in f ? { block: true as const } : {}), ...capabilityOf(part) });
     }
   }
   for (const c of spec.capabilities) {
@@ -190,6 +200,26 @@ export function errorCauses(spec: ParsedSpec): Cause[] {
     }
   }
   return out;
+}
+
+/** One KAPI_CAPABILITY entry: the capability, its condition over the call (formalized where it parses), its action. */
+export interface CapabilityEntry {
+  readonly name: string;
+  readonly line: number;
+  readonly condition: string;
+  /** Whether the call is one the entry speaks of; undefined where the condition is prose. */
+  readonly covers?: Predicate;
+  readonly action: string;
+}
+
+/** The spec's KAPI_CAPABILITY list, in order. */
+export function capabilityEntries(spec: ParsedSpec): CapabilityEntry[] {
+  return spec.capabilities.map((c) => {
+    const condition = String(c.condition ?? '');
+    const f = parseExpr(condition);
+    const action = c.action !== null && typeof c.action === 'object' && 'expr' in c.action ? String(c.action.expr) : String(c.action ?? '');
+    return { name: String(c.name), line: c.line, condition, action, ...(f ? { covers: (x: SpecInput) => f(x) !== 0 } : {}) };
+  });
 }
 
 function capabilityOf(text: string): { capability?: string; namespaced?: boolean } {
@@ -328,7 +358,7 @@ export interface ExampleCall {
   readonly protocol: number;
 }
 
-const ZERO: SpecInput = { family: 0, type: 0, protocol: 0, hasCap: () => true, registered: () => true, inetswAccepts: () => true };
+const ZERO: SpecInput = { family: 0, type: 0, protocol: 0, hasCap: () => true, registered: () => true, inetswAccepts: () => true, unreadableBlock: false };
 
 /** The calls of KAPI_EXAMPLES (`socket(A, B, C)` assigned or tested) and of constraints listing valid combinations. */
 export function exampleCalls(spec: ParsedSpec): ExampleCall[] {
