@@ -59,9 +59,20 @@ function specSection(check: SpecCheckSummary | undefined): string {
     `<td>${esc(c.specLines.join(', '))}</td><td><code>${esc(c.counterexample)}</code></td><td>${esc(c.kernel ?? '-')}</td><td>${c.confirmed ? 'yes' : 'no'}</td>` +
     `<td>${esc((c.kernels ?? []).map((v) => `${v.kernel}: ${v.holds ? (v.confirmed ? 'holds, confirmed' : 'holds') : 'does not hold'}`).join('; ') || '-')}</td>` +
     `<td>${esc((c.clauses ?? [c.clause]).join(', '))}</td></tr>`).join('\n');
+  // Older spec-check.json files have neither order nor enforcement.
+  const pairs = (check.order?.unstated ?? []).map((c, i) => `<tr class="order-pair"><td>${i + 1}</td><td>${esc(c.title)}</td><td>${esc(c.specLines.join(', '))}</td>` +
+    `<td><code>${esc(c.counterexample)}</code></td><td>${esc(c.kernels.filter((v) => v.holds).map((v) => `${v.kernel}${v.confirmed ? ' ✓' : ''}`).join(', '))}</td></tr>`).join('\n');
+  const enforced = (check.enforcement ?? []).flatMap((e) => e.kernels.map((k) => `<tr class="enforced"><td>${esc(e.text)}</td><td>${e.line}</td><td>${esc(k.kernel)}</td><td>${k.points}</td>` +
+    `<td>${esc(Object.entries(k.today).map(([r, n]) => `${r} ${n}`).join(', '))}</td><td>${esc(e.examples.map((x) => x.counterexample).join('; '))}</td></tr>`)).join('\n');
   return `<h2>Spec contradictions (${esc(check.spec)}: ${check.contradictions.length}; ${check.formalized} clauses formalized, ${check.informal} informal)</h2>
 <table id="spec-contradictions"><tr><th>#</th><th>class</th><th>contradiction</th><th>spec lines</th><th>counter-example</th><th>kernel</th><th>confirmed</th><th>kernels</th><th>model clauses</th></tr>
-${rows}</table>`;
+${rows}</table>
+<h3>Order the spec leaves open (${(check.order?.unstated ?? []).length} pairs of causes)</h3>
+<table id="spec-order"><tr><th>#</th><th>where both hold</th><th>spec lines</th><th>counter-example</th><th>holds on (✓ confirmed)</th></tr>
+${pairs}</table>
+<h3>What runtime enforcement would change</h3>
+<table id="spec-enforcement"><tr><th>check</th><th>spec line</th><th>kernel</th><th>calls that would become EINVAL</th><th>their result today</th><th>examples</th></tr>
+${enforced}</table>`;
 }
 
 /** The kernel A/B section, from a diff.json in the folder. */

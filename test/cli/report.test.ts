@@ -187,6 +187,9 @@ maybe(`sockspec report in headless chromium${why ? ` — skipped: ${why}` : ''}`
     expect(await page.locator('#coverage .clause').count()).toBeGreaterThan(60);
     expect(await page.locator('#spec-contradictions tr.contradiction').count()).toBeGreaterThan(5);
     expect(await page.locator('#spec-contradictions').innerText()).toMatch(/ENODEV, which the spec does not list/);
+    // The spec check's order and runtime-enforcement sections (the RFC's family range turns EAFNOSUPPORT into EINVAL).
+    expect(await page.locator('#spec-order tr.order-pair').count()).toBeGreaterThan(0);
+    expect(await page.locator('#spec-enforcement tr.enforced').first().innerText()).toMatch(/family: KAPI_CONSTRAINT_RANGE\(0, 45\)\s+60\s+\S+\s+\d+\s+EAFNOSUPPORT \d+/);
     await page.selectOption('#env', 'nobody');
     const packetRaw = page.locator('div.env:not(.hidden) tr:nth-child(19) td.cell').nth(3);
     expect(await packetRaw.getAttribute('data-result')).toBe('EPERM');
