@@ -29,18 +29,16 @@ const CLASS_SHAPES: ReadonlyArray<[string, (e: Env) => Env]> = [
  */
 function exploreProperty(ctx: PropertyContext): fc.IProperty<[Call, Env]> {
   const { profile, coverage: cov } = ctx;
-  const covered = cov.covered;
+  const steer = ctx.steer ?? cov;
+  const covered = steer.covered;
   const uncoveredFamilies = [...new Set(ALL_CLAUSES.filter((c) => !covered.has(c.id)).map((c) => c.group))];
   const famNumbers = profile.families.filter((f) => uncoveredFamilies.includes(AF_NAMES[f]));
   const base = callArb();
-  const toFamilies = famNumbers.length === 0 ? base : fc.tuple(base, fc.constantFrom(...famNumbers)).map(([c, f]): Call => ({ ...c, a0: BigInt(f) }));
-  // socketcall's own clause decides only for an unreadable argument block: aim there until it has.
-  const targeted = !uncoveredFamilies.includes('socketcall') ? toFamilies : fc.oneof(toFamilies, callArb({ entries: true })
-    .map((c): Call => ({ a0: c.a0 & 0xffffffffn, a1: c.a1 & 0xffffffffn, a2: c.a2 & 0xffffffffn, entry: 'i386-socketcall', block: 'unreadable' })));
-  const most = Math.max(1, ...[...cov.byClass.values()].map((s) => s.size));
+  const targeted = famNumbers.length === 0 ? base : fc.tuple(base, fc.constantFrom(...famNumbers)).map(([c, f]): Call => ({ ...c, a0: BigInt(f) }));
+  const most = Math.max(1, ...[...steer.byClass.values()].map((s) => s.size));
   const envs = fc.oneof(...CLASS_SHAPES.map(([name, shape]) => ({
     arbitrary: envArb({ profile, seccomp: name === 'seccomp' }).map(shape),
-    weight: 1 + most - (cov.byClass.get(name)?.size ?? 0),
+    weight: 1 + most - (steer.byClass.get(name)?.size ?? 0),
   })));
   return fc.property(fc.oneof({ arbitrary: targeted, weight: 3 }, { arbitrary: base, weight: 1 }), envs, (call, env) => {
     const trace = evaluate(call, env).trace;

@@ -15,8 +15,13 @@ export interface PropertyContext {
   readonly profile: KernelProfile;
   /** A kernel (the running one through the executor, or an image in QEMU); properties of kind `kernel` need it. */
   readonly oracle?: KernelOracle;
-  /** The clauses decided so far (the exploration steers towards the others and records into it). */
+  /** The clauses decided so far (the exploration records into it, and steers by it unless `steer` is given). */
   readonly coverage: Coverage;
+  /**
+   * What the exploration steers by, where not `coverage`: a campaign passes the coverage of the
+   * exploration's own earlier rounds, which is the same in every shard and worker.
+   */
+  readonly steer?: Coverage;
   /**
    * Told of each decision: the call, its environment, the trace, and the environment as a kernel
    * can replay it exactly (the campaign keeps coverage and its corpus with it).

@@ -59,6 +59,14 @@ export class CapabilityProbe {
     return { row, cap: CAP_NAMES[found], scope: this.scope(call, env, row), bypass: clause.reads.some((r) => LIMITS.includes(r)) };
   }
 
+  /** Every row met so far whose capability is known, in the order met. */
+  uses(): CapabilityUse[] {
+    return [...this.capOf.entries()].map(([row, i]) => {
+      const clause = clauseById(row);
+      return { row, cap: CAP_NAMES[i], scope: this.scopeOf.get(row) ?? 'unknown', bypass: clause?.reads.some((r) => LIMITS.includes(r)) === true };
+    });
+  }
+
   private scope(call: Call, env: Env, row: string): CapabilityScope {
     const known = this.scopeOf.get(row);
     if (known !== undefined) return known;

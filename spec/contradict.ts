@@ -18,7 +18,7 @@ import { callArb, envArb } from '../generators';
 import { vmReproducible } from '../properties/differential';
 import { classCalls, ENV_CLASSES, UNREADABLE_BLOCK_CALL } from '../generators/space';
 import { checkConsistency } from './consistency';
-import { CapabilityProbe, scopeWords } from './capabilities';
+import { CapabilityProbe, scopeWords, type CapabilityUse } from './capabilities';
 import { firstRejecting, runtimeChecks, type RuntimeCheck } from './enforce';
 import { judgeOrder, statedOrder, type OrderChain } from './order';
 import { capabilityEntries, errorCauses, exampleCalls, paramConstraints, successClaims, type CapabilityEntry, type Cause, type ExampleCall, type ParamConstraint, type SpecInput, type SuccessClaim } from './formalize';
@@ -108,6 +108,7 @@ function specInput(call: Call, env: Env, reading: 'init' | 'netns'): SpecInput {
     family: i32(call.a0), type: i32(call.a1), protocol: i32(call.a2),
     hasCap: (c) => caps.has(c), registered: (f) => p.families.includes(f),
     inetswAccepts: (f, t, proto) => inetLookup((f === 10 ? p.inet6sw : p.inetsw)[t] ?? [], proto) >= 0,
+    inetswHas: (f, t) => ((f === 10 ? p.inet6sw : p.inetsw)[t] ?? []).length > 0,
     unreadableBlock: call.block === 'unreadable',
   };
 }
@@ -215,6 +216,11 @@ export class SpecJudge {
       }
     }
     return { pairs, seen, drafts };
+  }
+
+  /** The capability checks met so far: each row, the capability it demands, where it counts, whether it guards a limit. */
+  capabilityUses(): CapabilityUse[] {
+    return this.probe.uses();
   }
 
   /**
@@ -432,7 +438,9 @@ export function findContradictions(
   profile: KernelProfile,
   fuzz: { readonly seed: number; readonly runs: number } = { seed: 0x5bec, runs: 100000 },
 ): {
-  contradictions: Contradiction[]; unstated: Contradiction[]; orderCounts: Record<string, number>; enforcement: EnforcementChange[]; judge: SpecJudge; points: number; policyPoints: number;
+  contradictions: Contradiction[]; unstated: Contradiction[]; orderCounts: Record<string, number>; enforcement: EnforcementChange[];
+  /** Each errno the judged points returned (seccomp's aside), with the clauses that returned it. */
+  producedBy: Record<string, Set<string>>; judge: SpecJudge; points: number; policyPoints: number;
 } {
   const judge = new SpecJudge(spec);
   const root = ENV_CLASSES[0].env(profile);
@@ -441,6 +449,7 @@ export function findContradictions(
   const enforced = new Map<string, { check: RuntimeCheck; points: number; today: Record<string, number>; examples: Map<string, { call: Call; env: Env; w: number[] }> }>();
   const produced = new Set<string>();
   const causeCounts: Record<string, number> = {};
+  const producedBy: Record<string, Set<string>> = {};
   const refuted = new Set<number>();
   let points = 0;
   let policyPoints = 0;
@@ -449,6 +458,7 @@ export function findContradictions(
     const j = judge.judge(call, env);
     if (j.policy) { policyPoints++; return; }
     produced.add(j.result);
+    if (j.outcome.kind === 'errno') (producedBy[j.result] ??= new Set()).add(j.clause);
     // The point's weight, computed once and only where something is kept.
     let wc: number[] | undefined;
     const wOf = (): number[] => (wc ??= weight(call, env, root));
@@ -579,7 +589,7 @@ export function findContradictions(
       env: root, envClass: '-', counterexample: '-', model: '-', points: 0,
     });
   }
-  return { contradictions: out, unstated, orderCounts, enforcement, judge, points, policyPoints };
+  return { contradictions: out, unstated, orderCounts, enforcement, producedBy, judge, points, policyPoints };
 }
 
 /** The counter-example's environment in words: what differs from uid 0 with every capability in the initial namespaces. */

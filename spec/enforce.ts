@@ -33,7 +33,7 @@ function constant(v: unknown): bigint | undefined {
   if (text === undefined) return undefined;
   const e = parseExpr(text);
   if (e === undefined) return undefined;
-  return BigInt(e({ family: 0, type: 0, protocol: 0, hasCap: () => false, registered: () => false, inetswAccepts: () => false, unreadableBlock: false }));
+  return BigInt(e({ family: 0, type: 0, protocol: 0, hasCap: () => false, registered: () => false, inetswAccepts: () => false, inetswHas: () => false, unreadableBlock: false }));
 }
 
 /** The enum values of KAPI_PARAM_ENUM_VALUES(a, b, …) or of a `{a, b}` initializer, where each is a known constant. */

@@ -17,6 +17,8 @@ export interface SpecInput {
   readonly registered: (family: number) => boolean;
   /** Whether an `inetsw[type]` entry of the family (AF_INET or AF_INET6) accepts the protocol: configuration. */
   readonly inetswAccepts: (family: number, type: number, protocol: number) => boolean;
+  /** Whether the family's `inetsw[type]` has any entry: configuration. */
+  readonly inetswHas: (family: number, type: number) => boolean;
   /** The call entered through i386 socketcall with an argument block the kernel cannot read: it never sees family, type or protocol. */
   readonly unreadableBlock: boolean;
 }
@@ -112,15 +114,16 @@ export function parseExpr(src: string): Expr | undefined {
   return e !== undefined && i === toks.length ? e : undefined;
 }
 
-/** A family guard: `AF_UNIX:`, `AF_INET/AF_INET6:`, `AF_INET/AF_INET6 with SOCK_RAW:`. */
+/** A family guard: `AF_UNIX:`, `AF_INET/AF_INET6:`, `AF_INET/AF_INET6 with SOCK_RAW:`, `AF_INET with type != SOCK_PACKET:`. */
 export function guardOf(text: string): { rest: string; guard?: Predicate; formal?: string } {
-  const m = /^((?:AF_[A-Z0-9]+)(?:\/AF_[A-Z0-9]+)*)(?:\s+with\s+(SOCK_[A-Z]+))?\s*:\s*(.*)$/s.exec(text.trim());
+  const m = /^((?:AF_[A-Z0-9]+)(?:\/AF_[A-Z0-9]+)*)(?:\s+with\s+(type != )?(SOCK_[A-Z]+))?\s*:\s*(.*)$/s.exec(text.trim());
   if (m === null) return { rest: text.trim() };
   const fams = m[1].split('/').map((n) => NAMES[n]);
-  const type = m[2] === undefined ? undefined : NAMES[m[2]];
-  if (fams.some((f) => f === undefined) || (m[2] !== undefined && type === undefined)) return { rest: text.trim() };
-  const formal = `family ∈ {${m[1].replace(/\//g, ', ')}}${m[2] ? ` ∧ (type & 0xf) == ${m[2]}` : ''}`;
-  return { rest: m[3], formal, guard: (x) => fams.includes(x.family) && (type === undefined || (x.type & SOCK_TYPE_MASK) === type) };
+  const type = m[3] === undefined ? undefined : NAMES[m[3]];
+  const not = m[2] !== undefined;
+  if (fams.some((f) => f === undefined) || (m[3] !== undefined && type === undefined)) return { rest: text.trim() };
+  const formal = `family ∈ {${m[1].replace(/\//g, ', ')}}${m[3] ? ` ∧ (type & 0xf) ${not ? '!=' : '=='} ${m[3]}` : ''}`;
+  return { rest: m[4], formal, guard: (x) => fams.includes(x.family) && (type === undefined || ((x.type & SOCK_TYPE_MASK) === type) !== not) };
 }
 
 /** One cause text as a predicate, or undefined when it is prose. */
@@ -142,6 +145,10 @@ export function formalizeCause(text: string): { predicate: Predicate; formal: st
   // inet_create over inetsw[type], whose lists are the kernel's configuration (the profile).
   if (/^(protocol not found in inetsw\[\]( array)?|no matching \(type, protocol\) in inetsw\[\])$/.test(rest.trim()) && guard !== undefined) {
     return both((x) => !x.inetswAccepts(x.family, x.type & SOCK_TYPE_MASK, x.protocol), '¬inetsw[type & 0xf] accepts protocol (the lists of the kernel profile)');
+  }
+  // "no protocol registered for the type in inetsw[]": inetsw[type & 0xf] is empty (inet_create's ESOCKTNOSUPPORT).
+  if (/^no protocol registered for the type in inetsw\[\]$/.test(rest.trim()) && guard !== undefined) {
+    return both((x) => !x.inetswHas(x.family, x.type & SOCK_TYPE_MASK), 'inetsw[type & 0xf] is empty (the lists of the kernel profile)');
   }
   // "invalid flags in type (EXPR)": the parenthesised C expression is the condition.
   const paren = /^[^()]*?\((.*)\)$/s.exec(rest.trim());
@@ -358,7 +365,7 @@ export interface ExampleCall {
   readonly protocol: number;
 }
 
-const ZERO: SpecInput = { family: 0, type: 0, protocol: 0, hasCap: () => true, registered: () => true, inetswAccepts: () => true, unreadableBlock: false };
+const ZERO: SpecInput = { family: 0, type: 0, protocol: 0, hasCap: () => true, registered: () => true, inetswAccepts: () => true, inetswHas: () => true, unreadableBlock: false };
 
 /** The calls of KAPI_EXAMPLES (`socket(A, B, C)` assigned or tested) and of constraints listing valid combinations. */
 export function exampleCalls(spec: ParsedSpec): ExampleCall[] {

@@ -13,7 +13,8 @@ import { writeSpecCheckFiles } from '../../report/outputs';
 import { specCheckMarkdown } from '../../report/text';
 import { DEFAULT_PROFILE, guestWithProfile, listArg, profileFor, requireHost, sharedOracle, vmFlagsOnlyWithVm, type Io } from '../shared';
 import type { GuestOracle } from '../../oracle/vm/guest';
-import { ensureDir } from '../../engine/io';
+import { ensureDir, writeFileAtomic } from '../../engine/io';
+import { specFix, type SpecFixResult } from '../../engine/spec-fix';
 
 const BLOCK_HELP = 'which spec block of FILE to read: its number (from 1), its name (sys_socket) or its syscall (socket); default: the only block, or the only socket() block';
 
@@ -24,8 +25,51 @@ function noteSkipped(io: Io, command: string, file: string, block: string | unde
   return spec;
 }
 
+interface KernelFlags { kernelImage: string[]; modules?: string; moduleMode?: string; oracle?: string; kernel?: string }
+
+/** The oracles asked for, the kernel flags checked against them (exit 2 before any boot). */
+function checkKernelFlags(o: KernelFlags): string[] {
+  const oracles = o.oracle === undefined ? [executorAvailable() ? 'host' : 'none'] : listArg(o.oracle);
+  if (oracles.length === 0 || oracles.some((x) => x !== 'host' && x !== 'vm' && x !== 'none') || (oracles.includes('none') && oracles.length > 1)) {
+    throw new ContractError('--oracle', 'expected host, vm, host,vm or none');
+  }
+  const vm = oracles.includes('vm');
+  vmFlagsOnlyWithVm({ kernelImage: o.kernelImage[0], modules: o.modules, moduleMode: o.moduleMode }, vm);
+  if (vm && o.kernelImage.length === 0) throw new ContractError('--kernel-image', 'missing: --oracle vm needs a kernel image (debian-6.1, debian-6.12 or a path)');
+  if (o.modules !== undefined && o.kernelImage.length > 1) throw new ContractError('--modules', 'names the modules of one image; with several, each fetched kernel brings its own');
+  const count = (oracles.includes('host') ? 1 : 0) + o.kernelImage.length;
+  if (o.kernel !== undefined && count > 1) throw new ContractError('--kernel', 'one profile for one kernel: with several, each is judged by its own');
+  if (oracles.includes('host')) requireHost('--oracle');
+  return oracles;
+}
+
+/** The kernels to judge on: the host, the model alone, or each image booted in QEMU (its guest kept in `guests` for closing). */
+async function specKernels(io: Io, o: KernelFlags, oracles: readonly string[], guests: GuestOracle[]): Promise<SpecKernel[]> {
+  const kernels: SpecKernel[] = [];
+  if (oracles.includes('host')) kernels.push({ name: 'host', profile: await profileFor(o.kernel ?? 'host'), oracle: await sharedOracle() });
+  if (oracles.includes('none')) {
+    const profile = await profileFor(o.kernel ?? DEFAULT_PROFILE);
+    kernels.push({ name: profile.name, profile });
+  }
+  for (const image of oracles.includes('vm') ? o.kernelImage : []) {
+    const { guest, profile } = await guestWithProfile({ kernelImage: image, modules: o.modules, moduleMode: o.moduleMode, kernel: o.kernel }, (line) => io.err(`${line}\n`));
+    guests.push(guest);
+    kernels.push({ name: image, profile, oracle: guest, image });
+  }
+  return kernels;
+}
+
+/** What a fix did, in a few lines for stderr. */
+function specFixWords(r: SpecFixResult): string {
+  const head = `sockspec spec fix: ${r.file} for ${r.kernels.join(', ')}: ${r.rounds} checks of the fixed text, ${r.seconds.toFixed(1)} s; ` +
+    `errors added ${r.errorsAdded.join(', ') || 'none'}, removed ${r.errorsRemoved.join(', ') || 'none'}; ${r.informal.length} causes in words; ` +
+    `${r.order.length} order sentences, ${r.orderLeftOpen} pairs of causes left open`;
+  if (r.left.length === 0) return `${head}. The fixed spec checks clean on every kernel.`;
+  return [`${head}. Still contradicted:`, ...r.left.map((l) => `  ${l.kernel}: ${l.class}: ${l.title}`)].join('\n');
+}
+
 export function register(program: Command, io: Io): void {
-  const spec = program.command('spec').description('KAPI specs: export one as JSON, or list its internal inconsistencies');
+  const spec = program.command('spec').description('KAPI specs: export one as JSON, list its internal inconsistencies, check it against the model and the kernels, or fix it');
   spec
     .command('export')
     .description('parse the KAPI spec in FILE (a C file, a patch, or an e-mail carrying one) and print it as JSON')
@@ -53,36 +97,44 @@ export function register(program: Command, io: Io): void {
       const group: SpecGroup = o.group;
       // Refused before the oracle starts: a bind() spec is not judged as socket().
       requireSocketSpec(file, noteSkipped(io, 'check', file, o.block));
-      const oracles = o.oracle === undefined ? [executorAvailable() ? 'host' : 'none'] : listArg(o.oracle);
-      if (oracles.length === 0 || oracles.some((x) => x !== 'host' && x !== 'vm' && x !== 'none') || (oracles.includes('none') && oracles.length > 1)) {
-        throw new ContractError('--oracle', 'expected host, vm, host,vm or none');
-      }
-      const vm = oracles.includes('vm');
-      vmFlagsOnlyWithVm({ kernelImage: o.kernelImage[0], modules: o.modules, moduleMode: o.moduleMode }, vm);
-      if (vm && o.kernelImage.length === 0) throw new ContractError('--kernel-image', 'missing: --oracle vm needs a kernel image (debian-6.1, debian-6.12 or a path)');
-      if (o.modules !== undefined && o.kernelImage.length > 1) throw new ContractError('--modules', 'names the modules of one image; with several, each fetched kernel brings its own');
-      const count = (oracles.includes('host') ? 1 : 0) + o.kernelImage.length;
-      if (o.kernel !== undefined && count > 1) throw new ContractError('--kernel', 'one profile for one kernel: with several, each is judged by its own');
-      if (oracles.includes('host')) requireHost('--oracle');
+      const oracles = checkKernelFlags(o);
       if (o.out !== undefined) ensureDir(o.out, '--out');
-      const kernels: SpecKernel[] = [];
       const guests: GuestOracle[] = [];
       try {
-        if (oracles.includes('host')) kernels.push({ name: 'host', profile: await profileFor(o.kernel ?? 'host'), oracle: await sharedOracle() });
-        if (oracles.includes('none')) {
-          const profile = await profileFor(o.kernel ?? DEFAULT_PROFILE);
-          kernels.push({ name: profile.name, profile });
-        }
-        for (const image of vm ? o.kernelImage : []) {
-          const { guest, profile } = await guestWithProfile({ kernelImage: image, modules: o.modules, moduleMode: o.moduleMode, kernel: o.kernel }, (line) => io.err(`${line}\n`));
-          guests.push(guest);
-          kernels.push({ name: image, profile, oracle: guest, image });
-        }
+        const kernels = await specKernels(io, o, oracles, guests);
         const s = await specCheck(file, kernels, o.out, Date.now, { block: o.block, group });
         if (o.out !== undefined) writeSpecCheckFiles(o.out, s);
         if (o.json) io.out(`${JSON.stringify(s)}\n`);
         else io.out(`${specCheckMarkdown(s)}\n`);
         io.setCode(s.contradictions.length > 0 ? 1 : 0);
+      } finally {
+        for (const g of guests) await g.close();
+      }
+    });
+  spec
+    .command('fix')
+    .description('a unified diff against FILE that makes its socket() spec agree with the kernels (git apply takes it; spec check of the result is clean); exit 1 when something could not be fixed')
+    .argument('<file>', 'the file holding the spec')
+    .option('--block <block>', BLOCK_HELP)
+    .option('--oracle <oracles>', 'the kernels whose behaviour the fix states: host (the running one, default where the executor runs), vm (each --kernel-image), host,vm, or none (the model with --kernel)')
+    .option('--kernel-image <image>', 'with --oracle vm: a bzImage/vmlinuz, or a name `sockspec kernels fetch` knows (debian-6.1, debian-6.12); repeat it for several kernels', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--modules <dir>', "with --oracle vm and one image: its lib/modules/RELEASE (default: the fetched kernel's)")
+    .option('--module-mode <mode>', 'with --oracle vm: preload (default), autoload or none')
+    .option('--kernel <profile>', 'kernel profile, with one kernel')
+    .option('-o, --output <file>', 'write the patch here (atomically) instead of standard output')
+    .option('--json', 'print one summary object (the patch included) instead of the patch', false)
+    .action(async (file: string, o: { kernelImage: string[]; modules?: string; moduleMode?: string; block?: string; oracle?: string; kernel?: string; output?: string; json: boolean }) => {
+      requireSocketSpec(file, noteSkipped(io, 'fix', file, o.block));
+      const oracles = checkKernelFlags(o);
+      const guests: GuestOracle[] = [];
+      try {
+        const kernels = await specKernels(io, o, oracles, guests);
+        const r = specFix(file, kernels, Date.now, o.block);
+        if (o.output !== undefined) writeFileAtomic(o.output, r.patch);
+        if (o.json) io.out(`${JSON.stringify(r)}\n`);
+        else if (o.output === undefined) io.out(r.patch);
+        io.err(`${specFixWords(r)}\n`);
+        io.setCode(r.left.length > 0 ? 1 : 0);
       } finally {
         for (const g of guests) await g.close();
       }

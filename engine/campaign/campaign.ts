@@ -13,7 +13,7 @@ import { ContractError, requestLine, SockspecError } from '../../contract';
 import { ExecutorError } from '../../oracle/errors';
 import type { KernelOracle } from '../../oracle/oracle';
 import { GuestOracle } from '../../oracle/vm/guest';
-import { Coverage, Disagreement, envClassOf, KernelFault, selectProperties, type PropertyContext, type PropertyDef } from '../../properties';
+import { Coverage, Disagreement, envClassOf, EXPLORE_ID, EXPLORE_PROPERTY, KernelFault, selectProperties, type PropertyContext, type PropertyDef } from '../../properties';
 import { CORPUS_FILE, CorpusWriter } from './corpus';
 import { appendLineSync, readJsonLines } from '../io';
 import { cutBack, FINDINGS_FILE, PROGRESS_FILE, readProgress, sizeOf, TIMELINE_FILE, writeProgress } from './state';
@@ -156,6 +156,52 @@ interface Unit {
   readonly round: number;
   readonly runs: number;
   readonly key: string;
+}
+
+/**
+ * What the exploration steers by at the start of each of its rounds: the coverage its own rounds
+ * before it recorded, each generated as it was steered. A function of the campaign seed and the
+ * round alone, so every shard, worker and resumed process steers round r alike; rounds this
+ * process did not run are replayed on the model (no corpus, no oracle), each once, in order.
+ */
+class ExploreSteering {
+  private readonly cov = new Coverage();
+  private next = 0;
+
+  constructor(private readonly profile: KernelProfile, private readonly seed: number, private readonly roundSize: number) {}
+
+  /** The steering of round `round`; rounds are asked for in increasing order. */
+  at(round: number): Coverage {
+    for (; this.next < round; this.next++) {
+      // The weights are fixed when the property is built, so recording into the same coverage during the round changes nothing of it.
+      fc.assert(EXPLORE_PROPERTY.build({ profile: this.profile, coverage: this.cov, steer: this.cov }), { seed: roundSeed(this.seed, EXPLORE_ID, this.next), numRuns: this.roundSize });
+    }
+    const snapshot = new Coverage();
+    snapshot.load(this.cov.toJSON());
+    return snapshot;
+  }
+
+  /** Round `round` ran here with the steering `at` gave it and recorded `own`: no replay of it is needed. */
+  ran(round: number, own: Coverage): void {
+    if (round !== this.next) return;
+    for (const [cls, ids] of own.byClass) for (const id of ids) {
+      this.cov.covered.add(id);
+      (this.cov.byClass.get(cls) ?? this.cov.byClass.set(cls, new Set()).get(cls) as Set<string>).add(id);
+    }
+    this.next++;
+  }
+}
+
+/** A coverage that records into two: the campaign's, and the round's own. */
+class TeeCoverage extends Coverage {
+  constructor(private readonly a: Coverage, private readonly b: Coverage) {
+    super();
+  }
+
+  override record(env: Env, trace: readonly string[]): void {
+    this.a.record(env, trace);
+    this.b.record(env, trace);
+  }
 }
 
 /** The round seed: a hash of the campaign seed, the property and the round (seedrandom's ARC4). */
@@ -318,6 +364,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     profile: opts.profile, coverage: cov, ...(opts.oracle !== undefined ? { oracle: counted(opts.oracle, kernelCalls) } : {}),
     record: (call, env, trace, replayable) => { corpus.offer(call, envClassOf(env), trace, replayable); },
   };
+  const steering = new ExploreSteering(opts.profile, opts.seed, roundSize);
   const totalRuns = plan.totalRuns;
   let runs = [...perProp.values()].reduce((n, p) => n + p.runs, 0);
   let status: CampaignStatus = 'complete';
@@ -351,7 +398,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
     // On a VM each shrinking step costs guest time (and a kernel that died, two boots): a VM
     // finding is the failing batch itself, narrowed by the property where a boot is needed.
     const endOnFailure = p.kind === 'kernel' && opts.oracle?.kind === 'vm';
-    const details = await fc.check(p.build(ctx), { seed, numRuns: Math.max(1, Math.ceil(u.runs / (p.runsPerCase ?? 1))), ...(endOnFailure ? { endOnFailure } : {}) });
+    // The exploration steers by its own earlier rounds, replayed where this process did not run them.
+    const own = new Coverage();
+    const roundCtx = u.property === EXPLORE_ID ? { ...ctx, coverage: new TeeCoverage(cov, own), steer: steering.at(u.round) } : ctx;
+    const details = await fc.check(p.build(roundCtx), { seed, numRuns: Math.max(1, Math.ceil(u.runs / (p.runsPerCase ?? 1))), ...(endOnFailure ? { endOnFailure } : {}) });
     if (details.failed && details.errorInstance instanceof ExecutorError) {
       // The oracle failed (its executor died twice in one request, say): that says nothing about
       // the kernel, so it is no finding. Nothing of this round is saved (its coverage and corpus
@@ -383,6 +433,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
       findings.push(f);
       if (findingsFile !== undefined) appendLineSync(findingsFile, JSON.stringify(f));
     }
+    if (u.property === EXPLORE_ID) steering.ran(u.round, own);
     // A round counts its planned runs (it stops at its first failure): the per-property figures
     // and the total are sums of the same numbers, so they agree after any resume or merge.
     const stat = perProp.get(u.property) as { runs: number; rounds: number };

@@ -55,7 +55,11 @@ const lines = (file: string): string[] => (fs.existsSync(file) ? fs.readFileSync
 
   it('against the debian-6.1 profile finds IPPROTO_SMC; the reproducer exits 1 on 6.12 and 0 on 6.1 in QEMU, the eval line replays it', () => {
     const dir = tmp();
-    const r = run(['fuzz', '--oracle', 'vm', '--kernel-image', 'debian-6.12', '--kernel', 'debian-6.1', '--properties', 'P-MODEL-EQ-KERNEL', '--workers', '1', '--runs', '2000', '--seed', '24', '--out', dir]);
+    // About one run in 10,000 makes such a call in an environment that lets it through: 2,000 runs
+    // found it with this seed by chance, and stopped when the socketcall generator changed the
+    // stream (seeds 24 to 27 then find nothing in 2,000 runs); 20,000 runs with seed 24 find it
+    // twice, in about 40 s.
+    const r = run(['fuzz', '--oracle', 'vm', '--kernel-image', 'debian-6.12', '--kernel', 'debian-6.1', '--properties', 'P-MODEL-EQ-KERNEL', '--workers', '1', '--runs', '20000', '--seed', '24', '--out', dir]);
     expect(r.code).toBe(1);
     const findings = lines(path.join(dir, 'findings.jsonl')).map((l) => JSON.parse(l));
     expect(findings.length).toBeGreaterThan(0);

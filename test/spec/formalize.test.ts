@@ -7,7 +7,7 @@ import { errorCauses, exampleCalls, formalizationCoverage, formalizeCause, param
 import { parseSpec } from '../../spec/parse';
 
 const x = (family: number, type: number, protocol: number, caps: string[] = [], registered: number[] = [1, 2, 10, 16, 17]): SpecInput => ({
-  family, type, protocol, hasCap: (c) => caps.includes(c), registered: (f) => registered.includes(f), inetswAccepts: () => true, unreadableBlock: false,
+  family, type, protocol, hasCap: (c) => caps.includes(c), registered: (f) => registered.includes(f), inetswAccepts: () => true, inetswHas: () => true, unreadableBlock: false,
 });
 
 describe('formalizeCause', () => {
