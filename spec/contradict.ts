@@ -129,7 +129,7 @@ export class SpecJudge {
   private readonly listed: Set<string>;
   private readonly byErrno = new Map<string, Cause[]>();
   private readonly probe = new CapabilityProbe();
-  /** Pairs of formalized causes of one error (indexes), and those some point told apart. */
+  /** Pairs of formalized causes of one error (indexes), and those some point that returned an error told apart. */
   private readonly sameErrno: Array<[number, number]> = [];
   private readonly differ = new Set<string>();
 
@@ -181,14 +181,14 @@ export class SpecJudge {
    * and unstated where none names both.
    */
   private order(o: Outcome, result: string, clause: string, x: SpecInput, xNs: SpecInput): { pairs: string[]; seen: string[]; drafts: Draft[] } {
-    // Once every two causes of one error were told apart, a success says nothing more.
-    if (o.kind !== 'errno' && this.differ.size === this.sameErrno.length) return NO_ORDER;
+    // Order is about errors: a success says nothing of it (and two causes of one error that agree
+    // wherever an error comes back stand for the same thing there).
+    if (o.kind !== 'errno') return NO_ORDER;
     // A capability named without its namespace must hold in both readings (see judge).
     const held = this.causes.map((c) => (!x.unreadableBlock || c.block === true) && c.predicate?.(c.namespaced === true ? xNs : x) === true
       && (c.capability === undefined || c.namespaced === true || c.predicate(xNs)));
     // Two causes of one error that ever differ are two conditions, not one stated twice.
     for (const [i, j] of this.sameErrno) if (held[i] !== held[j]) this.differ.add(`${i},${j}`);
-    if (o.kind !== 'errno') return NO_ORDER;
     const causes = this.causes.filter((_, i) => held[i]);
     const holding = new Set(causes.map((c) => c.errno));
     if (holding.size < 2 || !holding.has(result)) return NO_ORDER;
@@ -225,7 +225,7 @@ export class SpecJudge {
 
   /**
    * The pair of single causes a judged pair `a+b+…>l` stands for: `a>l` where every winner is the
-   * same condition as `a` over all points judged so far (never told apart), else undefined.
+   * same condition as `a` at every point judged so far that returned an error (never told apart), else undefined.
    */
   resolvePair(p: string): string | undefined {
     const [w, l] = p.split('>');

@@ -20,9 +20,17 @@ const AGREES = path.join(FIX, 'kapi-socket-agrees.c');
 const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-speccheck-'));
 
+// A check of the model alone takes seconds: each file and grouping is judged once and shared.
+const judged = new Map<string, ReturnType<typeof specCheck>>();
+const checked = (file: string, group: 'item' | 'clause' = 'item'): ReturnType<typeof specCheck> => {
+  const key = `${file}|${group}`;
+  if (!judged.has(key)) judged.set(key, specCheck(file, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now, { group }));
+  return judged.get(key) as ReturnType<typeof specCheck>;
+};
+
 describe('spec check against the model', () => {
   it('finds the RFC spec contradictions, once per spec item and model clause with --group clause, by class', async () => {
-    const s = await specCheck(RFC, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now, { group: 'clause' });
+    const s = await checked(RFC, 'clause');
     expect(s.group).toBe('clause');
     expect(s.byClass).toEqual({
       'cause-holds-other': 10, 'success-path': 3, 'cause-absent': 8, 'unlisted-errno': 3, 'capability-condition': 4,
@@ -58,8 +66,8 @@ describe('spec check against the model', () => {
 
   it('says each spec item once by default: its model clauses, each with its own shrunk counter-example', async () => {
     const model = [{ name: 'reference-6.18', profile: reference618 }];
-    const byClause = await specCheck(RFC, model, undefined, Date.now, { group: 'clause' });
-    const s = await specCheck(RFC, model, undefined, Date.now);
+    const byClause = await checked(RFC, 'clause');
+    const s = await checked(RFC);
     expect(s.group).toBe('item');
     expect(s.byClass).toEqual({
       'cause-holds-other': 3, 'success-path': 3, 'cause-absent': 4, 'unlisted-errno': 2, 'capability-condition': 1,
@@ -88,7 +96,7 @@ describe('spec check against the model', () => {
 
   it('reports a capability the kernel demands, or a limit it lets a caller past, that no KAPI_CAPABILITY entry covers, whatever the prose says', async () => {
     const model = [{ name: 'reference-6.18', profile: reference618 }];
-    const rfc = await specCheck(RFC, model, undefined, Date.now);
+    const rfc = await checked(RFC);
     const caps = rfc.contradictions.filter((c) => c.class === 'capability-unlisted');
     expect(caps.map((c) => `${c.title} :: ${c.clauses.join(' ')}`)).toEqual([
       'the kernel demands CAP_NET_RAW in calls no KAPI_CAPABILITY entry covers :: packet-cap inet-raw-cap inet6-raw-cap xdp-cap',
@@ -121,7 +129,7 @@ describe('spec check against the model', () => {
   it('reports the order the spec leaves open, pair of causes by pair, checks a stated order, and tabulates the kernel\'s', async () => {
     const model = [{ name: 'reference-6.18', profile: reference618 }];
     const agrees = fs.readFileSync(AGREES, 'utf8');
-    const s = await specCheck(AGREES, model, undefined, Date.now);
+    const s = await checked(AGREES);
     const pairs = s.order.unstated.map((c) => `${c.title.replace(/: the spec does not say which comes first$/, '')} :: ${c.counterexample}`);
     // __sock_create checks the family range before the type range, and the type range before the family's create.
     expect(pairs).toContain('where "family < 0 || family >= NPROTO (46)" (EAFNOSUPPORT) and "(type & SOCK_TYPE_MASK) >= SOCK_MAX (11)" (EINVAL) both hold, the kernel returns EAFNOSUPPORT :: socket(-1, 11, 0) = -1 EAFNOSUPPORT (Address family not supported by protocol)');
@@ -152,13 +160,13 @@ describe('spec check against the model', () => {
     const model = [{ name: 'reference-6.18', profile: reference618 }];
     // The RFC's KAPI_CONSTRAINT_RANGE(0, 45) on family turns EAFNOSUPPORT into EINVAL; its type mask
     // changes nothing (the kernel already says EINVAL there); protocol has KAPI_CONSTRAINT_NONE.
-    const rfc = await specCheck(RFC, model, undefined, Date.now);
+    const rfc = await checked(RFC);
     expect(rfc.enforcement.map((e) => [e.check, e.line, e.text, Object.keys(e.kernels[0].today)])).toEqual([['family', 60, 'family: KAPI_CONSTRAINT_RANGE(0, 45)', ['EAFNOSUPPORT']]]);
     expect(rfc.enforcement[0].kernels[0].points).toBeGreaterThan(1000);
     expect(rfc.enforcement[0].examples.map((x) => x.counterexample)).toEqual(['socket(-1, 0, 0) = -1 EAFNOSUPPORT (Address family not supported by protocol)']);
     expect(specCheckMarkdown(rfc)).toContain('| family: KAPI_CONSTRAINT_RANGE(0, 45) | 60 | reference-6.18 |');
     // No constraint type: nothing is checked at run time.
-    expect((await specCheck(AGREES, model, undefined, Date.now)).enforcement).toEqual([]);
+    expect((await checked(AGREES)).enforcement).toEqual([]);
     // A parameter count other than socket()'s 3 rejects every call, working ones first.
     const file = path.join(tmp(), 'count.c');
     fs.writeFileSync(file, fs.readFileSync(AGREES, 'utf8').replace('KAPI_PARAM_COUNT(3)', 'KAPI_PARAM_COUNT(4)'));
@@ -169,7 +177,7 @@ describe('spec check against the model', () => {
   }, 120000);
 
   it('finds nothing in a spec written from the model', async () => {
-    const s = await specCheck(AGREES, [{ name: 'reference-6.18', profile: reference618 }], undefined, Date.now);
+    const s = await checked(AGREES);
     expect(s.contradictions).toEqual([]);
   }, 60000);
 
