@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { structuredPatch } from 'diff';
 import { ALL_CLAUSES } from '../model';
 import { findContradictions, type Contradiction } from '../spec/contradict';
-import { causeText, fixedText, isFormal, type CapabilityRow, type FixPlan } from '../spec/fix';
+import { causeTexts, fixedText, isFormal, type CapabilityRow, type FixPlan } from '../spec/fix';
 import { guardOf } from '../spec/formalize';
 import { parseSpec, specBlocks, type ParsedSpec } from '../spec/parse';
 import { loadSpec, requireSocketSpec } from './spec';
@@ -60,10 +60,11 @@ function orderSentences(unstated: readonly Contradiction[]): string[] {
     const ga = guardOf(m[1]);
     const gb = guardOf(m[3]);
     const guardText = (t: string, g: { rest: string }): string => (g.rest === t.trim() ? '' : t.trim().slice(0, t.trim().length - g.rest.length).replace(/:\s*$/, ''));
-    const a = guardText(m[1], ga);
-    const b = guardText(m[3], gb);
+    // The families a cause speaks of (its guard without a type clause): a sentence is about one family set.
+    const a = guardText(m[1], ga).replace(/\s+with\s+.*$/, '');
+    const b = guardText(m[3], gb).replace(/\s+with\s+.*$/, '');
     if (a !== '' && b !== '' && a !== b) continue;
-    const guard = (a || b).replace(/\s+with\s+.*$/, '');
+    const guard = a || b;
     const key = `${guard}|${[m[2], m[4]].sort().join('|')}`;
     (dir.get(key) ?? dir.set(key, new Set()).get(key) as Set<string>).add(`${m[2]}>${m[4]}`);
   }
@@ -155,7 +156,7 @@ export function specFix(file: string, kernels: readonly SpecKernel[], now: () =>
         continue;
       }
       // A cause the fix wrote as a condition that proved wrong: in words from now on.
-      const clause = x.class === 'cause-absent' ? x.clause : errors.flatMap((e) => e.clauses).find((c) => isFormal(c, prose) && causeText(c, prose) === x.specText);
+      const clause = x.class === 'cause-absent' ? x.clause : errors.flatMap((e) => e.clauses).find((c) => isFormal(c, prose) && causeTexts(c, prose).includes(x.specText));
       if (clause !== undefined && isFormal(clause, prose)) {
         prose.add(clause);
         why.set(clause, `${x.class}: ${x.title} (${x.counterexample})`);

@@ -17,7 +17,7 @@ import type { Item, ParsedSpec } from './parse';
  * every kernel (the configuration-dependent ones name the kernel's own tables, read from the
  * profile). A clause absent here is written in the model's words, informal.
  */
-const FORMAL: Readonly<Record<string, string>> = {
+const FORMAL: Readonly<Record<string, string | readonly string[]>> = {
   'socketcall-args': "the i386 socketcall entry's argument block cannot be read",
   'G1-flags': 'invalid flags in type ((type & ~SOCK_TYPE_MASK) & ~(SOCK_CLOEXEC | SOCK_NONBLOCK))',
   'G2-family-range': 'family < 0 || family >= NPROTO (46)',
@@ -38,7 +38,8 @@ const FORMAL: Readonly<Record<string, string>> = {
   'key-proto': 'AF_KEY: protocol != 2',
   'netlink-type': 'AF_NETLINK: type not in {RAW, DGRAM}',
   'netlink-proto-range': 'AF_NETLINK: protocol < 0 || protocol >= MAX_LINKS (32)',
-  'packet-cap': 'AF_PACKET: missing CAP_NET_RAW in the user namespace owning the network namespace',
+  // AF_INET with SOCK_PACKET is created as AF_PACKET (G4-inet-packet), through the same check.
+  'packet-cap': ['AF_PACKET: missing CAP_NET_RAW in the user namespace owning the network namespace', 'AF_INET with SOCK_PACKET: missing CAP_NET_RAW in the user namespace owning the network namespace'],
   'packet-type': 'AF_PACKET: type not in {DGRAM, RAW, PACKET}',
   'rds-type-proto': 'AF_RDS: (type & SOCK_TYPE_MASK) != SOCK_SEQPACKET || protocol != 0',
   'can-proto-range': 'AF_CAN: protocol < 0 || protocol >= 8',
@@ -72,13 +73,13 @@ const CAP_ROWS: Readonly<Record<string, string>> = {
   'G14-file-max': '1',
 };
 
-/** A clause's cause as the fixed spec states it: formal where known and not refused, else its family and the model's words. */
-export function causeText(clause: string, prose: ReadonlySet<string>): string {
+/** A clause's causes as the fixed spec states them: formal where known and not refused, else its family and the model's words. */
+export function causeTexts(clause: string, prose: ReadonlySet<string>): readonly string[] {
   const formal = FORMAL[clause];
-  if (formal !== undefined && !prose.has(clause)) return formal;
+  if (formal !== undefined && !prose.has(clause)) return typeof formal === 'string' ? [formal] : formal;
   const c = clauseById(clause);
   const words = (c?.title ?? clause).replace(/;/g, ',');
-  return c !== undefined && c.group.startsWith('AF_') ? `${c.group}: ${words}` : words;
+  return [c !== undefined && c.group.startsWith('AF_') ? `${c.group}: ${words}` : words];
 }
 
 /** Whether a clause's cause is written as a condition (the checker formalizes it). */
@@ -183,7 +184,7 @@ export function fixedText(text: string, spec: ParsedSpec, plan: FixPlan): string
     const old = byName.get(e.errno);
     const short = old !== undefined ? String(old.short ?? e.errno) : errnoMessage(e.errno);
     const lead = old !== undefined ? String(old.description ?? '').split(/\s*\b(?:Returned (?:when|by)\b|Can occur|Not directly)/)[0].trim() : '';
-    const causes = e.clauses.map((c) => causeText(c, plan.prose));
+    const causes = e.clauses.flatMap((c) => causeTexts(c, plan.prose));
     const pieces = [...(lead !== '' ? [`${lead} `] : []), 'Returned when: ', ...causes.map((c, i) => `${c}${i < causes.length - 1 ? '; ' : '.'}`)];
     errLines.push(...macroLines(pre, indent, `KAPI_ERROR(${index++}, -${e.errno}, "${e.errno}", ${cString(short)},`, pieces));
   }
