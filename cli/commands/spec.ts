@@ -43,20 +43,25 @@ function checkKernelFlags(o: KernelFlags): string[] {
   return oracles;
 }
 
-/** The kernels to judge on: the host, the model alone, or each image booted in QEMU (its guest kept in `guests` for closing). */
-async function specKernels(io: Io, o: KernelFlags, oracles: readonly string[], guests: GuestOracle[]): Promise<SpecKernel[]> {
+/** Runs `body` on the kernels to judge on (the host, the model alone, or each image booted in QEMU), closing every guest after it. */
+async function onSpecKernels(io: Io, o: KernelFlags, oracles: readonly string[], body: (kernels: SpecKernel[]) => Promise<void>): Promise<void> {
   const kernels: SpecKernel[] = [];
-  if (oracles.includes('host')) kernels.push({ name: 'host', profile: await profileFor(o.kernel ?? 'host'), oracle: await sharedOracle() });
-  if (oracles.includes('none')) {
-    const profile = await profileFor(o.kernel ?? DEFAULT_PROFILE);
-    kernels.push({ name: profile.name, profile });
+  const guests: GuestOracle[] = [];
+  try {
+    if (oracles.includes('host')) kernels.push({ name: 'host', profile: await profileFor(o.kernel ?? 'host'), oracle: await sharedOracle() });
+    if (oracles.includes('none')) {
+      const profile = await profileFor(o.kernel ?? DEFAULT_PROFILE);
+      kernels.push({ name: profile.name, profile });
+    }
+    for (const image of oracles.includes('vm') ? o.kernelImage : []) {
+      const { guest, profile } = await guestWithProfile({ kernelImage: image, modules: o.modules, moduleMode: o.moduleMode, kernel: o.kernel }, (line) => io.err(`${line}\n`));
+      guests.push(guest);
+      kernels.push({ name: image, profile, oracle: guest, image });
+    }
+    await body(kernels);
+  } finally {
+    for (const g of guests) await g.close();
   }
-  for (const image of oracles.includes('vm') ? o.kernelImage : []) {
-    const { guest, profile } = await guestWithProfile({ kernelImage: image, modules: o.modules, moduleMode: o.moduleMode, kernel: o.kernel }, (line) => io.err(`${line}\n`));
-    guests.push(guest);
-    kernels.push({ name: image, profile, oracle: guest, image });
-  }
-  return kernels;
 }
 
 /** What a fix did, in a few lines for stderr. */
@@ -99,17 +104,13 @@ export function register(program: Command, io: Io): void {
       requireSocketSpec(file, noteSkipped(io, 'check', file, o.block));
       const oracles = checkKernelFlags(o);
       if (o.out !== undefined) ensureDir(o.out, '--out');
-      const guests: GuestOracle[] = [];
-      try {
-        const kernels = await specKernels(io, o, oracles, guests);
+      await onSpecKernels(io, o, oracles, async (kernels) => {
         const s = await specCheck(file, kernels, o.out, Date.now, { block: o.block, group });
         if (o.out !== undefined) writeSpecCheckFiles(o.out, s);
         if (o.json) io.out(`${JSON.stringify(s)}\n`);
         else io.out(`${specCheckMarkdown(s)}\n`);
         io.setCode(s.contradictions.length > 0 ? 1 : 0);
-      } finally {
-        for (const g of guests) await g.close();
-      }
+      });
     });
   spec
     .command('fix')
@@ -126,18 +127,14 @@ export function register(program: Command, io: Io): void {
     .action(async (file: string, o: { kernelImage: string[]; modules?: string; moduleMode?: string; block?: string; oracle?: string; kernel?: string; output?: string; json: boolean }) => {
       requireSocketSpec(file, noteSkipped(io, 'fix', file, o.block));
       const oracles = checkKernelFlags(o);
-      const guests: GuestOracle[] = [];
-      try {
-        const kernels = await specKernels(io, o, oracles, guests);
+      await onSpecKernels(io, o, oracles, async (kernels) => {
         const r = specFix(file, kernels, Date.now, o.block);
         if (o.output !== undefined) writeFileAtomic(o.output, r.patch);
         if (o.json) io.out(`${JSON.stringify(r)}\n`);
         else if (o.output === undefined) io.out(r.patch);
         io.err(`${specFixWords(r)}\n`);
         io.setCode(r.left.length > 0 ? 1 : 0);
-      } finally {
-        for (const g of guests) await g.close();
-      }
+      });
     });
   spec
     .command('lint')
