@@ -29,7 +29,7 @@ const f = (name: string, type: FieldType, doc: string, count?: number): FieldDef
   count === undefined ? { name, type, doc } : { name, type, count, doc };
 
 export const PROTOCOL_MAGIC = 0x4b434f53; // "SOCK"
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** Largest fd the executor lays out (bitmaps hold fds 0 .. MAX_LAYOUT_FD - 1). */
 export const MAX_LAYOUT_FD = 2048;
@@ -84,6 +84,7 @@ export const KIND = {
   QUIT: 9,
   MAILBOX: 10,
   EXEC: 11,
+  RACE: 12,
   HELLO_REPLY: 100,
   DONE: 102,
   COMPILED: 103,
@@ -92,6 +93,7 @@ export const KIND = {
   RESULTS: 106,
   MAILBOX_REPLY: 107,
   EXEC_REPLY: 108,
+  RACE_REPLY: 109,
 } as const;
 
 /**
@@ -298,6 +300,42 @@ export const EXEC_REPLY: RecordDef = {
   ],
 };
 
+/**
+ * The atomicity race (RACE): ATOMIC creates sockets and pairs with SOCK_CLOEXEC|SOCK_NONBLOCK in
+ * the call; FCNTL creates them bare and sets FD_CLOEXEC and O_NONBLOCK with fcntl() after, the
+ * non-atomic idiom the check must be able to catch.
+ */
+export const RACE_MODE = { ATOMIC: 0, FCNTL: 1 } as const;
+/** Most creator threads one RACE may ask for (their fds stay below the probe's scan, 256). */
+export const RACE_MAX_CREATORS = 32;
+/** The longest RACE, in ms (10 minutes). */
+export const RACE_MAX_MS = 600000;
+
+export const RACE_REQUEST: RecordDef = {
+  name: 'race_request',
+  doc: 'Atomicity race: creator threads make sockets and pairs while one thread forks and execs a probe and another watches new fd numbers, for duration_ms.',
+  fields: [
+    f('mode', 'u32', 'one of RACE_MODE'),
+    f('duration_ms', 'u32', 'how long the race runs (1 to RACE_MAX_MS)'),
+    f('creators', 'u32', 'creator threads (1 to RACE_MAX_CREATORS)'),
+  ],
+};
+
+export const RACE_REPLY: RecordDef = {
+  name: 'race_reply',
+  doc: 'What the atomicity race saw.',
+  fields: [
+    f('err', 'i32', 'errno of a setup step that failed (fork, thread, pipe), 0 otherwise'),
+    f('probes', 'u32', 'probes forked and exec\'d that reported'),
+    f('leaky_probes', 'u32', 'probes that found at least one inherited socket'),
+    f('leaked', 'u64', 'inherited sockets the probes found, summed'),
+    f('created', 'u64', 'sockets created (a pair counts two)'),
+    f('watched', 'u64', 'new fds the watcher read the flags of'),
+    f('unflagged', 'u64', 'of those, fds seen without FD_CLOEXEC or without O_NONBLOCK'),
+    f('elapsed_ns', 'u64', 'wall time of the race'),
+  ],
+};
+
 export const ERROR_RECORD: RecordDef = {
   name: 'error_record',
   doc: 'The executor could not understand or serve a request.',
@@ -306,19 +344,19 @@ export const ERROR_RECORD: RecordDef = {
 
 export const RECORDS: readonly RecordDef[] = [
   FRAME_HEADER, HELLO_REPLY, ENV_RECORD, COUNT_RECORD, INSN_RECORD, CALL_RECORD, RESULT_RECORD, DONE_RECORD,
-  COMPILE_HEADER, COMPILE_RULE, COMPILED_HEADER, RC_RECORD, LOOP_REQUEST, LOOP_REPLY, EXEC_REPLY, ERROR_RECORD,
+  COMPILE_HEADER, COMPILE_RULE, COMPILED_HEADER, RC_RECORD, LOOP_REQUEST, LOOP_REPLY, EXEC_REPLY, RACE_REQUEST, RACE_REPLY, ERROR_RECORD,
 ];
 
 /** The constant groups exported to C as #defines, prefixed with the group name. */
 export const CONSTANT_GROUPS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
-  KIND, NS, ENTRY, BLOCK, CALL_STATUS, SETUP_STEP,
+  KIND, NS, ENTRY, BLOCK, CALL_STATUS, SETUP_STEP, RACE_MODE,
 };
 
 /** The single constants exported to C as #defines of their own name (negative ones as int). */
 export const SCALAR_CONSTANTS: Readonly<Record<string, number>> = {
   PROTOCOL_MAGIC, PROTOCOL_VERSION, MAX_LAYOUT_FD, MAX_GROUPS, MAX_ARCHES, MAX_CONDS, SYSCALL_NAME_LEN, ERROR_TEXT_LEN,
   RESULTS_MASK_BITS, MAX_CALLS, MAILBOX_BYTES, MAILBOX_REPLY_OFFSET, MAX_FILTERS, MAX_FILTER_INSNS, MAX_RULES, MAX_EXPORT_INSNS, MAX_UNIX_HOLD,
-  DEFAULT_TIMEOUT_MS, BAD_ARCH_DEFAULT, QUERY_NOT_RUN, QUERY_FAKED,
+  DEFAULT_TIMEOUT_MS, BAD_ARCH_DEFAULT, QUERY_NOT_RUN, QUERY_FAKED, RACE_MAX_CREATORS, RACE_MAX_MS,
   // model/syscall.ts: the pointers socketcall is given, which seccomp shows as args[1].
   SOCKETCALL_ARGS_ADDR: Number(SOCKETCALL_ARGS_ADDR), SOCKETCALL_UNREADABLE_ADDR: Number(SOCKETCALL_UNREADABLE_ADDR),
 };

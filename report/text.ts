@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { replayCommand } from '../properties/replay';
 import type { Finding } from '../engine/campaign/campaign';
+import type { AtomicityHalf, AtomicityResult } from '../engine/atomicity';
 import type { CheckSummary } from '../engine/check';
 import type { DiffSummary } from '../engine/diff';
 import { replayedOn, type KernelJudged, type SpecCheckEntry, type SpecCheckSummary } from '../engine/spec-check';
@@ -20,6 +21,26 @@ export function formatCheck(s: CheckSummary): string[] {
   if (s.unobserved > 0) out.push(`${s.unobserved} points unobserved: the oracle lost their results, so this is no clean pass (first: ${s.unobservedWhy})`);
   if (s.kernelAlerts !== undefined && s.kernelAlerts.length > 0) out.push(`the kernel reported on its console (${s.kernelAlerts.length} lines):`, ...s.kernelAlerts.slice(0, 20).map((l) => `  ${l}`));
   out.push(`${s.seconds.toFixed(1)} s`);
+  return out;
+}
+
+/** One half of the atomicity race as a line. */
+function raceLine(h: AtomicityHalf): string {
+  const label = h.mode === 'atomic' ? 'SOCK_CLOEXEC|SOCK_NONBLOCK' : 'socket() then fcntl()';
+  return `  ${label.padEnd(26)} ${h.leaked} leaked (${h.leakyProbes} of ${h.probes} probes), ${h.unflagged} unflagged of ${h.watched} fds watched, `
+    + `${h.created} sockets created in ${(h.elapsedMs / 1000).toFixed(1)} s${h.error !== null ? `; the race failed: ${h.error}` : ''}`;
+}
+
+/** The atomicity check (`check --atomicity`): both halves' counts, then the verdict. */
+export function formatAtomicity(r: AtomicityResult): string[] {
+  const out = [`sockspec check --atomicity: kernel ${r.kernel}, ${r.creators} creator threads, ${r.durationMs / 1000} s per half`, raceLine(r.atomic), raceLine(r.fcntl)];
+  const v = r.verdict;
+  if (!v.atomic) out.push(`FINDING: with SOCK_CLOEXEC|SOCK_NONBLOCK, ${r.atomic.leaked} sockets leaked into an exec and ${r.atomic.unflagged} fds were seen without their flags`);
+  else out.push('atomic: no socket made with the flags leaked or was seen without them');
+  if (v.canFail) out.push('the check can fail: the non-atomic idiom leaked or was seen unflagged in the same time');
+  else out.push('the check could not show it can fail: the non-atomic idiom showed nothing in the same time (a longer --duration may)');
+  if (!v.complete) out.push('incomplete: a half of the race did not run whole (see the failure above)');
+  if (r.kernelAlerts !== undefined && r.kernelAlerts.length > 0) out.push(`the kernel reported on its console (${r.kernelAlerts.length} lines):`, ...r.kernelAlerts.slice(0, 20).map((l) => `  ${l}`));
   return out;
 }
 

@@ -5,9 +5,10 @@
 
 export { decodeRecord, encodeRecord, fieldSize, packRecords, recordSize, unpackRecords, type RecordValue } from './records';
 export {
-  compileRequest, encodeEnv, loopRequest, requestFrame, runRequest, u32, type CompileRequest, type VmGlobals,
+  compileRequest, encodeEnv, loopRequest, raceRequest, requestFrame, runRequest, u32, type CompileRequest, type RaceMode,
+  type VmGlobals,
 } from './requests';
 export {
-  classify, decodeCompiled, decodeLoopReply, errorText, runReplyDecoder, signalName,
-  type CompileResult, type KernelResult, type KernelRun,
+  classify, decodeCompiled, decodeLoopReply, decodeRaceReply, errorText, runReplyDecoder, signalName,
+  type CompileResult, type KernelResult, type KernelRun, type RaceReply,
 } from './replies';

@@ -7,8 +7,8 @@ import * as os from 'node:os';
 import { decodeRecord, recordSize, unpackRecords } from './records';
 import { ExecutorError, ProtocolError } from '../errors';
 import {
-  CALL_STATUS, COMPILED_HEADER, DONE_RECORD, ERROR_RECORD, INSN_RECORD, KIND, LOOP_REPLY, RC_RECORD, RESULT_RECORD,
-  SETUP_STEP,
+  CALL_STATUS, COMPILED_HEADER, DONE_RECORD, ERROR_RECORD, INSN_RECORD, KIND, LOOP_REPLY, RACE_REPLY, RC_RECORD,
+  RESULT_RECORD, SETUP_STEP,
 } from '../protocol';
 import { errnoName } from '../../model/constants';
 import type { BpfInsn } from '../../model/seccomp/bpf';
@@ -218,4 +218,40 @@ export function decodeCompiled(payload: Buffer): CompileResult {
 export function decodeLoopReply(payload: Buffer): { iterations: number; successes: number; elapsedNs: bigint } {
   const r = decodeRecord(LOOP_REPLY, payload);
   return { iterations: r.iterations as number, successes: r.successes as number, elapsedNs: r.elapsed_ns as bigint };
+}
+
+/** What one half of the atomicity race saw (a RACE_REPLY). */
+export interface RaceReply {
+  /** The errno name of a setup step that failed (fork, threads, the probe's exec, the time limit), or null. */
+  readonly error: string | null;
+  /** Probes spawned (fork + exec) that reported. */
+  readonly probes: number;
+  /** Of those, probes that inherited at least one socket. */
+  readonly leakyProbes: number;
+  /** Sockets the probes inherited, summed: each kept no FD_CLOEXEC through a fork. */
+  readonly leaked: number;
+  /** Sockets created (a pair counts two). */
+  readonly created: number;
+  /** New socket fds whose flags the watcher read. */
+  readonly watched: number;
+  /** Of those, fds seen without FD_CLOEXEC or without O_NONBLOCK. */
+  readonly unflagged: number;
+  /** The race's wall time in the executor, in ms. */
+  readonly elapsedMs: number;
+}
+
+/** A RACE_REPLY payload, counts as numbers (they stay far below 2^53). */
+export function decodeRaceReply(payload: Buffer): RaceReply {
+  const r = decodeRecord(RACE_REPLY, payload);
+  const err = r.err as number;
+  return {
+    error: err === 0 ? null : errnoName(err),
+    probes: r.probes as number,
+    leakyProbes: r.leaky_probes as number,
+    leaked: Number(r.leaked as bigint),
+    created: Number(r.created as bigint),
+    watched: Number(r.watched as bigint),
+    unflagged: Number(r.unflagged as bigint),
+    elapsedMs: Number(r.elapsed_ns as bigint) / 1e6,
+  };
 }

@@ -9,7 +9,8 @@ import { encodeRecord, recordSize } from './records';
 import {
   BAD_ARCH_DEFAULT, BLOCK, CALL_RECORD, COMPILE_HEADER, COMPILE_RULE, COUNT_RECORD, ENTRY_CODE, ENV_RECORD, FRAME_HEADER,
   INSN_RECORD, KIND, LOOP_REQUEST, MAX_ARCHES, MAX_CALLS, MAX_CONDS, MAX_FILTER_INSNS, MAX_FILTERS, MAX_GROUPS,
-  MAX_LAYOUT_FD, NS_CODE, PROTOCOL_MAGIC, SYSCALL_NAME_LEN, type RecordDef,
+  MAX_LAYOUT_FD, NS_CODE, PROTOCOL_MAGIC, RACE_MAX_CREATORS, RACE_MAX_MS, RACE_MODE, RACE_REQUEST, SYSCALL_NAME_LEN,
+  type RecordDef,
 } from '../protocol';
 import type { Call, Env } from '../../model/types';
 import { unreadableBlock } from '../../model/syscall';
@@ -170,5 +171,21 @@ export function compileRequest(req: CompileRequest): Buffer {
 export function loopRequest(call: Call, iterations: number): Buffer {
   return requestFrame(KIND.LOOP, encodeRecord(LOOP_REQUEST, {
     iterations: u32(iterations, 'iterations'), entry: ENTRY_CODE[call.entry ?? 'x86_64'], a0: call.a0, a1: call.a1, a2: call.a2,
+  }));
+}
+
+/** The two halves of the atomicity race: the flags in the call, or set with fcntl() after it. */
+export type RaceMode = 'atomic' | 'fcntl';
+
+/**
+ * The RACE frame: `creators` threads making sockets and pairs (with SOCK_CLOEXEC|SOCK_NONBLOCK, or
+ * bare then fcntl()) for `durationMs` while probes are spawned and new fds watched (oracle/executor/race.c).
+ * Out-of-range values are a RangeError naming the value.
+ */
+export function raceRequest(mode: RaceMode, durationMs: number, creators: number): Buffer {
+  if (!Number.isInteger(durationMs) || durationMs < 1 || durationMs > RACE_MAX_MS) throw new RangeError(`durationMs: ${durationMs} is not in [1, ${RACE_MAX_MS}]`);
+  if (!Number.isInteger(creators) || creators < 1 || creators > RACE_MAX_CREATORS) throw new RangeError(`creators: ${creators} is not in [1, ${RACE_MAX_CREATORS}]`);
+  return requestFrame(KIND.RACE, encodeRecord(RACE_REQUEST, {
+    mode: mode === 'atomic' ? RACE_MODE.ATOMIC : RACE_MODE.FCNTL, duration_ms: durationMs, creators,
   }));
 }

@@ -398,6 +398,9 @@ static void serve(const struct frame_header *h, const uint8_t *p)
 	case KIND_LOOP:
 		handle_loop(p, h->length);
 		break;
+	case KIND_RACE:
+		handle_race(p, h->length);
+		break;
 	case KIND_MAILBOX:
 		handle_mailbox(p, h->length);
 		break;
@@ -434,6 +437,8 @@ int main(int argc, char **argv)
 {
 	struct frame_header h;
 
+	if (argc == 2 && strcmp(argv[1], RACE_PROBE_ARG) == 0)
+		return race_probe();
 	if (argc > 2 && strcmp(argv[1], "--with-parent") == 0)
 		return exec_with_parent(argv + 2);
 	signal(SIGPIPE, SIG_IGN);

@@ -11,6 +11,7 @@
  *   watch.c     the parent's side of a RUN: forking, watching, settling each child
  *   vm.c        VM mode: PID 1 of a QEMU guest, and the global knobs set around a RUN there
  *   compile.c   COMPILE through libseccomp (dlopen; none in the static build)
+ *   race.c      RACE: the CLOEXEC/NONBLOCK atomicity race in a threaded child, and its probe
  * Globals are defined once (in the file named beside them) and declared here; all else is static.
  * Sources: docs/architecture.md "The oracle"; docs/seccomp.md §5 (harness), §7; docs/kernel.md §2-§6.
  */
@@ -185,5 +186,10 @@ const sigset_t *vm_watch_mask(void);
 /* compile.c */
 void lib_version(struct hello_reply *r);
 void handle_compile(const uint8_t *p, uint32_t len);
+
+/* race.c; RACE_PROBE_ARG as argv[1] makes the executor the race's probe (see main). */
+#define RACE_PROBE_ARG "--race-probe"
+void handle_race(const uint8_t *p, uint32_t len);
+int race_probe(void);
 
 #endif

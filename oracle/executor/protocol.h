@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #define PROTOCOL_MAGIC 1262702419u
-#define PROTOCOL_VERSION 5u
+#define PROTOCOL_VERSION 6u
 #define MAX_LAYOUT_FD 2048u
 #define MAX_GROUPS 32u
 #define MAX_ARCHES 8u
@@ -25,6 +25,8 @@
 #define BAD_ARCH_DEFAULT 4294967295u
 #define QUERY_NOT_RUN (-2147483647 - 1)
 #define QUERY_FAKED (-2147483647)
+#define RACE_MAX_CREATORS 32u
+#define RACE_MAX_MS 600000u
 #define SOCKETCALL_ARGS_ADDR 65536u
 #define SOCKETCALL_UNREADABLE_ADDR 0u
 
@@ -38,6 +40,7 @@
 #define KIND_QUIT 9u
 #define KIND_MAILBOX 10u
 #define KIND_EXEC 11u
+#define KIND_RACE 12u
 #define KIND_HELLO_REPLY 100u
 #define KIND_DONE 102u
 #define KIND_COMPILED 103u
@@ -46,6 +49,7 @@
 #define KIND_RESULTS 106u
 #define KIND_MAILBOX_REPLY 107u
 #define KIND_EXEC_REPLY 108u
+#define KIND_RACE_REPLY 109u
 
 #define NS_INIT 0u
 #define NS_USER_NET 1u
@@ -81,6 +85,9 @@
 #define SETUP_STEP_SECCOMP 14u
 #define SETUP_STEP_SYNC 15u
 #define SETUP_STEP_SYSCTL_NR_OPEN 16u
+
+#define RACE_MODE_ATOMIC 0u
+#define RACE_MODE_FCNTL 1u
 
 #pragma pack(push, 1)
 
@@ -242,6 +249,27 @@ struct exec_reply {
 	int32_t err; /* errno of a fork or exec that failed, 0 otherwise */
 };
 _Static_assert(sizeof(struct exec_reply) == 12, "exec_reply layout");
+
+/* Atomicity race: creator threads make sockets and pairs while one thread forks and execs a probe and another watches new fd numbers, for duration_ms. */
+struct race_request {
+	uint32_t mode; /* one of RACE_MODE */
+	uint32_t duration_ms; /* how long the race runs (1 to RACE_MAX_MS) */
+	uint32_t creators; /* creator threads (1 to RACE_MAX_CREATORS) */
+};
+_Static_assert(sizeof(struct race_request) == 12, "race_request layout");
+
+/* What the atomicity race saw. */
+struct race_reply {
+	int32_t err; /* errno of a setup step that failed (fork, thread, pipe), 0 otherwise */
+	uint32_t probes; /* probes forked and exec'd that reported */
+	uint32_t leaky_probes; /* probes that found at least one inherited socket */
+	uint64_t leaked; /* inherited sockets the probes found, summed */
+	uint64_t created; /* sockets created (a pair counts two) */
+	uint64_t watched; /* new fds the watcher read the flags of */
+	uint64_t unflagged; /* of those, fds seen without FD_CLOEXEC or without O_NONBLOCK */
+	uint64_t elapsed_ns; /* wall time of the race */
+};
+_Static_assert(sizeof(struct race_reply) == 52, "race_reply layout");
 
 /* The executor could not understand or serve a request. */
 struct error_record {

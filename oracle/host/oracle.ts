@@ -16,8 +16,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import {
-  compileRequest, decodeCompiled, decodeLoopReply, decodeRecord, errorText, loopRequest, requestFrame, runReplyDecoder,
-  runRequest, u32, type CompileRequest, type CompileResult, type KernelResult, type KernelRun,
+  compileRequest, decodeCompiled, decodeLoopReply, decodeRaceReply, decodeRecord, errorText, loopRequest, raceRequest,
+  requestFrame, runReplyDecoder, runRequest, u32, type CompileRequest, type CompileResult, type KernelResult, type KernelRun,
+  type RaceMode, type RaceReply,
 } from '../codec';
 import { ExecutorDied, ExecutorError, ProtocolError } from '../errors';
 import { DEFAULT_TIMEOUT_MS, HELLO_REPLY, KIND, PROTOCOL_VERSION } from '../protocol';
@@ -176,6 +177,26 @@ export class HostOracle implements KernelOracle {
       if (kind === KIND.ERROR) throw new ExecutorError(`LOOP failed: ${errorText(payload).text}`);
       if (kind !== KIND.LOOP_REPLY) throw new ProtocolError(`unexpected frame kind ${kind} in a LOOP reply`);
       return decodeLoopReply(payload);
+    });
+  }
+
+  /**
+   * One half of the CLOEXEC/NONBLOCK atomicity race on this kernel (oracle/executor/race.c):
+   * `creators` threads for `durationMs`, the sockets made with the flags (`atomic`) or bare and
+   * then fcntl()'d (`fcntl`), while probes are spawned and new fds watched. Rejects with a
+   * RangeError for values out of range; a race that could not be set up comes back with `error`.
+   */
+  race(mode: RaceMode, durationMs: number, creators: number): Promise<RaceReply> {
+    let out: Buffer;
+    try {
+      out = raceRequest(mode, durationMs, creators);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.request('RACE', out, () => (kind, payload) => {
+      if (kind === KIND.ERROR) throw new ExecutorError(`RACE failed: ${errorText(payload).text}`);
+      if (kind !== KIND.RACE_REPLY) throw new ProtocolError(`unexpected frame kind ${kind} in a RACE reply`);
+      return decodeRaceReply(payload);
     });
   }
 

@@ -16,7 +16,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultEnv } from '../../model/state';
 import type { Call, Env } from '../../model/types';
-import { decodeRecord, errorText, requestFrame, runReplyDecoder, runRequest, type KernelRun } from '../codec';
+import {
+  decodeRaceReply, decodeRecord, errorText, raceRequest, requestFrame, runReplyDecoder, runRequest, type KernelRun, type RaceMode,
+  type RaceReply,
+} from '../codec';
 import { ExecutorDied, ExecutorError, KernelDied, ProtocolError } from '../errors';
 import { FrameReader } from '../host/frames';
 import { executorPath } from '../host/discovery';
@@ -203,6 +206,39 @@ export class GuestOracle implements KernelOracle {
       if ((r.err as number) !== 0) throw new ExecutorError(`EXEC ${file}: fork failed (errno ${r.err})`);
       const output = fs.readFileSync(boot.console, 'latin1').slice(from).replace(/\r/g, '');
       return { status: r.status as number, signal: r.signal as number, output };
+    });
+  }
+
+  /**
+   * One half of the CLOEXEC/NONBLOCK atomicity race on the guest's kernel (as HostOracle.race),
+   * with the console alerts it raised. Its deadline is the race's duration plus the request's
+   * slack; a guest that dies or hangs in it rejects with a KernelDied (no retry: a race is not a
+   * batch to replay), one that never boots with an ExecutorDied.
+   */
+  race(mode: RaceMode, durationMs: number, creators: number): Promise<RaceReply & { alerts: string[] }> {
+    if (this.closed) return Promise.reject(new ExecutorError('RACE after close()'));
+    let out: Buffer;
+    try {
+      out = raceRequest(mode, durationMs, creators);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.serial(async () => {
+      const boot = await this.ensureBooted();
+      let r: RaceReply;
+      try {
+        r = await this.exchange<RaceReply>(boot, out, (this.opts.requestSlackMs ?? 60000) + durationMs, (kind, payload) => {
+          if (kind === KIND.ERROR) throw new ExecutorError(`RACE refused: ${errorText(payload).text}`);
+          if (kind !== KIND.RACE_REPLY) throw new ProtocolError(`frame kind ${kind} in a RACE reply`);
+          return decodeRaceReply(payload);
+        });
+      } catch (e) {
+        if (!(e instanceof GuestDown)) throw e;
+        const alerts = this.readAlerts(boot);
+        this.kill(boot);
+        throw new KernelDied(`the guest kernel died in the ${mode} race (boot ${boot.n}: ${e.message})`, { env: defaultEnv(), calls: [] }, consoleTail(boot), alerts);
+      }
+      return { ...r, alerts: this.readAlerts(boot) };
     });
   }
 
