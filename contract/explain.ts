@@ -12,12 +12,21 @@ import { parseCall } from './request';
 
 /**
  * Parses `socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0)` (the `socket` and parentheses optional),
- * or `socketcall(SYS_SOCKET, NULL)`: the i386 socketcall with an unreadable argument block, as
- * `formatCall` writes it (its registers, never read, are 0).
+ * `socketpair(AF_UNIX, SOCK_STREAM, 0[, sv])` (sv: anything for a writable vector, NULL for an
+ * unwritable one), or `socketcall(SYS_SOCKET, NULL)` / `socketcall(SYS_SOCKETPAIR, NULL)`: the
+ * i386 socketcall with an unreadable argument block, as `formatCall` writes it (its registers,
+ * never read, are 0).
  */
 export function parseCallText(text: string): Call {
-  if (/^\s*socketcall\s*\(\s*(?:SYS_SOCKET|1)\s*,\s*(?:NULL|0x0*|0)\s*\)\s*$/i.test(text)) {
-    return parseCall({ family: 0, type: 0, protocol: 0, entry: 'i386-socketcall', block: 'unreadable' });
+  const unreadable = /^\s*socketcall\s*\(\s*(SYS_SOCKET|1|SYS_SOCKETPAIR|8)\s*,\s*(?:NULL|0x0*|0)\s*\)\s*$/i.exec(text);
+  if (unreadable !== null) {
+    const pair = /^(SYS_SOCKETPAIR|8)$/i.test(unreadable[1]);
+    return parseCall({ family: 0, type: 0, protocol: 0, entry: 'i386-socketcall', block: 'unreadable', ...(pair ? { syscall: 'socketpair' } : {}) });
+  }
+  const p = /^\s*socketpair\s*\(\s*([^,]+?)\s*,\s*([^,]+?)\s*,\s*([^,)]+?)\s*(?:,\s*([^)]*?)\s*)?\)\s*$/.exec(text);
+  if (p !== null) {
+    const sv = p[4] === undefined || !/^(NULL|0x0*|0)$/i.test(p[4]) ? {} : { sv: 'unwritable' };
+    return parseCall({ syscall: 'socketpair', family: p[1], type: p[2], protocol: p[3], ...sv });
   }
   const m = /^\s*(?:socket\s*)?\(?\s*([^,]+?)\s*,\s*([^,]+?)\s*,\s*([^,)]+?)\s*\)?\s*$/.exec(text);
   if (m === null) throw new ContractError('call', `expected socket(FAMILY, TYPE, PROTOCOL) or socketcall(SYS_SOCKET, NULL), got ${JSON.stringify(text)}`);
@@ -40,7 +49,7 @@ export function explain(call: Call, env: Env, d: Decision = evaluate(call, env))
   d.trace.forEach((id, i) => {
     const c = clauseById(id);
     const last = i === d.trace.length - 1;
-    const verdict = last ? (d.outcome.kind === 'fd' ? 'DECIDES: success' : `DECIDES: ${d.outcome.kind === 'errno' ? d.outcome.errno : d.outcome.kind}`) : (c?.errno === null ? 'applies' : 'passes');
+    const verdict = last ? (d.outcome.kind === 'fd' || d.outcome.kind === 'pair' ? 'DECIDES: success' : `DECIDES: ${d.outcome.kind === 'errno' ? d.outcome.errno : d.outcome.kind}`) : (c?.errno === null ? 'applies' : 'passes');
     out.push(`  ${String(i + 1).padStart(2)}. ${id.padEnd(24)} ${verdict}`);
     if (c !== undefined) out.push(`      ${c.title}`, `      [${c.cite}]`);
   });

@@ -6,8 +6,8 @@
 import {
   ArgError, capMask, capNames, defaultEnv, fdTable, parseFamily, parseProtocol, parseType,
   resultString, unreadableBlock, ALL_CAPS,
-  type Call, type Decision, type Entry, type Env, type FdEntry, type KernelProfile, type Namespaces,
-  type SeccompFilter,
+  type Call, type Decision, type Entry, type Env, type FdEntry, type KernelProfile, type Namespaces, type Outcome,
+  type SeccompFilter, type SvPlacement,
 } from '../model';
 import { checkFilter, type BpfInsn } from '../model/seccomp/bpf';
 import { resolveProfile } from './profiles';
@@ -15,6 +15,7 @@ import { ContractError } from './errors';
 
 const NAMESPACES: readonly Namespaces[] = ['init', 'user+net', 'user', 'net'];
 const ENTRIES: readonly Entry[] = ['x86_64', 'i386', 'i386-socketcall'];
+const SV_PLACEMENTS: readonly SvPlacement[] = ['unwritable', 'one-word'];
 const ENV_KEYS = new Set([
   'caps', 'uid', 'gid', 'groups', 'namespaces', 'pingGroupRange', 'rlimitNofile', 'openFds', 'maxFds',
   'sysctl', 'seccomp', 'nrFiles', 'unixSockets',
@@ -27,8 +28,9 @@ const SYSCTL_KEYS = new Set(['fs.file-max', 'fs.nr_open', 'net.mptcp.enabled', '
  * silently for x86_64.
  */
 export const REQUEST_KEYS: readonly string[] = [
-  'id', 'family', 'type', 'protocol', 'entry', 'block', 'env', 'kernel',
-  'expect', 'expectFd', 'expectCloexec', 'expectNonblock', 'expectDomain', 'expectSotype', 'expectSoprotocol', 'why', 'covers',
+  'id', 'syscall', 'family', 'type', 'protocol', 'entry', 'block', 'sv', 'env', 'kernel',
+  'expect', 'expectFd', 'expectFds', 'expectEnds', 'expectSv', 'expectCloexec', 'expectNonblock', 'expectDomain', 'expectSotype', 'expectSoprotocol',
+  'why', 'covers',
 ];
 const REQUEST_KEY_SET = new Set(REQUEST_KEYS);
 const FD_KEYS = new Set(['fd', 'cloexec', 'nonblock']);
@@ -178,8 +180,9 @@ export function parseEnv(v: unknown, profile: KernelProfile, presets?: PresetRes
 }
 
 /**
- * The Call of a request: `family`, `type`, `protocol` (names or numbers), optional `entry`, and
- * `block: "unreadable"` for a socketcall whose argument block the kernel cannot read.
+ * The Call of a request: `family`, `type`, `protocol` (names or numbers), optional `entry`,
+ * `block: "unreadable"` for a socketcall whose argument block the kernel cannot read, and
+ * `syscall: "socketpair"` (default `socket`) with an optional `sv` placement.
  */
 export function parseCall(req: Record<string, unknown>): Call {
   const wrap = <T>(field: string, f: () => T): T => {
@@ -191,6 +194,12 @@ export function parseCall(req: Record<string, unknown>): Call {
     }
   };
   for (const k of ['family', 'type', 'protocol']) if (!(k in req)) throw new ContractError(k, 'missing');
+  const syscall = req.syscall ?? 'socket';
+  if (syscall !== 'socket' && syscall !== 'socketpair') throw new ContractError('syscall', `expected "socket" or "socketpair", got ${JSON.stringify(req.syscall)}`);
+  if (req.sv !== undefined) {
+    if (syscall !== 'socketpair') throw new ContractError('sv', 'only socketpair has a vector (add "syscall": "socketpair")');
+    if (!SV_PLACEMENTS.includes(req.sv as SvPlacement)) throw new ContractError('sv', `expected one of ${SV_PLACEMENTS.join(', ')} (absent: a writable vector), got ${JSON.stringify(req.sv)}`);
+  }
   const entry = req.entry ?? 'x86_64';
   if (!ENTRIES.includes(entry as Entry)) throw new ContractError('entry', `expected one of ${ENTRIES.join(', ')}`);
   if (req.block !== undefined) {
@@ -203,6 +212,8 @@ export function parseCall(req: Record<string, unknown>): Call {
     a2: wrap('protocol', () => parseProtocol(req.protocol)),
     ...(entry === 'x86_64' ? {} : { entry: entry as Entry }),
     ...(req.block === undefined ? {} : { block: 'unreadable' as const }),
+    ...(syscall === 'socketpair' ? { syscall: 'socketpair' as const } : {}),
+    ...(req.sv === undefined ? {} : { sv: req.sv as SvPlacement }),
   };
 }
 
@@ -241,13 +252,25 @@ export function parseRequest(line: string | Record<string, unknown>, profile: Ke
   return { id: obj.id ?? null, call: parseCall(obj), env: parseEnv(obj.env, p, presets), ...(expect === undefined ? {} : { expect }) };
 }
 
+/**
+ * The fields an outcome adds to a result object: an fd's number, flags and SO_* values; a pair's
+ * `fds` and the same for each end (`ends`); what a failed socketpair left in `sv`.
+ */
+export function outcomeFields(o: Outcome): Record<string, unknown> {
+  if (o.kind === 'fd') return { fd: o.fd, cloexec: o.cloexec, nonblock: o.nonblock, domain: o.domain, sotype: o.sotype, soprotocol: o.soprotocol };
+  if (o.kind === 'pair') {
+    return {
+      fds: o.ends.map((e) => e.fd),
+      ends: o.ends.map((e) => ({ fd: e.fd, cloexec: e.cloexec, nonblock: e.nonblock, domain: e.domain, sotype: e.sotype, soprotocol: e.soprotocol })),
+    };
+  }
+  if (o.kind === 'errno' && o.sv !== undefined) return { sv: [...o.sv] };
+  return {};
+}
+
 /** The result object of the contract for a decision. */
 export function resultObject(id: unknown, d: Decision): Record<string, unknown> {
-  const o = d.outcome;
-  const out: Record<string, unknown> = { id, result: resultString(o) };
-  if (o.kind === 'fd') {
-    Object.assign(out, { fd: o.fd, cloexec: o.cloexec, nonblock: o.nonblock, domain: o.domain, sotype: o.sotype, soprotocol: o.soprotocol });
-  }
+  const out: Record<string, unknown> = { id, result: resultString(d.outcome), ...outcomeFields(d.outcome) };
   out.clauses = d.trace;
   return out;
 }
@@ -275,7 +298,8 @@ export function envToContract(env: Env): Record<string, unknown> {
 export function requestLine(call: Call, env: Env, id: unknown = null): string {
   const hex = (r: bigint): string => `0x${r.toString(16)}`;
   return JSON.stringify({
-    id, family: hex(call.a0), type: hex(call.a1), protocol: hex(call.a2), ...(call.entry ? { entry: call.entry } : {}),
-    ...(unreadableBlock(call) ? { block: call.block } : {}), kernel: env.profile.name, env: envToContract(env),
+    id, ...(call.syscall === 'socketpair' ? { syscall: 'socketpair' } : {}), family: hex(call.a0), type: hex(call.a1), protocol: hex(call.a2),
+    ...(call.entry ? { entry: call.entry } : {}), ...(unreadableBlock(call) ? { block: call.block } : {}),
+    ...(call.syscall === 'socketpair' && call.sv !== undefined ? { sv: call.sv } : {}), kernel: env.profile.name, env: envToContract(env),
   });
 }

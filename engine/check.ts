@@ -8,6 +8,7 @@ import { ContractError } from '../contract';
 import { ALL_CLAUSES, evaluate, formatCall, formatResult, type Call, type Env, type KernelProfile, type Outcome } from '../model';
 import { classCalls, ENV_CLASSES, type EnvClass } from '../generators/space';
 import { compareOutcomes, describeMismatch, type Mismatch, type Observation } from '../oracle/compare';
+import { runSequenceCheck, type SequenceCheckOptions, type SequenceSummary } from './sequences';
 
 /** Runs a batch of calls in one environment on some kernel. */
 export type KernelBatch = (env: Env, calls: readonly Call[]) => Promise<Observation[]>;
@@ -41,6 +42,8 @@ export interface CheckSummary {
   readonly uncovered: readonly string[];
   /** With a VM oracle: the kernel's WARN/BUG/oops console lines (consoleAlerts), a finding in themselves. */
   readonly kernelAlerts?: readonly string[];
+  /** The bounded set of fd-table sequences, run on the kernel (absent without a kernel that runs them). */
+  readonly sequences?: SequenceSummary;
   readonly seconds: number;
 }
 
@@ -59,6 +62,8 @@ export interface CheckOptions {
   readonly keep?: number;
   readonly onProgress?: (cls: string, done: number, total: number) => void;
   readonly now?: () => number;
+  /** The kernel for the bounded set of sequences (engine/sequences.ts), run after the classes. */
+  readonly sequences?: Omit<SequenceCheckOptions, 'profile'>;
 }
 
 /** The classes selected by id, or all; throws naming an unknown id. */
@@ -167,6 +172,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
     classes.push({ id: cls.id, points: r.points, mismatches: r.count });
   });
   const uncovered = ALL_CLAUSES.filter((c) => !decided.has(c.id) && !(c.errno === null && seen.has(c.id))).map((c) => c.id);
+  const sequences = opts.sequences === undefined ? undefined : await runSequenceCheck({ ...opts.sequences, profile: opts.profile });
   return {
     kernel: opts.profile.name,
     oracle: opts.kernel === undefined ? 'none' : opts.oracleName ?? 'host',
@@ -181,6 +187,7 @@ export async function runCheck(opts: CheckOptions): Promise<CheckSummary> {
     clausesCovered: ALL_CLAUSES.length - uncovered.length,
     clausesTotal: ALL_CLAUSES.length,
     uncovered,
+    ...(sequences !== undefined ? { sequences } : {}),
     seconds: (now() - t0) / 1000,
   };
 }

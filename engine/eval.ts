@@ -13,7 +13,7 @@ import { compareOutcomes, describeMismatch, shortResult, type Observation } from
 import type { KernelOracle } from '../oracle/oracle';
 import { KernelDied } from '../oracle/errors';
 import { observeOnHost } from '../oracle/observe';
-import { checkRequestFields, ContractError, parseJsonLine, parseRequest, resultObject, type PresetResolver } from '../contract';
+import { checkRequestFields, ContractError, parseJsonLine, parseRequest, outcomeFields, resultObject, type PresetResolver } from '../contract';
 
 export type EvalMode = 'model' | 'host' | 'compare';
 
@@ -37,9 +37,7 @@ interface Pending {
 }
 
 function outcomeObject(o: Outcome): Record<string, unknown> {
-  const out: Record<string, unknown> = { result: shortResult(o) };
-  if (o.kind === 'fd') Object.assign(out, { fd: o.fd, cloexec: o.cloexec, nonblock: o.nonblock, domain: o.domain, sotype: o.sotype, soprotocol: o.soprotocol });
-  return out;
+  return { result: shortResult(o), ...outcomeFields(o) };
 }
 
 function observationObject(k: Observation): Record<string, unknown> {

@@ -1,14 +1,14 @@
-// Command sequences over one process's fd table: socket() and close(), as fast-check model-based
-// commands. The "model" side is a plain map of open fds kept by the test; the "real" side is the
+// Command sequences over one process's fd table: socket(), socketpair() and close(), as fast-check
+// model-based commands. The "model" side is a plain map of open fds kept by the test; the "real" side is the
 // reference model's Env. Each step is handed to a law-checker supplied by the property.
 // Sources: fs/file.c (alloc_fd, close_fd); docs/kernel.md §4.
 
 import fc from 'fast-check';
 import {
-  applyDecision, closeFd, evaluate, formatCall, formatResult,
+  applyDecision, closeFd, evaluate, formatCall, formatStrace,
   type Call, type Decision, type Env,
 } from '../model';
-import { callArb, type CallOptions } from './values';
+import { callArb, pairCallArb, type CallOptions } from './values';
 
 /** What the test tracks independently of the model: open fds and their flags. */
 export interface FdShadow {
@@ -31,7 +31,7 @@ export interface FdWorld {
   readonly checkClose: (fd: number, before: Env, after: Env, shadow: FdShadow) => void;
 }
 
-/** socket(call). */
+/** socket(call), or socketpair(call) when the call says so. */
 export class SocketCommand implements fc.Command<FdShadow, FdWorld> {
   constructor(readonly call: Call) {}
   check(): boolean {
@@ -42,10 +42,11 @@ export class SocketCommand implements fc.Command<FdShadow, FdWorld> {
     const decision = evaluate(this.call, before);
     const after = applyDecision(before, decision);
     world.env = after;
-    world.log.push(`${formatCall(this.call)} ${formatResult(decision.outcome)}`);
+    world.log.push(formatStrace(this.call, decision.outcome));
     world.checkSocket({ call: this.call, before, decision, after }, shadow);
     const o = decision.outcome;
     if (o.kind === 'fd') shadow.open.set(o.fd, { cloexec: o.cloexec, nonblock: o.nonblock });
+    if (o.kind === 'pair') for (const e of o.ends) shadow.open.set(e.fd, { cloexec: e.cloexec, nonblock: e.nonblock });
   }
   toString(): string {
     return formatCall(this.call);
@@ -73,11 +74,12 @@ export class CloseCommand implements fc.Command<FdShadow, FdWorld> {
   }
 }
 
-/** Sequences of socket() and close(), up to `maxCommands` long. */
+/** Sequences of socket(), socketpair() and close(), up to `maxCommands` long. */
 export function commandsArb(opts: CallOptions & { maxCommands?: number } = {}): fc.Arbitrary<Iterable<fc.Command<FdShadow, FdWorld>>> {
   return fc.commands(
     [
       callArb(opts).map((c) => new SocketCommand(c)),
+      pairCallArb(opts).map((c) => new SocketCommand(c)),
       fc.nat({ max: 64 }).map((n) => new CloseCommand(n)),
     ],
     { maxCommands: opts.maxCommands ?? 24 },

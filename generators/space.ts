@@ -1,8 +1,10 @@
-// The bounded space of `sockspec check`: a partition of socket()'s input space that touches every
-// clause boundary. Families -1..47 with INT_MIN/INT_MAX and high-bit variants; base types 0..15
-// with every flag combination, stray bits and high bits; each family's named protocols with the
-// range boundaries; and environment classes (credentials, namespaces, fd limits, per-netns
-// sysctls, seccomp stacks). Sources: docs/kernel.md §3-§6, §10; docs/seccomp.md §5.
+// The bounded space of `sockspec check`: a partition of socket()'s and socketpair()'s input space
+// that touches every clause boundary. Families -1..47 with INT_MIN/INT_MAX and high-bit variants;
+// base types 0..15 with every flag combination, stray bits and high bits; each family's named
+// protocols with the range boundaries; socketpair over every family with a smaller cut of types
+// and protocols and each sv placement; and environment classes (credentials, namespaces, fd
+// limits and layouts with holes, per-netns sysctls, seccomp stacks).
+// Sources: docs/kernel.md §3-§6, §10, §11; docs/seccomp.md §5.
 
 import {
   capMask, defaultEnv, FAMILY_PROTOCOLS, fdTable, IPPROTO, NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK,
@@ -46,13 +48,26 @@ export const SPACE_PROTOCOLS: readonly bigint[] = uniq([
 const SECCOMP_TYPES: readonly bigint[] = [1n, 2n, 3n, u32(1 | SOCK_CLOEXEC), u32(1 | 0x10), u32(-1), (1n << 32n) | 1n];
 const SECCOMP_PROTOCOLS: readonly bigint[] = [0n, 9n, 263n, (1n << 32n) | 9n];
 
+/** socketpair's cut: every base type 0..11, the flags on the pair types, a stray bit, -1 and high bits. */
+export const PAIR_TYPES: readonly bigint[] = uniq([
+  ...Array.from({ length: 12 }, (_, t) => u32(t)),
+  ...[1, 2, 5].flatMap((t) => [SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_CLOEXEC | SOCK_NONBLOCK].map((fl) => u32(t | fl))),
+  u32(1 | 0x100), u32(-1), (1n << 32n) | 1n,
+]);
+/** socketpair's protocols: 0, PF_UNIX, one beyond, TCP/UDP numbers, -1 and high bits. */
+export const PAIR_PROTOCOLS: readonly bigint[] = [0n, 1n, 2n, 6n, 17n, u32(-1), (1n << 32n) | 1n];
+
 /** One environment class of the bounded check. */
 export interface EnvClass {
   readonly id: string;
   readonly description: string;
   readonly env: (profile: KernelProfile) => Env;
-  /** `full`: every call of the space; `seccomp`: the smaller cut. */
-  readonly calls: 'full' | 'seccomp';
+  /**
+   * `full`: every call of the space (socketpair's cut included); `seccomp`: the smaller cut;
+   * `fds`: a cut for fd layouts, where the family matters little: socket() and socketpair() of
+   * every family with a few types.
+   */
+  readonly calls: 'full' | 'seccomp' | 'fds';
 }
 
 const ret = (v: number): SeccompFilter => ({ prog: retAlways(v >>> 0), label: `ret 0x${(v >>> 0).toString(16)}` });
@@ -92,6 +107,9 @@ export const ENV_CLASSES: readonly EnvClass[] = [
   { id: 'userns', description: 'root of a user namespace that owns a new network namespace', calls: 'full', env: (p) => ({ ...base(p), creds: { ...base(p).creds, namespaces: 'user+net' } }) },
   { id: 'userns-only', description: 'root of a user namespace that does not own the network namespace', calls: 'full', env: (p) => ({ ...base(p), creds: { ...base(p).creds, namespaces: 'user' } }) },
   { id: 'fd-full', description: 'fds 0..15 open and RLIMIT_NOFILE 16', calls: 'full', env: (p) => ({ ...base(p), fds: fdTable(Array.from({ length: 16 }, (_, i) => i)), rlimitNofile: 16 }) },
+  { id: 'fd-one-free', description: 'fds 0..14 open and RLIMIT_NOFILE 16: one fd for socket(), too few for socketpair()', calls: 'fds', env: (p) => ({ ...base(p), fds: fdTable(Array.from({ length: 15 }, (_, i) => i)), rlimitNofile: 16 }) },
+  { id: 'fd-holes', description: 'fds 0, 1, 2, 4, 6 open: socket() takes 3, socketpair() takes 3 and 5', calls: 'fds', env: (p) => ({ ...base(p), fds: fdTable([0, 1, 2, 4, 6]) }) },
+  { id: 'fd-table-edge', description: 'fds 0..62 open: socketpair()\'s second fd (64) grows the 64-slot table', calls: 'fds', env: (p) => ({ ...base(p), fds: fdTable(Array.from({ length: 63 }, (_, i) => i)) }) },
   { id: 'ping-open', description: 'ping_group_range 0..2147483647', calls: 'full', env: (p) => ({ ...base(p), pingGroupRange: [0, 2147483647] }) },
   { id: 'mptcp-off', description: 'net.mptcp.enabled = 0', calls: 'full', env: (p) => ({ ...base(p), mptcpEnabled: false }) },
   { id: 'net-raw-only', description: 'uid 1000 with only CAP_NET_RAW', calls: 'full', env: (p) => ({ ...base(p), creds: { uid: 1000, gid: 1000, groups: [], caps: capMask(['CAP_NET_RAW']), namespaces: 'init' } }) },
@@ -135,6 +153,14 @@ export const VM_CLASSES: readonly EnvClass[] = [
     id: 'vm-unix-nr-socks', calls: 'seccomp', description: 'fs.file-max 1 with 3 AF_UNIX sockets alive, as root: unix_nr_socks > 2 * file-max',
     env: (p) => ({ ...base(p), fileMax: 1, unixSockets: 3 }),
   },
+  {
+    id: 'vm-unix-nr-socks-1', calls: 'seccomp', description: 'fs.file-max 1 with 1 AF_UNIX socket alive, as root: socket(AF_UNIX) fits (2), socketpair()\'s second end does not (3 > 2)',
+    env: (p) => ({ ...base(p), fileMax: 1, unixSockets: 1 }),
+  },
+  {
+    id: 'vm-nr-open-pair', calls: 'fds', description: 'fs.nr_open 64, fds 0..62 open: socket() gets 63, socketpair()\'s second fd needs a growth nr_open refuses',
+    env: (p) => ({ ...base(p), nrOpen: 64, rlimitNofile: 1024, fds: fdTable(Array.from({ length: 63 }, (_, i) => i)) }),
+  },
 ];
 
 /**
@@ -143,28 +169,59 @@ export const VM_CLASSES: readonly EnvClass[] = [
  * stands for them all.
  */
 export const UNREADABLE_BLOCK_CALL: Call = { a0: 0n, a1: 0n, a2: 0n, entry: 'i386-socketcall', block: 'unreadable' };
+/** The same for socketcall(SYS_SOCKETPAIR, NULL). */
+export const UNREADABLE_BLOCK_PAIR: Call = { ...UNREADABLE_BLOCK_CALL, syscall: 'socketpair' };
+
+const FD_TYPES: readonly bigint[] = [1n, 2n, 5n, u32(1 | SOCK_CLOEXEC | SOCK_NONBLOCK), u32(2 | SOCK_CLOEXEC)];
+const FD_PROTOCOLS: readonly bigint[] = [0n];
+const fits32 = (c: Call): boolean => c.a0 <= 0xffffffffn && c.a1 <= 0xffffffffn && c.a2 <= 0xffffffffn;
+
+/** socketpair over every family: the pair cut, then each unwritable sv placement on a few types. */
+function* pairCalls(types: readonly bigint[], protocols: readonly bigint[], entries: boolean): Generator<Call> {
+  for (const a0 of SPACE_FAMILIES) {
+    for (const a1 of types) {
+      for (const a2 of protocols) {
+        const c: Call = { a0, a1, a2, syscall: 'socketpair' };
+        yield c;
+        if (entries && fits32(c)) {
+          yield { ...c, entry: 'i386' };
+          yield { ...c, entry: 'i386-socketcall' };
+        }
+      }
+    }
+    for (const sv of ['unwritable', 'one-word'] as const) for (const a1 of [1n, 2n]) yield { a0, a1, a2: 0n, syscall: 'socketpair', sv };
+  }
+}
 
 /**
- * The calls of a class. Entry paths beyond x86_64 are added for seccomp classes, with the one
- * unreadable-block socketcall last.
+ * The calls of a class. Entry paths beyond x86_64 are added for seccomp classes, with the
+ * unreadable-block socketcalls last.
  */
 export function* classCalls(cls: Pick<EnvClass, 'calls'>): Generator<Call> {
   if (cls.calls === 'full') {
     for (const a0 of SPACE_FAMILIES) for (const a1 of SPACE_TYPES) for (const a2 of SPACE_PROTOCOLS) yield { a0, a1, a2 };
+    yield* pairCalls(PAIR_TYPES, PAIR_PROTOCOLS, false);
+    return;
+  }
+  if (cls.calls === 'fds') {
+    for (const a0 of SPACE_FAMILIES) for (const a1 of FD_TYPES) for (const a2 of FD_PROTOCOLS) yield { a0, a1, a2 };
+    yield* pairCalls(FD_TYPES, FD_PROTOCOLS, false);
     return;
   }
   for (const a0 of SPACE_FAMILIES) {
     for (const a1 of SECCOMP_TYPES) {
       for (const a2 of SECCOMP_PROTOCOLS) {
         yield { a0, a1, a2 };
-        if (a0 <= 0xffffffffn && a1 <= 0xffffffffn && a2 <= 0xffffffffn) {
+        if (fits32({ a0, a1, a2 })) {
           yield { a0, a1, a2, entry: 'i386' };
           yield { a0, a1, a2, entry: 'i386-socketcall' };
         }
       }
     }
   }
+  yield* pairCalls([1n, u32(2 | SOCK_CLOEXEC | SOCK_NONBLOCK)], [0n], true);
   yield UNREADABLE_BLOCK_CALL;
+  yield UNREADABLE_BLOCK_PAIR;
 }
 
 /** Number of calls in a class. */

@@ -115,3 +115,12 @@ export function callArb(opts: CallOptions = {}): fc.Arbitrary<Call> {
     a0: c.a0 & 0xffffffffn, a1: c.a1 & 0xffffffffn, a2: c.a2 & 0xffffffffn, entry: e, ...(u ? { block: 'unreadable' as const } : {}),
   }));
 }
+
+/**
+ * A socketpair() call: `callArb`'s registers and entry paths, with sv writable four times in six
+ * and each unwritable placement once (shrinking towards a writable vector).
+ */
+export function pairCallArb(opts: CallOptions = {}): fc.Arbitrary<Call> {
+  const sv = fc.integer({ min: 0, max: 5 }).map((n) => (n === 4 ? 'one-word' as const : n === 5 ? 'unwritable' as const : undefined));
+  return fc.tuple(callArb(opts), sv).map(([c, p]): Call => ({ ...c, syscall: 'socketpair', ...(p === undefined ? {} : { sv: p }) }));
+}

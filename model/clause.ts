@@ -3,7 +3,7 @@
 // models. Reviewing a precedence change is reviewing a diff of a table.
 // Sources: net/socket.c (__sock_create and the families' ->create), docs/kernel.md §10.
 
-import type { Call, Env } from './types';
+import type { Call, Env, SvPlacement } from './types';
 
 /**
  * The inputs a row can read. A law checks that inputs no row of a trace reads never change that
@@ -12,7 +12,7 @@ import type { Call, Env } from './types';
 export type InputKey =
   | 'family' | 'type' | 'strayBits' | 'sockflags' | 'protocol' | 'caps' | 'namespaces' | 'gids' | 'ping'
   | 'mptcp' | 'fds' | 'rlimit' | 'nrOpen' | 'fileMax' | 'nrFiles' | 'unixSockets' | 'profile' | 'seccomp'
-  | 'block';
+  | 'block' | 'sv';
 
 /** What every row carries, for traces, explanations and the spec cross-check. */
 export interface Clause {
@@ -43,8 +43,12 @@ export interface CreateCtx {
   domain: number;
   sotype: number;
   soprotocol: number;
-  /** The lowest free fd, filled in before the fd-allocation rows run. */
+  /** The lowest free fd, filled in before the fd-allocation rows run (socketpair: its first fd). */
   fd: number;
+  /** socketpair: the second fd it reserves (the lowest free once `fd` is taken); -1 for socket(). */
+  fd2: number;
+  /** socketpair: where sv points (absent: a writable vector). */
+  sv: SvPlacement | undefined;
 }
 
 /** A row that decides with `errno` when `fails` holds. `fails` may record a resolved protocol. */
@@ -85,6 +89,11 @@ export interface FamilyTable {
   /** The ->create function, `file:function`. */
   readonly create: string;
   readonly rows: readonly Row[];
+  /**
+   * The family's `ops->socketpair`, `file:function`, when it is not `sock_no_socketpair` (which
+   * fails with EOPNOTSUPP). The same for every type of the family in the kernels modelled.
+   */
+  readonly socketpair?: string;
 }
 
 /** Shorthand for a check row. */

@@ -1,4 +1,4 @@
-// evaluate(call, env): what Linux socket() returns, and why. seccomp first (it sees the raw 64-bit
+// evaluate(call, env): what Linux socket() (or socketpair()) returns, and why. seccomp first (it sees the raw 64-bit
 // registers), then the entry path's own rows (socketcall's copy of its argument block), the
 // kernel's generic rows on the low 32 bits, the family's ->create table, and fd/file allocation
 // last. The trace lists every clause looked at, ending with the one that decided.
@@ -8,12 +8,13 @@
 import { runRows, type CreateCtx } from './clause';
 import { errnoName, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK } from './constants';
 import { familyTable } from './families';
-import { AFTER_CREATE, BEFORE_CREATE, INSTALL } from './generic';
+import { AFTER_CREATE, BEFORE_CREATE, INSTALL, SOCK_CREATE } from './generic';
 import { lowestFree } from './fdtable';
+import { PAIR_AFTER_CREATE, PAIR_BEFORE_CREATE, PAIR_INSTALL, secondFree } from './socketpair';
 import { SOCKETCALL_ROWS } from './socketcall';
 import { fillSeccompWords } from './syscall';
 import { decideAction, stackVerdict } from './seccomp/actions';
-import type { Call, Decision, Env, Outcome } from './types';
+import type { Call, Decision, Env, Outcome, PairEnd } from './types';
 
 /**
  * The kernel's view of a register: `SYSCALL_DEFINE3(socket, int, …)` keeps the low 32 bits,
@@ -44,13 +45,34 @@ const words = new Uint32Array(16);
 // the context past a call, so reuse is invisible to callers and saves an allocation per call.
 const scratch: CreateCtx = {
   env: undefined as unknown as Env, rawType: 0, family: 0, type: 0, protocol: 0, domain: 0, sotype: 0, soprotocol: 0, fd: -1,
+  fd2: -1, sv: undefined,
 };
+
+/** What decide found besides the outcome: the fds a failed call reserved (Decision.reserved). */
+let reservedOut: readonly number[] | undefined;
 
 /**
  * The decision procedure. Appends the clause ids it looks at to `trace` unless `trace` is null
  * (hot loops that only need the outcome skip building it).
  */
 function decide(call: Call, env: Env, trace: string[] | null): Outcome {
+  reservedOut = undefined;
+  const o = decideCall(call, env, trace);
+  // A socketpair that failed before writing sv (seccomp, its flags, EMFILE) says so: sv is [].
+  return o.kind === 'errno' && o.sv === undefined && call.syscall === 'socketpair' ? pairErrno(o.errno) : o;
+}
+
+const PAIR_ERRNO_OUTCOMES = new Map<string, Outcome>();
+function pairErrno(name: string): Outcome {
+  let o = PAIR_ERRNO_OUTCOMES.get(name);
+  if (o === undefined) {
+    o = Object.freeze({ kind: 'errno' as const, errno: name, sv: Object.freeze([]) as readonly number[] });
+    PAIR_ERRNO_OUTCOMES.set(name, o);
+  }
+  return o;
+}
+
+function decideCall(call: Call, env: Env, trace: string[] | null): Outcome {
   if (env.seccomp.length > 0) {
     const act = decideAction(stackVerdict(env.seccomp, fillSeccompWords(call, words)));
     switch (act.kind) {
@@ -94,6 +116,9 @@ function decide(call: Call, env: Env, trace: string[] | null): Outcome {
   c.sotype = type;
   c.soprotocol = 0;
   c.fd = -1;
+  c.fd2 = -1;
+  c.sv = undefined;
+  if (call.syscall === 'socketpair') return decidePair(call, c, trace);
 
   let failed = runRows(BEFORE_CREATE, c, trace);
   if (failed !== null) return failed.outcome;
@@ -103,7 +128,11 @@ function decide(call: Call, env: Env, trace: string[] | null): Outcome {
   if (failed !== null) return failed.outcome;
   c.fd = lowestFree(env.fds);
   failed = runRows(AFTER_CREATE, c, trace);
-  if (failed !== null) return failed.outcome;
+  if (failed !== null) {
+    // sock_map_fd reserved the fd before the file allocation failed: the table grew to hold it.
+    if (failed.errno === 'ENFILE') reservedOut = [c.fd];
+    return failed.outcome;
+  }
 
   trace?.push(INSTALL.id);
   return {
@@ -118,6 +147,45 @@ function decide(call: Call, env: Env, trace: string[] | null): Outcome {
 }
 
 /**
+ * socketpair(2) after seccomp and the entry's rows: its own flag check, both fds reserved and
+ * written into sv, one end created as socket() creates (the second repeats it; PAIR_AFTER_CREATE
+ * has what can differ), the family's ops->socketpair, two files, both fds installed.
+ */
+function decidePair(call: Call, c: { -readonly [K in keyof CreateCtx]: CreateCtx[K] }, trace: string[] | null): Outcome {
+  const env = c.env;
+  c.sv = call.sv;
+  c.fd = lowestFree(env.fds);
+  c.fd2 = secondFree(env.fds, c.fd);
+  let failed = runRows(PAIR_BEFORE_CREATE, c, trace);
+  if (failed !== null) {
+    if (failed.id === 'SP1-flags' || failed.errno === 'EMFILE') return failed.outcome;
+    reservedOut = [c.fd, c.fd2];
+    return { kind: 'errno', errno: failed.errno, sv: failed.id === 'SP4-sv1' ? [c.fd] : [] };
+  }
+  reservedOut = [c.fd, c.fd2];
+  const written = [c.fd, c.fd2] as const;
+  failed = runRows(SOCK_CREATE, c, trace);
+  if (failed !== null) return { kind: 'errno', errno: failed.errno, sv: written };
+  const table = familyTable(c.family);
+  if (table === undefined) throw new Error(`profile ${env.profile.name} registers family ${c.family}, which the model has no table for`);
+  failed = runRows(table.rows, c, trace);
+  if (failed !== null) return { kind: 'errno', errno: failed.errno, sv: written };
+  failed = runRows(PAIR_AFTER_CREATE, c, trace);
+  if (failed !== null) return { kind: 'errno', errno: failed.errno, sv: written };
+  reservedOut = undefined;
+  trace?.push(PAIR_INSTALL.id);
+  const end = (fd: number): PairEnd => ({
+    fd,
+    cloexec: (c.rawType & SOCK_CLOEXEC) !== 0,
+    nonblock: (c.rawType & SOCK_NONBLOCK) !== 0,
+    domain: c.domain,
+    sotype: c.sotype,
+    soprotocol: c.soprotocol,
+  });
+  return { kind: 'pair', ends: [end(c.fd), end(c.fd2)] };
+}
+
+/**
  * Decides one socket() call in one environment, with the trace of clauses. Pure: the environment
  * is not changed; use `applyDecision` to get the environment after the call.
  * @example evaluate({ a0: 2n, a1: 1n, a2: 0n }, defaultEnv()).outcome // { kind: 'fd', fd: 3, … }
@@ -125,7 +193,7 @@ function decide(call: Call, env: Env, trace: string[] | null): Outcome {
 export function evaluate(call: Call, env: Env): Decision {
   const trace: string[] = [];
   const outcome = decide(call, env, trace);
-  return { outcome, trace };
+  return reservedOut === undefined ? { outcome, trace } : { outcome, trace, reserved: reservedOut };
 }
 
 /** The outcome alone, without building the trace: the hot path of campaigns and checks. */

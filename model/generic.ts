@@ -11,10 +11,15 @@ import { growthRefused } from './fdtable';
 
 const CREATE = 'net/socket.c:__sock_create';
 
-/** Rows before the family's ->create. */
-export const BEFORE_CREATE: readonly Row[] = [
-  check('G1-flags', ['strayBits'], 'EINVAL', 'type has bits outside SOCK_TYPE_MASK | SOCK_CLOEXEC | SOCK_NONBLOCK (any negative type too)',
-    'net/socket.c:__sys_socket_create', (c) => (c.rawType & ~SOCK_VALID_BITS) !== 0),
+/** socket()'s own flag check, before __sock_create (socketpair has its own, in __sys_socketpair). */
+export const FLAGS_ROW = check('G1-flags', ['strayBits'], 'EINVAL', 'type has bits outside SOCK_TYPE_MASK | SOCK_CLOEXEC | SOCK_NONBLOCK (any negative type too)',
+  'net/socket.c:__sys_socket_create', (c) => (c.rawType & ~SOCK_VALID_BITS) !== 0);
+
+/**
+ * The rows of __sock_create before the family's ->create: what socket() and socketpair() share
+ * (socketpair calls sock_create once per end with the flags already masked off).
+ */
+export const SOCK_CREATE: readonly Row[] = [
   check('G2-family-range', ['family'], 'EAFNOSUPPORT', 'family < 0 or family >= NPROTO (46)', CREATE,
     (c) => c.family < 0 || c.family >= NPROTO),
   check('G3-type-range', ['type'], 'EINVAL', '(type & 0xf) >= SOCK_MAX (11)', CREATE, (c) => c.type >= SOCK_MAX),
@@ -23,6 +28,9 @@ export const BEFORE_CREATE: readonly Row[] = [
   check('G8-family-registered', ['family', 'profile'], 'EAFNOSUPPORT', 'no family registered with this number (AF_UNSPEC never is)', CREATE,
     (c) => !c.env.profile.families.includes(c.family)),
 ];
+
+/** socket()'s rows before the family's ->create. */
+export const BEFORE_CREATE: readonly Row[] = [FLAGS_ROW, ...SOCK_CREATE];
 
 /** Rows after a successful ->create. `c.fd` holds the lowest free fd. */
 export const AFTER_CREATE: readonly Row[] = [

@@ -10,6 +10,7 @@ export * from './clauses';
 export * from './evaluate';
 export * from './state';
 export * from './syscall';
+export * from './sequence';
 export { SOCKETCALL_ROWS } from './socketcall';
 export type { FdtableGrowth, KernelProfile } from './profile';
 export { PROFILES, profileByName, reference618, debian61, debian61Autoload, debian612, debian612Autoload, allFamilies } from './profiles';

@@ -7,7 +7,7 @@ import {
   AF_NAMES, ERRNO_NAMES, FAMILY_PROTOCOLS, IPPROTO, NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK,
   SOCK_TYPE_MASK, SOCK_TYPE_NAMES, AF,
 } from './constants';
-import { unreadableBlock } from './syscall';
+import { svAddress, unreadableBlock } from './syscall';
 import type { Call, Outcome } from './types';
 
 const U64 = (1n << 64n) - 1n;
@@ -162,9 +162,17 @@ export function errnoMessage(name: string): string {
  * for an unreadable argument block, whose arguments the kernel never sees.
  */
 export function formatCall(call: Call): string {
-  if (unreadableBlock(call)) return 'socketcall(SYS_SOCKET, NULL)';
+  return callText(call, undefined);
+}
+
+function callText(call: Call, sv: string | undefined): string {
+  const pair = call.syscall === 'socketpair';
+  if (unreadableBlock(call)) return pair ? 'socketcall(SYS_SOCKETPAIR, NULL)' : 'socketcall(SYS_SOCKET, NULL)';
   const prefix = call.entry === 'i386' ? '[i386] ' : call.entry === 'i386-socketcall' ? '[i386 socketcall] ' : '';
-  return `${prefix}socket(${formatFamily(call.a0)}, ${formatType(call.a1)}, ${formatProtocol(call.a0, call.a2)})`;
+  const args = `${formatFamily(call.a0)}, ${formatType(call.a1)}, ${formatProtocol(call.a0, call.a2)}`;
+  if (!pair) return `${prefix}socket(${args})`;
+  const addr = svAddress(call);
+  return `${prefix}socketpair(${args}, ${sv ?? (addr === 0n ? 'NULL' : `0x${addr.toString(16)}`)})`;
 }
 
 /** ` = 3`, ` = -1 EPERM (Operation not permitted)`, ` = 0`, ` = ? +++ killed by SIGSYS +++`. */
@@ -172,6 +180,8 @@ export function formatResult(o: Outcome): string {
   switch (o.kind) {
     case 'fd':
       return `= ${o.fd}`;
+    case 'pair':
+      return '= 0';
     case 'errno':
       return `= -1 ${o.errno} (${errnoMessage(o.errno)})`;
     case 'ret':
@@ -181,15 +191,21 @@ export function formatResult(o: Outcome): string {
   }
 }
 
-/** The whole strace line. */
+/**
+ * The whole strace line. A socketpair shows sv as strace does: `[3, 4]` on success; on failure
+ * the pointer, and the fd numbers it wrote there anyway (`sv left [3, 4]`).
+ */
 export function formatStrace(call: Call, o: Outcome): string {
-  return `${formatCall(call)} ${formatResult(o)}`;
+  if (o.kind === 'pair') return `${callText(call, `[${o.ends[0].fd}, ${o.ends[1].fd}]`)} ${formatResult(o)}`;
+  const left = o.kind === 'errno' && o.sv !== undefined && o.sv.length > 0 ? ` (sv left [${o.sv.join(', ')}])` : '';
+  return `${formatCall(call)} ${formatResult(o)}${left}`;
 }
 
 /** The short result string of the eval contract: `ok`, `EPERM`, `killed:SIGSYS`, `ret:0`. */
 export function resultString(o: Outcome): string {
   switch (o.kind) {
     case 'fd':
+    case 'pair':
       return 'ok';
     case 'errno':
       return o.errno;

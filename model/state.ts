@@ -5,7 +5,7 @@
 
 import { ALL_CAPS } from './creds';
 import { AF } from './constants';
-import { fdTable, grownSize, withEntry, withoutFd, entryOf } from './fdtable';
+import { fdTable, grownSize, tableSize, withEntry, withoutFd, entryOf } from './fdtable';
 import { reference618 } from './profiles';
 import type { Decision, Env } from './types';
 
@@ -36,25 +36,34 @@ export function defaultEnv(over: Partial<Env> = {}): Env {
   };
 }
 
-/** The environment after `decision`: a new fd is installed and counted; anything else is a no-op. */
+/**
+ * The environment after `decision`: new fds are installed and counted (one for socket(), two for
+ * socketpair()); a failed call that had reserved fds leaves the table grown to hold them (the fds
+ * themselves are free again); anything else is a no-op.
+ */
 export function applyDecision(env: Env, decision: Decision): Env {
   const o = decision.outcome;
-  if (o.kind !== 'fd') return env;
-  let fds = withEntry(env.fds, {
-    fd: o.fd,
-    cloexec: o.cloexec,
-    nonblock: o.nonblock,
-    socket: { domain: o.domain, type: o.sotype, protocol: o.soprotocol },
-  });
-  if (fds.maxFds !== undefined && o.fd >= fds.maxFds) {
-    fds = { ...fds, maxFds: grownSize(o.fd, env.nrOpen, env.profile.fdtableGrowth) };
+  if (o.kind !== 'fd' && o.kind !== 'pair') {
+    const r = decision.reserved;
+    if (r === undefined || r.length === 0) return env;
+    const growth = env.profile.fdtableGrowth;
+    const size = tableSize(env.fds, env.nrOpen, growth);
+    const highest = Math.max(...r);
+    if (highest < size && env.fds.maxFds !== undefined) return env;
+    const maxFds = highest < size ? size : grownSize(highest, env.nrOpen, growth);
+    return { ...env, fds: { entries: env.fds.entries, maxFds } };
   }
-  return {
-    ...env,
-    fds,
-    nrFiles: env.nrFiles + 1,
-    unixSockets: env.unixSockets + (o.domain === AF.UNIX ? 1 : 0),
-  };
+  const opened = o.kind === 'fd' ? [o] : o.ends;
+  let fds = env.fds;
+  let unix = 0;
+  for (const e of opened) {
+    fds = withEntry(fds, { fd: e.fd, cloexec: e.cloexec, nonblock: e.nonblock, socket: { domain: e.domain, type: e.sotype, protocol: e.soprotocol } });
+    if (fds.maxFds !== undefined && e.fd >= fds.maxFds) {
+      fds = { ...fds, maxFds: grownSize(e.fd, env.nrOpen, env.profile.fdtableGrowth) };
+    }
+    if (e.domain === AF.UNIX) unix++;
+  }
+  return { ...env, fds, nrFiles: env.nrFiles + opened.length, unixSockets: env.unixSockets + unix };
 }
 
 /** close(fd): the environment without it; EBADF (unchanged env) when it is not open. */

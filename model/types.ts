@@ -20,7 +20,21 @@ export type Entry = 'x86_64' | 'i386' | 'i386-socketcall';
  */
 export type SocketcallBlock = 'unreadable';
 
-/** One raw call: `socket(a0, a1, a2)` as unsigned 64-bit register values. */
+/** Which call: socket(2), or socketpair(2) (x86_64 nr 53, i386 nr 360, socketcall SYS_SOCKETPAIR 8). */
+export type Syscall = 'socket' | 'socketpair';
+
+/**
+ * Where socketpair's `sv` points when the kernel cannot write both words: `unwritable` is NULL
+ * (SOCKETPAIR_SV_UNWRITABLE_ADDR), so the first put_user faults; `one-word` is the last word of a
+ * page followed by none (SOCKETPAIR_SV_ONE_WORD_ADDR), so sv[0] is written and sv[1] faults.
+ * Absent: a writable vector (SOCKETPAIR_SV_ADDR).
+ */
+export type SvPlacement = 'unwritable' | 'one-word';
+
+/**
+ * One raw call: `socket(a0, a1, a2)` or `socketpair(a0, a1, a2, sv)` as unsigned 64-bit register
+ * values (sv is one of the executor's fixed addresses, chosen by `sv`).
+ */
 export interface Call {
   readonly a0: bigint;
   readonly a1: bigint;
@@ -28,6 +42,10 @@ export interface Call {
   readonly entry?: Entry;
   /** Only with entry `i386-socketcall` (no other entry passes a block); ignored elsewhere. */
   readonly block?: SocketcallBlock;
+  /** Absent: socket(). */
+  readonly syscall?: Syscall;
+  /** Only with syscall `socketpair`; ignored elsewhere. */
+  readonly sv?: SvPlacement;
 }
 
 /**
@@ -92,6 +110,16 @@ export interface Env {
   readonly seccomp: readonly SeccompFilter[];
 }
 
+/** One end of a socketpair: its fd, flags and SO_* values, as for a socket() that returned an fd. */
+export interface PairEnd {
+  readonly fd: number;
+  readonly cloexec: boolean;
+  readonly nonblock: boolean;
+  readonly domain: number;
+  readonly sotype: number;
+  readonly soprotocol: number;
+}
+
 /** The result of one call, as a discriminated union on `kind`. */
 export type Outcome =
   | {
@@ -103,7 +131,20 @@ export type Outcome =
       readonly sotype: number;
       readonly soprotocol: number;
     }
-  | { readonly kind: 'errno'; readonly errno: string }
+  | {
+      /** socketpair(2) returned 0 with both fds installed: what each end reads (sv[0]'s first). */
+      readonly kind: 'pair';
+      readonly ends: readonly [PairEnd, PairEnd];
+    }
+  | {
+      readonly kind: 'errno';
+      readonly errno: string;
+      /**
+       * socketpair only: the words the call wrote into sv before it failed (the two reserved fd
+       * numbers, which are not open), [] when it wrote none. Absent for socket().
+       */
+      readonly sv?: readonly number[];
+    }
   | { readonly kind: 'ret'; readonly value: number }
   | { readonly kind: 'killed'; readonly signal: 'SIGSYS' };
 
@@ -111,4 +152,10 @@ export type Outcome =
 export interface Decision {
   readonly outcome: Outcome;
   readonly trace: readonly string[];
+  /**
+   * Fds the call reserved and gave back because it failed afterwards (socketpair's two after its
+   * fd rows; socket()'s one when the file allocation fails): the table grew to hold them, and a
+   * table never shrinks. Absent when none.
+   */
+  readonly reserved?: readonly number[];
 }

@@ -2,14 +2,15 @@
 // A kernel result that could not be observed (timeout, not run) is its own kind, never a match.
 // Sources: docs/architecture.md "Data flow" (differential: model ≡ kernel).
 
-import type { Outcome } from '../model';
+import type { Outcome, PairEnd } from '../model';
 
 /** Why two outcomes differ. */
 export type Mismatch =
   | { readonly kind: 'result'; readonly model: string; readonly kernel: string }
-  | { readonly kind: 'fd'; readonly model: number; readonly kernel: number }
-  | { readonly kind: 'flags'; readonly field: 'cloexec' | 'nonblock'; readonly model: boolean; readonly kernel: boolean }
-  | { readonly kind: 'sockopt'; readonly field: 'domain' | 'sotype' | 'soprotocol'; readonly model: number; readonly kernel: number }
+  | { readonly kind: 'fd'; readonly model: number; readonly kernel: number; readonly end?: 0 | 1 }
+  | { readonly kind: 'flags'; readonly field: 'cloexec' | 'nonblock'; readonly model: boolean; readonly kernel: boolean; readonly end?: 0 | 1 }
+  | { readonly kind: 'sockopt'; readonly field: 'domain' | 'sotype' | 'soprotocol'; readonly model: number; readonly kernel: number; readonly end?: 0 | 1 }
+  | { readonly kind: 'sv'; readonly model: readonly number[]; readonly kernel: readonly number[] }
   | { readonly kind: 'unobserved'; readonly reason: string };
 
 /**
@@ -24,7 +25,7 @@ export type Observation =
 /** The short result string: `ok`, an errno name, `ret:N`, `killed:SIGSYS`. */
 export function shortResult(o: Outcome): string {
   switch (o.kind) {
-    case 'fd': return 'ok';
+    case 'fd': case 'pair': return 'ok';
     case 'errno': return o.errno;
     case 'ret': return `ret:${o.value}`;
     case 'killed': return `killed:${o.signal}`;
@@ -38,26 +39,46 @@ export function shortResult(o: Outcome): string {
 export function compareOutcomes(model: Outcome, kernel: Observation): Mismatch[] {
   if ('unobserved' in kernel) return [{ kind: 'unobserved', reason: kernel.unobserved }];
   const k = kernel.outcome;
-  if (shortResult(model) !== shortResult(k)) return [{ kind: 'result', model: shortResult(model), kernel: shortResult(k) }];
-  if (model.kind !== 'fd' || k.kind !== 'fd') return [];
+  if (shortResult(model) !== shortResult(k) || model.kind !== k.kind) {
+    return [{ kind: 'result', model: shortResult(model), kernel: shortResult(k) }];
+  }
+  if (model.kind === 'errno' && k.kind === 'errno') {
+    const a = model.sv ?? [];
+    const b = k.sv ?? [];
+    return a.length === b.length && a.every((x, i) => x === b[i]) ? [] : [{ kind: 'sv', model: a, kernel: b }];
+  }
+  if (model.kind === 'fd' && k.kind === 'fd') return compareEnds(model, k);
+  if (model.kind === 'pair' && k.kind === 'pair') return [...compareEnds(model.ends[0], k.ends[0], 0), ...compareEnds(model.ends[1], k.ends[1], 1)];
+  return [];
+}
+
+type End = Pick<PairEnd, 'fd' | 'cloexec' | 'nonblock' | 'domain' | 'sotype' | 'soprotocol'>;
+
+function compareEnds(model: End, k: End, end?: 0 | 1): Mismatch[] {
+  const at = end === undefined ? {} : { end };
   const out: Mismatch[] = [];
-  if (model.fd !== k.fd) out.push({ kind: 'fd', model: model.fd, kernel: k.fd });
+  if (model.fd !== k.fd) out.push({ kind: 'fd', model: model.fd, kernel: k.fd, ...at });
   for (const field of ['cloexec', 'nonblock'] as const) {
-    if (model[field] !== k[field]) out.push({ kind: 'flags', field, model: model[field], kernel: k[field] });
+    if (model[field] !== k[field]) out.push({ kind: 'flags', field, model: model[field], kernel: k[field], ...at });
   }
   for (const field of ['domain', 'sotype', 'soprotocol'] as const) {
-    if (model[field] !== k[field]) out.push({ kind: 'sockopt', field, model: model[field], kernel: k[field] });
+    if (model[field] !== k[field]) out.push({ kind: 'sockopt', field, model: model[field], kernel: k[field], ...at });
   }
   return out;
+}
+
+function endOf(m: { end?: 0 | 1 }): string {
+  return m.end === undefined ? '' : `sv[${m.end}] `;
 }
 
 /** One line per mismatch, for reports. */
 export function describeMismatch(m: Mismatch): string {
   switch (m.kind) {
     case 'result': return `model ${m.model}, kernel ${m.kernel}`;
-    case 'fd': return `model fd ${m.model}, kernel fd ${m.kernel}`;
-    case 'flags': return `${m.field}: model ${m.model}, kernel ${m.kernel}`;
-    case 'sockopt': return `${m.field}: model ${m.model}, kernel ${m.kernel}`;
+    case 'fd': return `${endOf(m)}model fd ${m.model}, kernel fd ${m.kernel}`;
+    case 'flags': return `${endOf(m)}${m.field}: model ${m.model}, kernel ${m.kernel}`;
+    case 'sockopt': return `${endOf(m)}${m.field}: model ${m.model}, kernel ${m.kernel}`;
+    case 'sv': return `sv left after the failure: model [${m.model.join(', ')}], kernel [${m.kernel.join(', ')}]`;
     case 'unobserved': return `kernel result unobserved: ${m.reason}`;
   }
 }

@@ -4,8 +4,9 @@
 // as the model's Outcome; a result neither could observe says so, never a guess.
 // Sources: docs/architecture.md "The oracle"; docs/vm-oracle.md §9.
 
-import type { KernelRun } from './codec';
+import type { KernelRun, RaceMode, RaceReply, SequenceRun } from './codec';
 import type { Call, Env } from '../model/types';
+import type { Step } from '../model/sequence';
 
 /** A kernel that answers batches of calls. */
 export interface KernelOracle {
@@ -16,6 +17,13 @@ export interface KernelOracle {
    * never does (see HostOracle). A batch that cannot be encoded rejects with a ContractError.
    */
   run(env: Env, calls: readonly Call[], opts?: { timeoutMs?: number }): Promise<KernelRun>;
+  /**
+   * Runs `steps` in order in one child set up as `env`, nothing restored between them, and
+   * answers each with the fd table after it. Absent where the oracle cannot (yet).
+   */
+  sequence?(env: Env, steps: readonly Step[], opts?: { timeoutMs?: number }): Promise<SequenceRun>;
+  /** One half of the CLOEXEC/NONBLOCK atomicity race (oracle/executor/race.c), with a guest's console alerts. */
+  race?(mode: RaceMode, durationMs: number, creators: number): Promise<RaceReply & { alerts?: readonly string[] }>;
   /** Why this kernel cannot run the i386 entries for a 64-bit process, or '' where it can. */
   ia32Unavailable(): string;
   /**

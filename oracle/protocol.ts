@@ -23,13 +23,15 @@ export interface RecordDef {
 }
 
 import type { Entry, Namespaces } from '../model/types';
-import { SOCKETCALL_ARGS_ADDR, SOCKETCALL_UNREADABLE_ADDR } from '../model/syscall';
+import {
+  SOCKETCALL_ARGS_ADDR, SOCKETCALL_UNREADABLE_ADDR, SOCKETPAIR_SV_ADDR, SOCKETPAIR_SV_ONE_WORD_ADDR, SOCKETPAIR_SV_UNWRITABLE_ADDR,
+} from '../model/syscall';
 
 const f = (name: string, type: FieldType, doc: string, count?: number): FieldDef =>
   count === undefined ? { name, type, doc } : { name, type, count, doc };
 
 export const PROTOCOL_MAGIC = 0x4b434f53; // "SOCK"
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 8;
 
 /** Largest fd the executor lays out (bitmaps hold fds 0 .. MAX_LAYOUT_FD - 1). */
 export const MAX_LAYOUT_FD = 2048;
@@ -94,16 +96,17 @@ export const KIND = {
   MAILBOX_REPLY: 107,
   EXEC_REPLY: 108,
   RACE_REPLY: 109,
+  SNAPSHOTS: 110,
 } as const;
 
 /**
  * The RESULTS payload: a u32 count, then each call's result_record (index = its position) as a
- * u16 mask of the 32-bit words after the index that differ from the previous record's (the first
+ * u32 mask of the 32-bit words after the index that differ from the previous record's (the first
  * is compared with zeros; bit k is word k + 1), followed by those words. The bounded space mostly
- * repeats one answer, so a call costs 2 bytes where a whole record costs 44: in a QEMU guest the
+ * repeats one answer, so a call costs 4 bytes where a whole record costs 76: in a QEMU guest the
  * replies cross an emulated UART whose per-byte cost was most of a run.
  */
-export const RESULTS_MASK_BITS = 16;
+export const RESULTS_MASK_BITS = 32;
 
 /** Namespace shapes, as the model's `Namespaces` (ENV.namespaces; the C names). */
 export const NS = { INIT: 0, USER_NET: 1, USER: 2, NET: 3 } as const;
@@ -122,6 +125,23 @@ export const ENTRY_CODE = {
  * at SOCKETCALL_ARGS_ADDR and passes that; UNREADABLE, it passes SOCKETCALL_UNREADABLE_ADDR.
  */
 export const BLOCK = { READABLE: 0, UNREADABLE: 1 } as const;
+/**
+ * Which call (CALL_RECORD.syscall): the model's `Syscall`, and the steps of a sequence (ENV.sequence)
+ * that are no socket call: close(a0), dup2(a0, a1), dup3(a0, a1, O_CLOEXEC).
+ */
+export const SYSCALL = { SOCKET: 0, SOCKETPAIR: 1, CLOSE: 2, DUP2: 3, DUP3_CLOEXEC: 4 } as const;
+/** Most steps one sequence RUN may carry. */
+export const MAX_SEQ_STEPS = 64;
+/** Most open fds a sequence's snapshot holds (the layout may have half of them). */
+export const MAX_SNAPSHOT_FDS = 256;
+/**
+ * Where socketpair's sv points (CALL_RECORD.sv), as the model's `SvPlacement`: WRITABLE at
+ * SOCKETPAIR_SV_ADDR, UNWRITABLE (NULL), ONE_WORD at SOCKETPAIR_SV_ONE_WORD_ADDR, the last word
+ * of the argument page, whose next page the executor keeps unmapped.
+ */
+export const SV = { WRITABLE: 0, UNWRITABLE: 1, ONE_WORD: 2 } as const;
+/** An sv word the kernel did not write: the executor fills both words with it before the call. */
+export const SV_UNWRITTEN = -1;
 /** What happened to one call. */
 export const CALL_STATUS = { RETURNED: 0, KILLED: 1, TIMEOUT: 2, NOT_RUN: 3 } as const;
 /** Setup steps, reported when one fails (DONE.setup_step). */
@@ -177,6 +197,7 @@ export const ENV_RECORD: RecordDef = {
     f('file_max', 'u64', 'VM only: fs.file-max during the RUN (1 or more), 0 to leave it (the host refuses anything else)'),
     f('unix_socks', 'u32', 'VM only: AF_UNIX sockets the executor holds open during the RUN (unix_nr_socks)'),
     f('nr_open', 'u32', 'VM only: fs.nr_open the child sets after its RLIMIT_NOFILE and fd layout, 0 to leave it'),
+    f('sequence', 'u32', '1: the RUN is one sequence in one child, nothing closed between its calls, the fd table recorded after each (SNAPSHOTS); no filters, at most MAX_SEQ_STEPS calls'),
   ],
 };
 
@@ -201,6 +222,8 @@ export const CALL_RECORD: RecordDef = {
     f('a0', 'u64', 'family register'),
     f('a1', 'u64', 'type register'),
     f('a2', 'u64', 'protocol register'),
+    f('syscall', 'u32', 'one of SYSCALL'),
+    f('sv', 'u32', 'one of SV: where a socketpair\'s vector points (SYSCALL_SOCKETPAIR only, else WRITABLE)'),
   ],
 };
 
@@ -218,6 +241,14 @@ export const RESULT_RECORD: RecordDef = {
     f('type', 'i32', 'SO_TYPE'),
     f('protocol', 'i32', 'SO_PROTOCOL'),
     f('close_ret', 'i32', 'close() of the new fd: 0 or -errno'),
+    f('getfd2', 'i32', 'socketpair: fcntl(F_GETFD) of sv[1] (the fields above are sv[0]\'s)'),
+    f('getfl2', 'i32', 'socketpair: fcntl(F_GETFL) of sv[1]'),
+    f('domain2', 'i32', 'socketpair: SO_DOMAIN of sv[1]'),
+    f('type2', 'i32', 'socketpair: SO_TYPE of sv[1]'),
+    f('protocol2', 'i32', 'socketpair: SO_PROTOCOL of sv[1]'),
+    f('close_ret2', 'i32', 'socketpair: close() of sv[1]'),
+    f('sv0', 'i32', 'socketpair: sv[0] after the call, SV_UNWRITTEN when the kernel did not write it (or the executor cannot read it)'),
+    f('sv1', 'i32', 'socketpair: sv[1] after the call, likewise'),
   ],
 };
 
@@ -336,6 +367,24 @@ export const RACE_REPLY: RecordDef = {
   ],
 };
 
+/**
+ * The SNAPSHOTS payload (sequence RUNs, between RESULTS and DONE): a u32 count of calls, then per
+ * call a u32 count of open fds and that many SNAP_RECORDs in fd order: the table after the call.
+ * A call that did not run has 0 fds; a table over MAX_SNAPSHOT_FDS has MAX_SNAPSHOT_FDS + 1 and none.
+ */
+export const SNAP_RECORD: RecordDef = {
+  name: 'snap_record',
+  doc: 'One open fd of a sequence snapshot, queried with the raw syscall instruction.',
+  fields: [
+    f('fd', 'i32', 'the fd'),
+    f('getfd', 'i32', 'fcntl(F_GETFD)'),
+    f('getfl', 'i32', 'fcntl(F_GETFL)'),
+    f('domain', 'i32', 'SO_DOMAIN, -ENOTSOCK for a file that is no socket'),
+    f('type', 'i32', 'SO_TYPE'),
+    f('protocol', 'i32', 'SO_PROTOCOL'),
+  ],
+};
+
 export const ERROR_RECORD: RecordDef = {
   name: 'error_record',
   doc: 'The executor could not understand or serve a request.',
@@ -344,19 +393,21 @@ export const ERROR_RECORD: RecordDef = {
 
 export const RECORDS: readonly RecordDef[] = [
   FRAME_HEADER, HELLO_REPLY, ENV_RECORD, COUNT_RECORD, INSN_RECORD, CALL_RECORD, RESULT_RECORD, DONE_RECORD,
-  COMPILE_HEADER, COMPILE_RULE, COMPILED_HEADER, RC_RECORD, LOOP_REQUEST, LOOP_REPLY, EXEC_REPLY, RACE_REQUEST, RACE_REPLY, ERROR_RECORD,
+  COMPILE_HEADER, COMPILE_RULE, COMPILED_HEADER, RC_RECORD, LOOP_REQUEST, LOOP_REPLY, EXEC_REPLY, RACE_REQUEST, RACE_REPLY, SNAP_RECORD, ERROR_RECORD,
 ];
 
 /** The constant groups exported to C as #defines, prefixed with the group name. */
 export const CONSTANT_GROUPS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
-  KIND, NS, ENTRY, BLOCK, CALL_STATUS, SETUP_STEP, RACE_MODE,
+  KIND, NS, ENTRY, BLOCK, SYSCALL, SV, CALL_STATUS, SETUP_STEP, RACE_MODE,
 };
 
 /** The single constants exported to C as #defines of their own name (negative ones as int). */
 export const SCALAR_CONSTANTS: Readonly<Record<string, number>> = {
   PROTOCOL_MAGIC, PROTOCOL_VERSION, MAX_LAYOUT_FD, MAX_GROUPS, MAX_ARCHES, MAX_CONDS, SYSCALL_NAME_LEN, ERROR_TEXT_LEN,
-  RESULTS_MASK_BITS, MAX_CALLS, MAILBOX_BYTES, MAILBOX_REPLY_OFFSET, MAX_FILTERS, MAX_FILTER_INSNS, MAX_RULES, MAX_EXPORT_INSNS, MAX_UNIX_HOLD,
+  RESULTS_MASK_BITS, MAX_CALLS, MAX_SEQ_STEPS, MAX_SNAPSHOT_FDS, MAILBOX_BYTES, MAILBOX_REPLY_OFFSET, MAX_FILTERS, MAX_FILTER_INSNS, MAX_RULES, MAX_EXPORT_INSNS, MAX_UNIX_HOLD,
   DEFAULT_TIMEOUT_MS, BAD_ARCH_DEFAULT, QUERY_NOT_RUN, QUERY_FAKED, RACE_MAX_CREATORS, RACE_MAX_MS,
   // model/syscall.ts: the pointers socketcall is given, which seccomp shows as args[1].
   SOCKETCALL_ARGS_ADDR: Number(SOCKETCALL_ARGS_ADDR), SOCKETCALL_UNREADABLE_ADDR: Number(SOCKETCALL_UNREADABLE_ADDR),
+  SOCKETPAIR_SV_ADDR: Number(SOCKETPAIR_SV_ADDR), SOCKETPAIR_SV_ONE_WORD_ADDR: Number(SOCKETPAIR_SV_ONE_WORD_ADDR),
+  SOCKETPAIR_SV_UNWRITABLE_ADDR: Number(SOCKETPAIR_SV_UNWRITABLE_ADDR), SV_UNWRITTEN,
 };

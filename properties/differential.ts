@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import {
   defaultEnv, evaluate, FILE_MAX_DEFAULT, formatCall, formatStrace, NR_OPEN_SYSCTL_DEFAULT, resultString, type Call, type Env, type KernelProfile,
 } from '../model';
-import { callArb, envArb, harnessSafe } from '../generators';
+import { callArb, envArb, harnessSafe, pairCallArb, type CallOptions } from '../generators';
 import { compareOutcomes, describeMismatch, shortResult } from '../oracle/compare';
 import type { KernelOracle } from '../oracle/oracle';
 import { observe } from '../oracle/observe';
@@ -20,6 +20,7 @@ import { ContractError } from '../contract';
 import type { PropertyContext, PropertyDef } from './law';
 
 export const DIFFERENTIAL_ID = 'P-MODEL-EQ-KERNEL';
+export const PAIR_DIFFERENTIAL_ID = 'P-PAIR-EQ-KERNEL';
 
 /** The first disagreement of a batch, as data (it becomes the finding). */
 export class Disagreement extends Error {
@@ -101,9 +102,15 @@ export function batchCalls(oracle: KernelOracle, env?: Env): number {
   return env !== undefined && env.seccomp.length > 0 ? 16 : 64;
 }
 
-/** The async property: one environment and a batch of calls per run, on the oracle's kernel. */
-export function differentialProperty(oracle: KernelOracle, profile: KernelProfile, record?: (call: Call, env: Env, trace: readonly string[]) => void): fc.IAsyncProperty<[[Env, Call[]]]> {
-  const calls = callArb({ entries: oracle.ia32Unavailable() === '' });
+/**
+ * The async property: one environment and a batch of calls per run, on the oracle's kernel.
+ * `callsOf` makes the calls (socket() by default; the socketpair property mixes in pairs).
+ */
+export function differentialProperty(
+  oracle: KernelOracle, profile: KernelProfile, record?: (call: Call, env: Env, trace: readonly string[]) => void,
+  callsOf: (opts: CallOptions) => fc.Arbitrary<Call> = callArb,
+): fc.IAsyncProperty<[[Env, Call[]]]> {
+  const calls = callsOf({ entries: oracle.ia32Unavailable() === '' });
   const batches = oracle.kind === 'vm'
     ? vmEnvArb(profile).chain((env) => fc.tuple(fc.constant(env), fc.array(calls, { minLength: 1, maxLength: batchCalls(oracle, env), size: 'max' })))
     : fc.tuple(hostEnvArb(profile), fc.array(calls, { minLength: 1, maxLength: batchCalls(oracle) }));
@@ -155,5 +162,23 @@ export const DIFFERENTIAL_PROPERTY: PropertyDef = {
       ctx.coverage.record(env, trace);
       ctx.record?.(call, env, trace, () => env);
     });
+  },
+};
+
+/**
+ * P-PAIR-EQ-KERNEL: the same, with batches of socketpair() calls (every sv placement) mixed with
+ * socket() calls, so each pair is compared end by end, with what it left in sv on failure.
+ */
+export const PAIR_DIFFERENTIAL_PROPERTY: PropertyDef = {
+  id: PAIR_DIFFERENTIAL_ID,
+  title: 'the model and the kernel give the same result for every socketpair(): both fds with their flags and SO_* values, or the errno and what was left in sv',
+  kind: 'kernel',
+  runsPerCase: 10,
+  build: (ctx: PropertyContext) => {
+    if (ctx.oracle === undefined) throw new ContractError('--properties', `${PAIR_DIFFERENTIAL_ID} needs --oracle host or vm`, 'unavailable');
+    return differentialProperty(ctx.oracle, ctx.profile, (call, env, trace) => {
+      ctx.coverage.record(env, trace);
+      ctx.record?.(call, env, trace, () => env);
+    }, (opts) => fc.oneof({ arbitrary: pairCallArb(opts), weight: 3 }, { arbitrary: callArb(opts), weight: 1 }));
   },
 };

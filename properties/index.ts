@@ -5,22 +5,26 @@
 
 import fc from 'fast-check';
 import { ContractError } from '../contract';
-import { DIFFERENTIAL_PROPERTY } from './differential';
+import { DIFFERENTIAL_PROPERTY, PAIR_DIFFERENTIAL_PROPERTY } from './differential';
 import { EXPLORE_PROPERTY } from './explore';
 import { FD_PROPERTIES } from './fdtable';
 import { defaultContext, type PropertyContext, type PropertyDef } from './law';
 import { MODEL_PROPERTIES } from './model';
 import { PRECEDENCE_PROPERTIES } from './precedence';
+import { PAIR_PROPERTIES } from './socketpair';
+import { SEQUENCES_PROPERTY } from './sequences';
 import { replayCommand } from './replay';
 
 export * from './law';
 export * from './coverage';
 export * from './replay';
-export { DIFFERENTIAL_ID, DIFFERENTIAL_PROPERTY, Disagreement, differentialProperty, hostEnvArb, hostReproducible, KernelFault, vmEnvArb, vmReproducible } from './differential';
+export { DIFFERENTIAL_ID, DIFFERENTIAL_PROPERTY, PAIR_DIFFERENTIAL_ID, PAIR_DIFFERENTIAL_PROPERTY, Disagreement, differentialProperty, hostEnvArb, hostReproducible, KernelFault, vmEnvArb, vmReproducible } from './differential';
 export { EXPLORE_ID, EXPLORE_PROPERTY } from './explore';
+export { SEQUENCES_ID, SEQUENCES_PROPERTY, stepArb } from './sequences';
 
 export const PROPERTIES: readonly PropertyDef[] = [
-  ...PRECEDENCE_PROPERTIES, ...FD_PROPERTIES, ...MODEL_PROPERTIES, EXPLORE_PROPERTY, DIFFERENTIAL_PROPERTY,
+  ...PRECEDENCE_PROPERTIES, ...FD_PROPERTIES, ...MODEL_PROPERTIES, ...PAIR_PROPERTIES, EXPLORE_PROPERTY, DIFFERENTIAL_PROPERTY, PAIR_DIFFERENTIAL_PROPERTY,
+  SEQUENCES_PROPERTY,
 ];
 
 /** The outcome of running one property. */

@@ -8,6 +8,7 @@ import type { Finding } from '../engine/campaign/campaign';
 import type { AtomicityHalf, AtomicityResult } from '../engine/atomicity';
 import type { CheckSummary } from '../engine/check';
 import type { DiffSummary } from '../engine/diff';
+import type { SequenceSummary } from '../engine/sequences';
 import { replayedOn, type KernelJudged, type SpecCheckEntry, type SpecCheckSummary } from '../engine/spec-check';
 
 /** The human-readable report. */
@@ -19,8 +20,22 @@ export function formatCheck(s: CheckSummary): string[] {
   if (s.oracle !== 'none') out.push(`${s.mismatchCount} mismatches${s.mismatchCount > s.mismatches.length ? ` (first ${s.mismatches.length} shown)` : ''}`);
   if (s.unavailable > 0) out.push(`${s.unavailable} points not compared: the kernel could not run them (${s.unavailableWhy})`);
   if (s.unobserved > 0) out.push(`${s.unobserved} points unobserved: the oracle lost their results, so this is no clean pass (first: ${s.unobservedWhy})`);
+  if (s.sequences !== undefined) out.push(...formatSequences(s.sequences));
   if (s.kernelAlerts !== undefined && s.kernelAlerts.length > 0) out.push(`the kernel reported on its console (${s.kernelAlerts.length} lines):`, ...s.kernelAlerts.slice(0, 20).map((l) => `  ${l}`));
   out.push(`${s.seconds.toFixed(1)} s`);
+  return out;
+}
+
+/** The bounded sequences: per layout, then each mismatch as its shrunk strace lines and both tables. */
+export function formatSequences(q: SequenceSummary): string[] {
+  const out = [`sequences: ${q.sequences} (every one up to ${q.maxLength} steps from ${q.layouts.length} layouts, ${q.steps} steps), fd table compared after each step`];
+  for (const l of q.layouts) out.push(`  ${l.id.padEnd(26)} ${String(l.sequences).padStart(8)} sequences  ${l.mismatches} mismatches`);
+  for (const m of q.mismatches) {
+    out.push(`SEQUENCE MISMATCH [${m.layout}] at step ${m.at + 1} of ${m.lines.length} (shrunk from ${m.original.length} steps):`);
+    m.lines.forEach((l, i) => out.push(`    ${i === m.at ? '>' : ' '} ${l}`));
+    out.push(`    ${m.details.join('; ')}`, `    model table:  ${m.modelTable}`, `    kernel table: ${m.kernelTable}`);
+  }
+  out.push(`${q.mismatchCount} sequence mismatches${q.unobserved > 0 ? `, ${q.unobserved} sequences unobserved` : ''}`);
   return out;
 }
 

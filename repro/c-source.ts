@@ -6,7 +6,7 @@
 // Sources: oracle/executor/child.c (the same setup order; the namespace codes are the protocol's), docs/seccomp.md "harness".
 
 import {
-  CAP_LAST_CAP, ERRNO_NAMES, formatCall, hasCap, SOCKETCALL_ARGS_ADDR, SOCKETCALL_UNREADABLE_ADDR, unreadableBlock,
+  CAP_LAST_CAP, ERRNO_NAMES, formatCall, hasCap, SOCKETCALL_ARGS_ADDR, SOCKETCALL_UNREADABLE_ADDR, svAddress, unreadableBlock,
   type Call, type Env,
 } from '../model';
 import { NS, NS_CODE } from '../oracle/protocol';
@@ -39,7 +39,7 @@ export function reproSource(call: Call, env: Env, expected: string, title: strin
  * expected: ${expected}
  * Build and run as root: cc -o repro repro.c && ./repro
  * Prints one line "sockspec-repro call=0 ret=... result=... expected=..." (on success followed by
- * the fd and its flags) and exits 1 when the kernel's result does not match the expected one, 0
+ * the fd and its flags; for socketpair both fds, or on failure what the kernel left in sv) and exits 1 when the kernel's result does not match the expected one, 0
  * when it does, 2 when setup failed. The expectation is a list of alternatives separated by '|',
  * each a ','-separated list of tokens that must all appear in the result ("ok fd=3 cloexec=1
  * nonblock=0", or an errno name); a leading '!' negates it.
@@ -87,6 +87,13 @@ static const int nfilters = ${env.seccomp.length};
 static const int entry = ${entry};
 /* entry 2 only: 1 passes the argument block as SOCKETCALL_UNREADABLE_ADDR (NULL), which no page backs. */
 static const int block_unreadable = ${unreadableBlock(call) ? 1 : 0};
+/*
+ * 1: socketpair(a0, a1, a2, sv) with sv at sv_addr (0: NULL; the last word of the argument page,
+ * whose next page is PROT_NONE, when only sv[0] may be written). 0: socket(a0, a1, a2).
+ */
+static const int pair = ${call.syscall === 'socketpair' ? 1 : 0};
+static const uint64_t sv_addr = 0x${(call.syscall === 'socketpair' ? svAddress(call) : 0n).toString(16)}ULL;
+static const int sv_words = ${call.syscall !== 'socketpair' || call.sv === 'unwritable' ? 0 : call.sv === 'one-word' ? 1 : 2};
 static const uint64_t a0 = ${u64(call.a0)}, a1 = ${u64(call.a1)}, a2 = ${u64(call.a2)};
 static const char *expected = ${cString(expected)};
 static const char *errno_names[] = {
@@ -163,30 +170,44 @@ static void write_file(const char *path, const char *text)
 static long raw_call(void)
 {
 	long ret;
+	int i;
 
+	for (i = 0; i < sv_words; i++)
+		((int32_t *)sv_addr)[i] = -1;
 	if (entry == 0) {
-		register long r10 asm("r10") = 0;
-		__asm__ volatile("syscall" : "=a"(ret) : "a"(41L), "D"(a0), "S"(a1), "d"(a2), "r"(r10)
+		register long r10 asm("r10") = pair ? (long)sv_addr : 0;
+		__asm__ volatile("syscall" : "=a"(ret) : "a"(pair ? 53L : 41L), "D"(a0), "S"(a1), "d"(a2), "r"(r10)
 				 : "rcx", "r11", "memory");
 		return ret;
 	}
-	uint64_t rax = entry == 1 ? 359 : 102;
-	uint64_t b = a0, c = a1, d = a2;
+	uint64_t rax = entry == 1 ? (pair ? 360 : 359) : 102;
+	uint64_t b = a0, c = a1, d = a2, S = pair ? sv_addr : 0;
 	if (entry == 2) {
-		b = 1;
+		b = pair ? 8 : 1;
 		c = SOCKETCALL_UNREADABLE_ADDR;
 		d = 0;
+		S = 0;
 		if (!block_unreadable) {
 			uint32_t *block = (uint32_t *)SOCKETCALL_ARGS_ADDR;
 
 			block[0] = (uint32_t)a0;
 			block[1] = (uint32_t)a1;
 			block[2] = (uint32_t)a2;
+			block[3] = (uint32_t)sv_addr;
 			c = SOCKETCALL_ARGS_ADDR;
 		}
 	}
-	__asm__ volatile("int $0x80" : "+a"(rax) : "b"(b), "c"(c), "d"(d) : "r8", "r9", "r10", "r11", "memory", "cc");
+	__asm__ volatile("int $0x80" : "+a"(rax) : "b"(b), "c"(c), "d"(d), "S"(S) : "r8", "r9", "r10", "r11", "memory", "cc");
 	return (long)(int32_t)(uint32_t)rax;
+}
+
+/* " fd=N cloexec=C nonblock=B" for one new fd. */
+static void describe_fd(char *out, size_t len, const char *name, long fd)
+{
+	int fdfl = fcntl((int)fd, F_GETFD), fl = fcntl((int)fd, F_GETFL);
+
+	snprintf(out, len, " %s=%ld cloexec=%d nonblock=%d", name, fd,
+		 fdfl >= 0 && (fdfl & FD_CLOEXEC) ? 1 : 0, fl >= 0 && (fl & O_NONBLOCK) ? 1 : 0);
 }
 
 static void setup_fds(void)
@@ -226,9 +247,11 @@ static void child(int sync_fd)
 
 	/* Raised while still real root: later, in a user namespace, the hard limit cannot grow. */
 	setrlimit(RLIMIT_NOFILE, &big);
-	if (entry == 2 && !block_unreadable && mmap((void *)SOCKETCALL_ARGS_ADDR, 4096, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED)
-		fail("mmap the socketcall argument block");
+	if (((entry == 2 && !block_unreadable) || sv_words > 0) &&
+	    (mmap((void *)SOCKETCALL_ARGS_ADDR, 8192, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED ||
+	     mprotect((void *)(SOCKETCALL_ARGS_ADDR + 4096), 4096, PROT_NONE) < 0))
+		fail("mmap the argument page");
 	if (namespaces == ${NS.USER_NET}) {
 		if (unshare(CLONE_NEWUSER) < 0)
 			fail("unshare user");
@@ -288,18 +311,24 @@ static void child(int sync_fd)
 	ret = raw_call();
 	{
 		const char *result = "ok";
-		char num[32], detail[160], more[80] = "";
+		char num[32], detail[240], more[160] = "", end2[80] = "";
+		const int32_t *sv = (const int32_t *)sv_addr;
 
 		if (ret < 0 && -ret < (long)(sizeof(errno_names) / sizeof(errno_names[0])) && errno_names[-ret])
 			result = errno_names[-ret];
 		else if (ret < 0) {
 			snprintf(num, sizeof(num), "E#%ld", -ret);
 			result = num;
-		} else {
-			int fdfl = fcntl((int)ret, F_GETFD), fl = fcntl((int)ret, F_GETFL);
-
-			snprintf(more, sizeof(more), " fd=%ld cloexec=%d nonblock=%d", ret,
-				 fdfl >= 0 && (fdfl & FD_CLOEXEC) ? 1 : 0, fl >= 0 && (fl & O_NONBLOCK) ? 1 : 0);
+		} else if (pair && sv_words == 2 && sv[0] >= 0 && sv[1] >= 0) {
+			describe_fd(more, sizeof(more), "fd", sv[0]);
+			describe_fd(end2, sizeof(end2), "fd2", sv[1]);
+			strncat(more, end2, sizeof(more) - strlen(more) - 1);
+		} else if (!pair) {
+			describe_fd(more, sizeof(more), "fd", ret);
+		}
+		if (pair && ret < 0 && sv_words > 0) {
+			/* What the kernel left in sv (the fds it had reserved, not open). */
+			snprintf(more, sizeof(more), " sv=%d,%d", sv[0], sv_words > 1 ? sv[1] : -1);
 		}
 		snprintf(detail, sizeof(detail), "%s%s", result, more);
 		snprintf(buf, sizeof(buf), "sockspec-repro call=0 ret=%ld result=%s expected=%s%s\\n", ret, result, expected, more);

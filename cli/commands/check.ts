@@ -10,13 +10,14 @@
 
 import * as os from 'node:os';
 import type { Command } from 'commander';
-import type { Call, Env } from '../../model';
+import type { Call, Env, Step } from '../../model';
 import { ContractError } from '../../contract';
 import { RACE_MAX_MS } from '../../oracle/protocol';
 import { VM_CLASSES } from '../../generators/space';
 import { observeOnHost } from '../../oracle/observe';
 import { runAtomicity, type AtomicityResult } from '../../engine/atomicity';
 import { runCheck } from '../../engine/check';
+import { SEQUENCE_LAYOUTS, VM_SEQUENCE_LAYOUTS } from '../../engine/sequences';
 import { presetClasses } from '../../engine/classes';
 import { startGuest, vmOracleFor } from '../../engine/vm';
 import { formatAtomicity, formatCheck } from '../../report/text';
@@ -35,10 +36,14 @@ export function register(program: Command, io: Io): void {
     .option('--classes <ids>', 'comma-separated environment classes (default: all)')
     .option('--atomicity', 'instead of the bounded space: the SOCK_CLOEXEC/SOCK_NONBLOCK race on the kernel (--oracle host or vm), then the non-atomic idiom that must fail it; exit 1 on a leak, 4 when the check could not show it can fail', false)
     .option('--duration <D>', 'with --atomicity: how long each half races, as 500ms, 5s or 2m (default 10s, at most 10m)')
+    .option('--sequences <n>', 'with an oracle: every fd-table sequence up to n steps (socket, socketpair, close, dup2) from four layouts, the table compared after each step; 0 skips them (default 4 on the host, 3 in a VM; with --classes only when given)')
     .option('--json', 'print one summary object', false)
     .action(async (o: CheckFlags) => {
       if (o.atomicity) return atomicity(o, io);
       if (o.duration !== undefined) throw new ContractError('--duration', 'only with --atomicity');
+      const seqLength = o.sequences === undefined ? undefined : Number(o.sequences);
+      if (seqLength !== undefined && (!Number.isInteger(seqLength) || seqLength < 0 || seqLength > 6)) throw new ContractError('--sequences', `expected a length from 0 to 6, got ${JSON.stringify(o.sequences)}`);
+      if (seqLength !== undefined && (o.oracle ?? 'none') === 'none') throw new ContractError('--sequences', 'only with --oracle host or vm: the model alone agrees with itself');
       o.oracle ??= 'none';
       if (o.oracle !== 'host' && o.oracle !== 'none' && o.oracle !== 'vm') throw new ContractError('--oracle', 'expected host, vm or none');
       if (o.consoleDir !== undefined && o.oracle !== 'vm') throw new ContractError('--console-dir', 'only with --oracle vm');
@@ -49,7 +54,16 @@ export function register(program: Command, io: Io): void {
       const kernel = o.oracle === 'host' ? async (env: Env, calls: readonly Call[]) => observeOnHost(await sharedOracle(), env, calls)
         : vm !== undefined ? (env: Env, calls: readonly Call[]) => vm.oracle.observe(env, calls) : undefined;
       const progress = process.stderr.isTTY && !o.json ? (cls: string, done: number) => { process.stderr.write(`\r  ${cls} ${done} points`); } : undefined;
+      const length = seqLength ?? (o.classes !== undefined ? 0 : vm !== undefined ? 3 : 4);
+      const sequences = length === 0 || kernel === undefined ? undefined : vm !== undefined
+        ? {
+          kernel: async (env: Env, steps: readonly Step[]) => (await vm.oracle.sequences([{ env, steps }]))[0],
+          kernelMany: (jobs: ReadonlyArray<{ env: Env; steps: readonly Step[] }>) => vm.oracle.sequences(jobs), maxLength: length,
+          layouts: [...SEQUENCE_LAYOUTS, ...VM_SEQUENCE_LAYOUTS],
+        }
+        : { kernel: async (env: Env, steps: readonly Step[]) => (await sharedOracle()).sequence(env, steps), maxLength: length };
       let summary = await runCheck({
+        ...(sequences !== undefined ? { sequences: { ...sequences, ...(progress ? { onProgress: (l: string, n: number) => progress(l, n) } : {}) } } : {}),
         profile, classes: o.classes ? listArg(o.classes) : undefined, extraClasses: vm ? [...presetClasses(), ...VM_CLASSES] : presetClasses(),
         ...(kernel ? { kernel, oracleName: vm ? 'vm' as const : 'host' as const } : {}), ...(progress ? { onProgress: progress } : {}), now: Date.now,
         // In a VM every class is one boot: the whole class is one batch.
@@ -58,7 +72,8 @@ export function register(program: Command, io: Io): void {
       if (progress) process.stderr.write('\n');
       if (vm !== undefined) summary = { ...summary, kernelAlerts: [...vm.oracle.alerts] };
       io.out(o.json ? `${JSON.stringify(summary)}\n` : `${formatCheck(summary).join('\n')}\n`);
-      io.setCode(summary.mismatchCount > 0 ? 1 : summary.unobserved > 0 ? EXIT_UNOBSERVED : 0);
+      const seqBad = summary.sequences?.mismatchCount ?? 0;
+      io.setCode(summary.mismatchCount > 0 || seqBad > 0 ? 1 : summary.unobserved > 0 || (summary.sequences?.unobserved ?? 0) > 0 ? EXIT_UNOBSERVED : 0);
     });
 }
 
@@ -73,6 +88,7 @@ interface CheckFlags {
   classes?: string;
   atomicity: boolean;
   duration?: string;
+  sequences?: string;
   json: boolean;
 }
 

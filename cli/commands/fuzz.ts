@@ -314,7 +314,7 @@ async function runSingle(id: CampaignIdentity, dir: string, json: boolean, out: 
         seen.add(f.signature);
         out(`${markedLines(f, summary).join('\n')}\n`);
       }
-      out(`${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs in ${summary.seconds.toFixed(1)} s${kernelText(summary)}, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}${baselineText(summary)}; summary in ${path.join(dir, 'summary.json')}, report in ${reportFile}\n`);
+      out(`${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs in ${summary.seconds.toFixed(1)} s${kernelText(summary)}, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}${atomicityText(summary)}${baselineText(summary)}; summary in ${path.join(dir, 'summary.json')}, report in ${reportFile}\n`);
     }
     return exitCodeOf(summary, id);
   } finally {
@@ -366,6 +366,13 @@ function kernelText(s: CampaignSummary): string {
   if (s.guest === undefined) return `, ${k.calls} calls on the kernel${rate}`;
   const g = s.guest;
   return `, ${k.calls} calls in the guest${rate} (${g.boots} boots, ${g.bootSeconds} s each, ${g.reboots} reboots after a death${g.narrowingBoots > 0 ? `, ${g.narrowingBoots} to narrow a finding` : ''})`;
+}
+
+/** `; atomicity race: 0 leaked with the flags, 392 with fcntl()`, or nothing when the campaign did not race. */
+function atomicityText(s: CampaignSummary): string {
+  const a = s.atomicity;
+  if (a === undefined) return '';
+  return `; atomicity race (${a.durationMs / 1000} s a half): ${a.atomic.leaked + a.atomic.unflagged} leaks with SOCK_CLOEXEC|SOCK_NONBLOCK, ${a.fcntl.leaked + a.fcntl.unflagged} with fcntl()${a.verdict.canFail ? '' : ' (the check could not show it can fail)'}`;
 }
 
 /** `; against the baseline DIR: N new, M persisting, K gone`, or nothing without --baseline. */
@@ -480,7 +487,7 @@ async function runWorkers(id: CampaignIdentity, dir: string, json: boolean, out:
   if (fs.existsSync(pf)) fs.copyFileSync(pf, path.join(dir, 'profile.json'));
   const report = writeReport(dir);
   if (!json) for (const f of findings) out(`${markedLines(f, summary).join('\n')}\n`);
-  out(json ? `${JSON.stringify(summary)}\n` : `${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs by ${n} workers${kernelText(summary)}, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}${baselineText(summary)}; summary in ${path.join(dir, 'summary.json')}, report in ${report}\n`);
+  out(json ? `${JSON.stringify(summary)}\n` : `${statusLine(summary, dir)}${summary.findings === 0 ? 'no findings' : `${summary.findings} findings (${summary.uniqueFindings} distinct)`}: ${summary.runs} runs by ${n} workers${kernelText(summary)}, clause coverage ${summary.clausesCovered}/${summary.clausesTotal}, seed ${id.seed}${atomicityText(summary)}${baselineText(summary)}; summary in ${path.join(dir, 'summary.json')}, report in ${report}\n`);
   return exitCodeOf(summary, id);
 }
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
-import { ALL_CLAUSES, formatCall, unreadableBlock, type Call, type Env, type KernelProfile } from '../../model';
+import { ALL_CLAUSES, formatCall, unreadableBlock, type Call, type Env, type KernelProfile, type Step } from '../../model';
 import { ContractError, requestLine, SockspecError } from '../../contract';
 import { ExecutorError } from '../../oracle/errors';
 import type { KernelOracle } from '../../oracle/oracle';
@@ -18,6 +18,10 @@ import { CORPUS_FILE, CorpusWriter } from './corpus';
 import { appendLineSync, readJsonLines } from '../io';
 import { cutBack, FINDINGS_FILE, PROGRESS_FILE, readProgress, sizeOf, TIMELINE_FILE, writeProgress } from './state';
 import { TimelineWriter } from './timeline';
+import { runAtomicity, type AtomicityResult } from '../atomicity';
+
+/** The property id of the campaign's atomicity race, in findings. */
+export const ATOMICITY_ID = 'P-ATOMIC-FLAGS';
 
 /** What one campaign does. */
 export interface CampaignOptions {
@@ -40,7 +44,15 @@ export interface CampaignOptions {
   readonly onProgress?: (p: CampaignProgress) => void;
   readonly shouldStop?: () => boolean;
   readonly now?: () => number;
+  /**
+   * Each half of the atomicity race, run once per campaign (by shard 1) before its rounds when the
+   * oracle can race; 0 skips it. Default CAMPAIGN_RACE_MS.
+   */
+  readonly raceMs?: number;
 }
+
+/** How long each half of a campaign's one atomicity race runs. */
+export const CAMPAIGN_RACE_MS = 1000;
 
 export interface CampaignProgress {
   readonly runs: number;
@@ -81,6 +93,17 @@ function counted(oracle: KernelOracle, n: { batches: number; calls: number; ms: 
       n.ms += Date.now() - t0;
       return r;
     },
+    ...(oracle.race !== undefined ? { race: oracle.race.bind(oracle) } : {}),
+    ...(oracle.sequence !== undefined ? {
+      sequence: async (env: Env, steps: readonly Step[], o?: { timeoutMs?: number }) => {
+        const t0 = Date.now();
+        const r = await (oracle.sequence as NonNullable<KernelOracle['sequence']>).call(oracle, env, steps, o);
+        n.batches++;
+        n.calls += steps.length;
+        n.ms += Date.now() - t0;
+        return r;
+      },
+    } : {}),
   };
 }
 
@@ -93,7 +116,7 @@ export interface Finding {
   readonly round: number;
   /** strace-style line of the counterexample call, when the property is about one call. */
   readonly strace?: string;
-  readonly call?: { a0: string; a1: string; a2: string; entry?: string; block?: string };
+  readonly call?: { a0: string; a1: string; a2: string; entry?: string; block?: string; syscall?: string; sv?: string };
   readonly env?: unknown;
   readonly model?: string;
   readonly kernel?: string;
@@ -149,6 +172,8 @@ export interface CampaignSummary {
   readonly corpus?: number;
   /** With --baseline: the findings set against a previous campaign's (engine/campaign/baseline.ts). */
   readonly baseline?: BaselineComparison;
+  /** The campaign's one CLOEXEC/NONBLOCK race on the kernel (shard 1 runs it; merged summaries carry it). */
+  readonly atomicity?: AtomicityResult;
 }
 
 interface Unit {
@@ -276,6 +301,7 @@ function callJson(call: Call): NonNullable<Finding['call']> {
   return {
     a0: reg(call.a0), a1: reg(call.a1), a2: reg(call.a2), ...(call.entry ? { entry: call.entry } : {}),
     ...(unreadableBlock(call) ? { block: 'unreadable' } : {}),
+    ...(call.syscall === 'socketpair' ? { syscall: 'socketpair', ...(call.sv !== undefined ? { sv: call.sv } : {}) } : {}),
   };
 }
 
@@ -379,8 +405,28 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
       seed: opts.seed, unitsDone, elapsedMs: ms, perProperty: Object.fromEntries(perProp), coverage: cov.toJSON(),
       findingsBytes: sizeOf(findingsFile as string), corpusBytes: sizeOf(corpusFile as string), timelineBytes,
       ...(opts.oracle !== undefined ? { kernelCalls: { ...kernelCalls } } : {}),
+      ...(atomicity !== undefined ? { atomicity } : {}),
     });
   };
+  // The atomicity race, once per campaign, before the rounds: its counts are the kernel's timing,
+  // so a resume keeps the recorded result instead of racing again.
+  let atomicity = saved?.atomicity;
+  const raceMs = opts.raceMs ?? CAMPAIGN_RACE_MS;
+  const race = ctx.oracle?.race;
+  if (atomicity === undefined && race !== undefined && raceMs > 0 && opts.shard.index === 0 && opts.shouldStop?.() !== true) {
+    atomicity = await runAtomicity({ race: (mode, ms, creators) => race(mode, ms, creators), durationMs: raceMs, kernel: opts.profile.name });
+    if (!atomicity.verdict.atomic) {
+      const a = atomicity.atomic;
+      const f: Finding = {
+        property: ATOMICITY_ID, signature: `${ATOMICITY_ID}|leak`, seed: opts.seed, round: 0,
+        counterexample: `${a.leaked} sockets leaked into ${a.leakyProbes} of ${a.probes} exec'd probes, ${a.unflagged} of ${a.watched} new fds seen without their flags`,
+        message: 'a socket made with SOCK_CLOEXEC|SOCK_NONBLOCK was visible without its flags (sockspec check --atomicity replays the race)',
+      };
+      findings.push(f);
+      if (findingsFile !== undefined) appendLineSync(findingsFile, JSON.stringify(f));
+    }
+    save();
+  }
   let lastSave = now();
   for (let u = plan.unit(unitsDone); u !== undefined; u = plan.unit(unitsDone)) {
     // Yield to the event loop between rounds, so that SIGINT/SIGTERM handlers get to run.
@@ -476,6 +522,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
       return { id, runs: s.runs, findings: findings.filter((f) => f.property === id).length, rounds: s.rounds };
     }),
     corpus: corpus.size,
+    ...(atomicity !== undefined ? { atomicity } : {}),
   };
   return { summary, findings };
 }

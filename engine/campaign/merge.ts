@@ -106,6 +106,11 @@ export function mergeOutputs(dirs: readonly string[]): { summary: CampaignSummar
     stopped: summaries.some((s) => s.status === 'interrupted' || (s.status === undefined && s.stopped)),
     properties: [...props.values()],
     corpus: corpus.length,
+    // Shard 1 raced once for the whole campaign.
+    ...(() => {
+      const a = summaries.find((s) => s.atomicity !== undefined)?.atomicity;
+      return a !== undefined ? { atomicity: a } : {};
+    })(),
   };
   const timeline = mergeTimelines(dirs);
   return { summary, findings, corpus, ...(timeline !== undefined ? { timeline } : {}) };

@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ContractError } from '../../contract';
 import { readJsonObject, writeFileAtomic } from '../io';
+import type { AtomicityResult } from '../atomicity';
 
 export const CAMPAIGN_FILE = 'campaign.json';
 export const PROGRESS_FILE = 'progress.json';
@@ -150,6 +151,8 @@ export interface CampaignProgressState {
    * counts existed, and in campaigns without an oracle.
    */
   readonly kernelCalls?: { readonly batches: number; readonly calls: number; readonly ms: number };
+  /** The campaign's one atomicity race, once it ran (a resume keeps it rather than racing again). */
+  readonly atomicity?: AtomicityResult;
 }
 
 /** Reads and checks DIR/progress.json (undefined when no round was recorded yet). */
@@ -163,6 +166,8 @@ export function readProgress(dir: string): CampaignProgressState | undefined {
   const kc = o.kernelCalls as Record<string, unknown> | undefined;
   if (kc !== undefined && (typeof kc !== 'object' || kc === null || !isInt(kc.batches) || !isInt(kc.calls) || typeof kc.ms !== 'number')) bad('kernelCalls', 'batches, calls and ms');
   if (typeof o.elapsedMs !== 'number' || !(o.elapsedMs >= 0)) bad('elapsedMs', 'a number of milliseconds');
+  const at = o.atomicity as { verdict?: { atomic?: unknown } } | undefined;
+  if (at !== undefined && (typeof at !== 'object' || at === null || typeof at.verdict?.atomic !== 'boolean')) bad('atomicity', 'an atomicity result with its verdict');
   const pp = o.perProperty as Record<string, unknown> | undefined;
   if (typeof pp !== 'object' || pp === null || !Object.values(pp).every((v) => typeof v === 'object' && v !== null && isInt((v as { runs: unknown }).runs) && isInt((v as { rounds: unknown }).rounds))) bad('perProperty', 'runs and rounds per property');
   const c = o.coverage as { covered?: unknown; byClass?: unknown } | undefined;

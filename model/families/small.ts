@@ -11,6 +11,8 @@ export const tipcTable: FamilyTable = {
   family: AF.TIPC,
   name: 'AF_TIPC',
   create: TIPC,
+  // msg_ops, packet_ops and stream_ops all carry it (net/tipc/socket.c).
+  socketpair: 'net/tipc/socket.c:tipc_socketpair',
   rows: [
     check('tipc-proto', ['protocol'], 'EPROTONOSUPPORT', 'protocol is not 0', TIPC, (c) => c.protocol !== 0),
     check('tipc-type', ['type'], 'EPROTOTYPE', 'type is not STREAM, SEQPACKET, DGRAM or RDM', TIPC,

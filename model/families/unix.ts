@@ -11,6 +11,7 @@ export const unixTable: FamilyTable = {
   family: AF.UNIX,
   name: 'AF_UNIX',
   create: F,
+  socketpair: 'net/unix/af_unix.c:unix_socketpair',
   rows: [
     check('unix-proto', ['protocol'], 'EPROTONOSUPPORT', 'protocol is neither 0 nor PF_UNIX (1)', F,
       (c) => c.protocol !== 0 && c.protocol !== AF.UNIX),

@@ -19,6 +19,10 @@ export const AUDIT_ARCH_I386 = 0x40000003;
 export const NR_SOCKET_X86_64 = 41;
 /** socket(2) on i386 (direct, since Linux 4.3). @example jeq(NR_SOCKET_I386, 0, 1) */
 export const NR_SOCKET_I386 = 359;
+/** socketpair(2) on x86_64. @example jeq(NR_SOCKETPAIR_X86_64, 0, 1) */
+export const NR_SOCKETPAIR_X86_64 = 53;
+/** socketpair(2) on i386 (direct, since Linux 4.3). @example jeq(NR_SOCKETPAIR_I386, 0, 1) */
+export const NR_SOCKETPAIR_I386 = 360;
 /** socketcall(2) on i386; `args[0]` is the sub-call (SYS_SOCKET = 1), the rest sit behind a pointer.
  * @example jeq(NR_SOCKETCALL_I386, 0, 1) */
 export const NR_SOCKETCALL_I386 = 102;

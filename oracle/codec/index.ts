@@ -5,10 +5,10 @@
 
 export { decodeRecord, encodeRecord, fieldSize, packRecords, recordSize, unpackRecords, type RecordValue } from './records';
 export {
-  compileRequest, encodeEnv, loopRequest, raceRequest, requestFrame, runRequest, u32, type CompileRequest, type RaceMode,
+  compileRequest, encodeEnv, loopRequest, raceRequest, requestFrame, runRequest, sequenceRequest, u32, type CompileRequest, type RaceMode,
   type VmGlobals,
 } from './requests';
 export {
-  classify, decodeCompiled, decodeLoopReply, decodeRaceReply, errorText, runReplyDecoder, signalName,
-  type CompileResult, type KernelResult, type KernelRun, type RaceReply,
+  classify, classifyPair, decodeCompiled, decodeLoopReply, decodeRaceReply, decodeSnapshots, errorText, runReplyDecoder, sequenceReplyDecoder,
+  signalName, type CompileResult, type KernelFd, type KernelResult, type KernelRun, type RaceReply, type SequenceRun, type SequenceStepResult,
 } from './replies';

@@ -3,7 +3,7 @@
 // requests (requests.ts) and the replies (replies.ts) of the executor are built on these.
 // Sources: oracle/protocol.ts.
 
-import type { FieldDef, FieldType, RecordDef } from '../protocol';
+import { RESULTS_MASK_BITS, type FieldDef, type FieldType, type RecordDef } from '../protocol';
 
 const SIZE: Readonly<Record<FieldType, number>> = { u8: 1, u16: 2, u32: 4, i32: 4, u64: 8, i64: 8, char: 1 };
 
@@ -100,7 +100,7 @@ export function decodeRecord(def: RecordDef, buf: Buffer, at = 0): RecordValue {
 }
 
 /**
- * Packs records as RESULTS carries them (see KIND.RESULTS): a u32 count, then per record a u16
+ * Packs records as RESULTS carries them (see KIND.RESULTS): a u32 count, then per record a u32
  * mask of the 32-bit words after the first (the index, implied by the position) that differ from
  * the previous record, and those words. The executor writes this; the encoder is its reference.
  * @example packRecords(RESULT_RECORD, [encodeRecord(RESULT_RECORD, { index: 0, ret: -97n })])
@@ -119,8 +119,8 @@ export function packRecords(def: RecordDef, records: readonly Buffer[]): Buffer 
         changed.push(r.subarray(w * 4, w * 4 + 4));
       }
     }
-    const m = Buffer.alloc(2);
-    m.writeUInt16LE(mask, 0);
+    const m = Buffer.alloc(4);
+    m.writeUInt32LE(mask >>> 0, 0);
     parts.push(m, ...changed);
     prev = r;
   }
@@ -135,10 +135,10 @@ export function unpackRecords(def: RecordDef, payload: Buffer, each: (index: num
   const count = payload.readUInt32LE(0);
   let off = 4;
   for (let i = 0; i < count; i++) {
-    if (off + 2 > payload.length) throw new RangeError(`${def.name} pack: ends in record ${i} of ${count}`);
-    const mask = payload.readUInt16LE(off);
-    off += 2;
-    if (mask >>> (words - 1) !== 0) throw new RangeError(`${def.name} pack: record ${i} has mask bits beyond its ${words - 1} words`);
+    if (off + 4 > payload.length) throw new RangeError(`${def.name} pack: ends in record ${i} of ${count}`);
+    const mask = payload.readUInt32LE(off);
+    off += 4;
+    if (words - 1 < 32 && mask >>> (words - 1) !== 0) throw new RangeError(`${def.name} pack: record ${i} has mask bits beyond its ${words - 1} words`);
     for (let w = 1; w < words; w++) {
       if ((mask & (1 << (w - 1))) === 0) continue;
       if (off + 4 > payload.length) throw new RangeError(`${def.name} pack: ends in record ${i} of ${count}`);
@@ -153,6 +153,6 @@ export function unpackRecords(def: RecordDef, payload: Buffer, each: (index: num
 
 function packedWords(def: RecordDef): number {
   const size = recordSize(def);
-  if (size % 4 !== 0 || size / 4 - 1 > 16 || def.fields[0]?.type !== 'u32') throw new RangeError(`${def.name} cannot be packed: ${size} bytes, first field ${def.fields[0]?.type}`);
+  if (size % 4 !== 0 || size / 4 - 1 > RESULTS_MASK_BITS || def.fields[0]?.type !== 'u32') throw new RangeError(`${def.name} cannot be packed: ${size} bytes, first field ${def.fields[0]?.type}`);
   return size / 4;
 }

@@ -8,11 +8,12 @@ import { decodeRecord, recordSize, unpackRecords } from './records';
 import { ExecutorError, ProtocolError } from '../errors';
 import {
   CALL_STATUS, COMPILED_HEADER, DONE_RECORD, ERROR_RECORD, INSN_RECORD, KIND, LOOP_REPLY, RACE_REPLY, RC_RECORD,
-  RESULT_RECORD, SETUP_STEP,
+  RESULT_RECORD, SETUP_STEP, SNAP_RECORD, SV_UNWRITTEN, MAX_SNAPSHOT_FDS,
 } from '../protocol';
 import { errnoName } from '../../model/constants';
 import type { BpfInsn } from '../../model/seccomp/bpf';
-import type { Env, Outcome } from '../../model/types';
+import type { Call, Env, Outcome, PairEnd } from '../../model/types';
+import type { Step } from '../../model/sequence';
 
 const EBADF = 9;
 const ENOTSOCK = 88;
@@ -114,8 +115,34 @@ export function classify(
   };
 }
 
+/**
+ * The Outcome of a socketpair that returned: an errno with what it left in sv; a pair when the
+ * kernel wrote both words (each end classified like a socket() fd); a bare return when it wrote
+ * neither (seccomp ERRNO(0) skipped the call).
+ */
+export function classifyPair(
+  ret: bigint,
+  sv: readonly [number, number],
+  q: readonly [{ getfd: number; getfl: number; domain: number; type: number; protocol: number }, { getfd: number; getfl: number; domain: number; type: number; protocol: number }],
+  layout: ReadonlySet<number>,
+): { outcome: Outcome; partial: boolean } {
+  const written = sv.filter((w) => w !== SV_UNWRITTEN);
+  if (ret < 0n) return { outcome: { kind: 'errno', errno: errnoName(Number(-ret)), sv: written }, partial: false };
+  if (written.length < 2) return { outcome: { kind: 'ret', value: Number(ret) }, partial: written.length > 0 };
+  const ends = sv.map((fd, i) => classify(BigInt(fd), q[i], layout));
+  const asEnd = (c: { outcome: Outcome }, fd: number): PairEnd => {
+    const o = c.outcome;
+    return o.kind === 'fd' ? { fd: o.fd, cloexec: o.cloexec, nonblock: o.nonblock, domain: o.domain, sotype: o.sotype, soprotocol: o.soprotocol }
+      : { fd, cloexec: false, nonblock: false, domain: -1, sotype: -1, soprotocol: -1 };
+  };
+  return {
+    outcome: { kind: 'pair', ends: [asEnd(ends[0], sv[0]), asEnd(ends[1], sv[1])] },
+    partial: ends.some((e) => e.partial || e.outcome.kind !== 'fd') || ret !== 0n,
+  };
+}
+
 /** One decoded result record as a KernelResult (`layout`: the fds the env had open). */
-function toResult(r: Record<string, unknown>, layout: ReadonlySet<number>): KernelResult {
+function toResult(r: Record<string, unknown>, layout: ReadonlySet<number>, pair: boolean): KernelResult {
   switch (r.status as number) {
     case CALL_STATUS.RETURNED: {
       const q = {
@@ -123,7 +150,11 @@ function toResult(r: Record<string, unknown>, layout: ReadonlySet<number>): Kern
         type: r.type as number, protocol: r.protocol as number,
       };
       const ret = r.ret as bigint;
-      const { outcome, partial } = classify(ret, q, layout);
+      const { outcome, partial } = pair
+        ? classifyPair(ret, [r.sv0 as number, r.sv1 as number], [q, {
+          getfd: r.getfd2 as number, getfl: r.getfl2 as number, domain: r.domain2 as number, type: r.type2 as number, protocol: r.protocol2 as number,
+        }], layout)
+        : classify(ret, q, layout);
       return {
         status: 'returned', ret, outcome, getfd: q.getfd, getfl: q.getfl, soDomain: q.domain, soType: q.type,
         soProtocol: q.protocol, closeRet: r.close_ret as number, partial,
@@ -159,7 +190,8 @@ export function errorText(payload: Buffer): { code: number; err: number; text: s
  * capsNotHeld, which depends on the executor's own capabilities). Throws ExecutorError when the
  * executor refused the batch, ProtocolError on a frame that does not belong.
  */
-export function runReplyDecoder(env: Env, count: number): (kind: number, payload: Buffer) => KernelRun | undefined {
+export function runReplyDecoder(env: Env, calls: readonly Call[]): (kind: number, payload: Buffer) => KernelRun | undefined {
+  const count = calls.length;
   const layout = new Set(env.fds.entries.map((e) => e.fd));
   const results: KernelResult[] = new Array<KernelResult>(count).fill({ status: 'not-run' });
   const refused: string[] = [];
@@ -168,7 +200,7 @@ export function runReplyDecoder(env: Env, count: number): (kind: number, payload
       try {
         unpackRecords(RESULT_RECORD, payload, (i, r) => {
           if (i >= count) throw new RangeError(`result ${i} of a RUN of ${count} calls`);
-          results[i] = toResult(r, layout);
+          results[i] = toResult(r, layout, calls[i].syscall === 'socketpair');
         });
       } catch (e) {
         if (e instanceof RangeError) throw new ProtocolError(`bad RESULTS frame: ${e.message}`);
@@ -191,6 +223,132 @@ export function runReplyDecoder(env: Env, count: number): (kind: number, payload
         ? { setupFailure: { step: STEP_NAME.get(step) ?? `STEP#${step}`, errno: setupErrno(d.setup_errno as number) } }
         : {}),
       children: d.children as number,
+      elapsedNs: d.elapsed_ns as bigint,
+    };
+  };
+}
+
+/** One open fd of a sequence snapshot; `domain`/`sotype`/`soprotocol` are -errno for a file that is no socket. */
+export interface KernelFd {
+  readonly fd: number;
+  readonly cloexec: boolean;
+  readonly nonblock: boolean;
+  readonly domain: number;
+  readonly sotype: number;
+  readonly soprotocol: number;
+}
+
+/** What one step of a sequence did, and the table after it (null: more fds than a snapshot holds). */
+export type SequenceStepResult =
+  | { readonly status: 'returned'; readonly ret: bigint; readonly outcome: Outcome; readonly table: readonly KernelFd[] | null }
+  | { readonly status: 'killed' | 'timeout' | 'not-run' | 'lost' | 'unavailable'; readonly reason: string };
+
+/** A sequence RUN: a result per step, the setup failure if any, its wall time. */
+export interface SequenceRun {
+  readonly steps: readonly SequenceStepResult[];
+  readonly setupFailure?: { readonly step: string; readonly errno: string };
+  readonly elapsedNs: bigint;
+  readonly lost?: string;
+}
+
+function snapFd(r: Record<string, unknown>): KernelFd {
+  const getfd = r.getfd as number, getfl = r.getfl as number;
+  return {
+    fd: r.fd as number, cloexec: getfd >= 0 && (getfd & 1) !== 0, nonblock: getfl >= 0 && (getfl & O_NONBLOCK) !== 0,
+    domain: r.domain as number, sotype: r.type as number, soprotocol: r.protocol as number,
+  };
+}
+
+/** A SNAPSHOTS payload: per call, the open fds after it (null when there were too many). */
+export function decodeSnapshots(payload: Buffer): (KernelFd[] | null)[] {
+  const size = recordSize(SNAP_RECORD);
+  if (payload.length < 4) throw new ProtocolError('SNAPSHOTS without a count');
+  const count = payload.readUInt32LE(0);
+  const out: (KernelFd[] | null)[] = [];
+  let at = 4;
+  for (let i = 0; i < count; i++) {
+    if (at + 4 > payload.length) throw new ProtocolError(`SNAPSHOTS ends in call ${i} of ${count}`);
+    const n = payload.readUInt32LE(at);
+    at += 4;
+    if (n > MAX_SNAPSHOT_FDS) {
+      out.push(null);
+      continue;
+    }
+    if (at + n * size > payload.length) throw new ProtocolError(`SNAPSHOTS ends in call ${i} of ${count}`);
+    const fds: KernelFd[] = [];
+    for (let k = 0; k < n; k++, at += size) fds.push(snapFd(decodeRecord(SNAP_RECORD, payload, at)));
+    out.push(fds);
+  }
+  if (at !== payload.length) throw new ProtocolError(`SNAPSHOTS: ${payload.length - at} bytes after ${count} calls`);
+  return out;
+}
+
+/**
+ * A step's Outcome read off its return value and the table after it: a socket() fd with the flags
+ * and SO_* values the table shows, both ends of a socketpair (from sv), close/dup's return value.
+ */
+function stepOutcome(step: Step, r: Record<string, unknown>, table: readonly KernelFd[] | null): Outcome {
+  const ret = r.ret as bigint;
+  const sv = [r.sv0 as number, r.sv1 as number].filter((w) => w !== SV_UNWRITTEN);
+  if (ret < 0n) {
+    const errno = errnoName(Number(-ret));
+    return step.op === 'call' && step.call.syscall === 'socketpair' ? { kind: 'errno', errno, sv } : { kind: 'errno', errno };
+  }
+  const at = (fd: number): KernelFd | undefined => table?.find((e) => e.fd === fd);
+  const end = (e: KernelFd): PairEnd => ({ fd: e.fd, cloexec: e.cloexec, nonblock: e.nonblock, domain: e.domain, sotype: e.sotype, soprotocol: e.soprotocol });
+  if (step.op === 'call' && step.call.syscall === 'socketpair') {
+    const a = sv.length === 2 ? at(sv[0]) : undefined;
+    const b = sv.length === 2 ? at(sv[1]) : undefined;
+    return a !== undefined && b !== undefined ? { kind: 'pair', ends: [end(a), end(b)] } : { kind: 'ret', value: Number(ret) };
+  }
+  if (step.op === 'call') {
+    const e = at(Number(ret));
+    return e !== undefined && e.domain >= 0 ? { kind: 'fd', ...end(e) } : { kind: 'ret', value: Number(ret) };
+  }
+  return { kind: 'ret', value: Number(ret) };
+}
+
+/** Decodes the replies to a sequence RUN: RESULTS, SNAPSHOTS, DONE. */
+export function sequenceReplyDecoder(steps: readonly Step[]): (kind: number, payload: Buffer) => SequenceRun | undefined {
+  const records: (Record<string, unknown> | undefined)[] = new Array(steps.length).fill(undefined);
+  let tables: (KernelFd[] | null)[] = [];
+  return (kind, payload) => {
+    if (kind === KIND.RESULTS) {
+      try {
+        unpackRecords(RESULT_RECORD, payload, (i, r) => {
+          if (i >= steps.length) throw new RangeError(`result ${i} of a sequence of ${steps.length} steps`);
+          records[i] = r;
+        });
+      } catch (e) {
+        if (e instanceof RangeError) throw new ProtocolError(`bad RESULTS frame: ${e.message}`);
+        throw e;
+      }
+      return undefined;
+    }
+    if (kind === KIND.SNAPSHOTS) {
+      tables = decodeSnapshots(payload);
+      return undefined;
+    }
+    if (kind === KIND.ERROR) throw new ExecutorError(`executor refused the sequence: ${errorText(payload).text}`);
+    if (kind !== KIND.DONE) throw new ProtocolError(`unexpected frame kind ${kind} in a sequence reply`);
+    const d = decodeRecord(DONE_RECORD, payload);
+    const step = d.setup_step as number;
+    const out: SequenceStepResult[] = steps.map((s, i) => {
+      const r = records[i];
+      if (r === undefined) return { status: 'not-run', reason: 'no result' };
+      switch (r.status as number) {
+        case CALL_STATUS.RETURNED: {
+          const table = tables[i] ?? null;
+          return { status: 'returned', ret: r.ret as bigint, outcome: stepOutcome(s, r, table), table };
+        }
+        case CALL_STATUS.KILLED: return { status: 'killed', reason: `the child died by ${signalName(r.signal as number)} during the step` };
+        case CALL_STATUS.TIMEOUT: return { status: 'timeout', reason: 'the step hung and was killed after the timeout' };
+        default: return { status: 'not-run', reason: 'an earlier step ended the child' };
+      }
+    });
+    return {
+      steps: out,
+      ...(step !== SETUP_STEP.NONE ? { setupFailure: { step: STEP_NAME.get(step) ?? `STEP#${step}`, errno: setupErrno(d.setup_errno as number) } } : {}),
       elapsedNs: d.elapsed_ns as bigint,
     };
   };

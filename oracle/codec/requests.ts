@@ -7,12 +7,13 @@
 
 import { encodeRecord, recordSize } from './records';
 import {
-  BAD_ARCH_DEFAULT, BLOCK, CALL_RECORD, COMPILE_HEADER, COMPILE_RULE, COUNT_RECORD, ENTRY_CODE, ENV_RECORD, FRAME_HEADER,
+  BAD_ARCH_DEFAULT, BLOCK, SV, SYSCALL, CALL_RECORD, COMPILE_HEADER, COMPILE_RULE, COUNT_RECORD, ENTRY_CODE, ENV_RECORD, FRAME_HEADER,
   INSN_RECORD, KIND, LOOP_REQUEST, MAX_ARCHES, MAX_CALLS, MAX_CONDS, MAX_FILTER_INSNS, MAX_FILTERS, MAX_GROUPS,
-  MAX_LAYOUT_FD, NS_CODE, PROTOCOL_MAGIC, RACE_MAX_CREATORS, RACE_MAX_MS, RACE_MODE, RACE_REQUEST, SYSCALL_NAME_LEN,
+  MAX_LAYOUT_FD, MAX_SEQ_STEPS, MAX_SNAPSHOT_FDS, NS_CODE, PROTOCOL_MAGIC, RACE_MAX_CREATORS, RACE_MAX_MS, RACE_MODE, RACE_REQUEST, SYSCALL_NAME_LEN,
   type RecordDef,
 } from '../protocol';
 import type { Call, Env } from '../../model/types';
+import type { Step } from '../../model/sequence';
 import { unreadableBlock } from '../../model/syscall';
 import { ContractError } from '../../contract/errors';
 
@@ -78,7 +79,7 @@ function bitmap(fds: readonly number[]): number[] {
  * Throws a ContractError naming the field for what the executor cannot lay out.
  * @example encodeEnv(defaultEnv(), 2000)
  */
-export function encodeEnv(env: Env, timeoutMs: number, globals: VmGlobals = { file_max: 0n, unix_socks: 0, nr_open: 0 }): Buffer {
+export function encodeEnv(env: Env, timeoutMs: number, globals: VmGlobals = { file_max: 0n, unix_socks: 0, nr_open: 0 }, sequence = false): Buffer {
   const { creds } = env;
   if (creds.groups.length > MAX_GROUPS) {
     throw new ContractError('env.groups', `${creds.groups.length} supplementary groups: the executor sets at most ${MAX_GROUPS} (MAX_GROUPS)`);
@@ -111,6 +112,7 @@ export function encodeEnv(env: Env, timeoutMs: number, globals: VmGlobals = { fi
     cloexec_bits: bitmap(cloexec),
     nonblock_bits: bitmap(nonblock),
     ...globals,
+    sequence: sequence ? 1 : 0,
   });
 }
 
@@ -127,16 +129,47 @@ function filterFrames(env: Env): Buffer[] {
   });
 }
 
+/** The CALL_RECORD fields of a socket() or socketpair() call. */
+function callFields(c: Call): Record<string, unknown> {
+  return {
+    entry: ENTRY_CODE[c.entry ?? 'x86_64'], block: unreadableBlock(c) ? BLOCK.UNREADABLE : BLOCK.READABLE, a0: c.a0, a1: c.a1, a2: c.a2,
+    syscall: c.syscall === 'socketpair' ? SYSCALL.SOCKETPAIR : SYSCALL.SOCKET,
+    sv: c.syscall !== 'socketpair' || c.sv === undefined ? SV.WRITABLE : c.sv === 'unwritable' ? SV.UNWRITABLE : SV.ONE_WORD,
+  };
+}
+
+/** The CALL_RECORD fields of a sequence step: close, dup2 and dup3 carry their fds in a0 and a1. */
+function stepFields(s: Step): Record<string, unknown> {
+  if (s.op === 'call') return callFields(s.call);
+  const base = { entry: ENTRY_CODE.x86_64, block: BLOCK.READABLE, a2: 0n, sv: SV.WRITABLE };
+  if (s.op === 'close') return { ...base, syscall: SYSCALL.CLOSE, a0: BigInt(u32(s.fd, 'close fd')), a1: 0n };
+  if (s.newfd >= MAX_LAYOUT_FD) throw new ContractError('steps', `dup2 to fd ${s.newfd}: a sequence's snapshots see fds 0..${MAX_LAYOUT_FD - 1} only`);
+  return { ...base, syscall: s.cloexec === true ? SYSCALL.DUP3_CLOEXEC : SYSCALL.DUP2, a0: BigInt(u32(s.oldfd, 'dup oldfd')), a1: BigInt(u32(s.newfd, 'dup newfd')) };
+}
+
 function callsFrame(calls: readonly Call[]): Buffer {
   if (calls.length > MAX_CALLS) throw new RangeError(`${calls.length} calls: one RUN carries at most ${MAX_CALLS}`);
-  return requestFrame(KIND.CALLS, countedPayload(CALL_RECORD, calls, (c) => ({
-    entry: ENTRY_CODE[c.entry ?? 'x86_64'], block: unreadableBlock(c) ? BLOCK.UNREADABLE : BLOCK.READABLE, a0: c.a0, a1: c.a1, a2: c.a2,
-  })));
+  return requestFrame(KIND.CALLS, countedPayload(CALL_RECORD, calls, callFields));
 }
 
 /** The frames of one RUN request: ENV, FILTERs, CALLS, RUN. Throws a ContractError for an env the executor cannot represent. */
 export function runRequest(env: Env, calls: readonly Call[], timeoutMs: number, globals?: VmGlobals): Buffer {
   return Buffer.concat([requestFrame(KIND.ENV, encodeEnv(env, timeoutMs, globals)), ...filterFrames(env), callsFrame(calls), requestFrame(KIND.RUN)]);
+}
+
+/**
+ * The frames of one sequence RUN: ENV (sequence mode), CALLS holding the steps, RUN. No filters:
+ * a sequence is about the fd table. Throws a ContractError for what the executor cannot run.
+ */
+export function sequenceRequest(env: Env, steps: readonly Step[], timeoutMs: number, globals?: VmGlobals): Buffer {
+  if (env.seccomp.length > 0) throw new ContractError('env.seccomp', 'a sequence runs without filters');
+  if (steps.length > MAX_SEQ_STEPS) throw new ContractError('steps', `${steps.length} steps: a sequence has at most ${MAX_SEQ_STEPS} (MAX_SEQ_STEPS)`);
+  if (env.fds.entries.length > MAX_SNAPSHOT_FDS / 2) throw new ContractError('env.openFds', `${env.fds.entries.length} fds: a sequence's layout has at most ${MAX_SNAPSHOT_FDS / 2}`);
+  return Buffer.concat([
+    requestFrame(KIND.ENV, encodeEnv(env, timeoutMs, globals, true)),
+    requestFrame(KIND.CALLS, countedPayload(CALL_RECORD, steps, stepFields)),
+    requestFrame(KIND.RUN),
+  ]);
 }
 
 /** The COMPILE frame for a policy. Throws RangeError for one the executor cannot represent. */

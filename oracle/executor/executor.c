@@ -35,13 +35,19 @@ static int map_areas(void)
 	if (p == MAP_FAILED)
 		return -1;
 	sh = p;
-	/* MAP_32BIT alone does not fix the address; MAP_FIXED_NOREPLACE does, without clobbering. */
-	b = mmap((void *)(uintptr_t)SOCKETCALL_ARGS_ADDR, 4096, PROT_READ | PROT_WRITE,
+	/*
+	 * MAP_32BIT alone does not fix the address; MAP_FIXED_NOREPLACE does, without clobbering. Two
+	 * pages: the argument page (socketcall's block, socketpair's sv) and a PROT_NONE guard after it,
+	 * so an sv at its last word has sv[1] on a page nobody can map (SV_ONE_WORD).
+	 */
+	b = mmap((void *)(uintptr_t)SOCKETCALL_ARGS_ADDR, 8192, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_32BIT, -1, 0);
 	if (b == MAP_FAILED)
 		args_block_errno = errno;
 	else if (b != (void *)(uintptr_t)SOCKETCALL_ARGS_ADDR)
 		args_block_errno = EEXIST;
+	else if (mprotect((char *)b + 4096, 4096, PROT_NONE))
+		args_block_errno = errno;
 	return 0;
 }
 
@@ -61,6 +67,8 @@ static int needs_args_block(void)
 	for (i = 0; i < ncalls; i++) {
 		if (calls[i].entry == ENTRY_I386_SOCKETCALL && calls[i].block == BLOCK_READABLE)
 			return 1;
+		if (calls[i].syscall == SYSCALL_SOCKETPAIR && calls[i].sv != SV_UNWRITABLE)
+			return 1;
 	}
 	return 0;
 }
@@ -72,18 +80,18 @@ _Static_assert(sizeof(struct result_record) % 4 == 0 && RESULT_WORDS - 1 <= RESU
 	       "a result record must be whole 32-bit words, one mask bit for each after the index");
 
 /* The mask of words of record `i` that differ from record i - 1 (record -1 is all zeros). */
-static uint16_t result_mask(uint32_t i, uint32_t *cur)
+static uint32_t result_mask(uint32_t i, uint32_t *cur)
 {
 	static const uint32_t zero[RESULT_WORDS];
 	uint32_t prev[RESULT_WORDS];
-	uint16_t mask = 0;
+	uint32_t mask = 0;
 	uint32_t w;
 
 	memcpy(cur, &sh->results[i], sizeof(struct result_record));
 	memcpy(prev, i ? (const void *)&sh->results[i - 1] : (const void *)zero, sizeof prev);
 	for (w = 1; w < RESULT_WORDS; w++)
 		if (cur[w] != prev[w])
-			mask |= (uint16_t)(1u << (w - 1));
+			mask |= 1u << (w - 1);
 	return mask;
 }
 
@@ -94,10 +102,10 @@ static uint16_t result_mask(uint32_t i, uint32_t *cur)
 static void send_results(void)
 {
 	uint32_t cur[RESULT_WORDS], len = 4, i, w;
-	uint16_t mask;
+	uint32_t mask;
 
 	for (i = 0; i < ncalls; i++)
-		len += 2 + 4 * (uint32_t)__builtin_popcount(result_mask(i, cur));
+		len += 4 + 4 * (uint32_t)__builtin_popcount(result_mask(i, cur));
 	tx_header(KIND_RESULTS, len);
 	tx_put(&ncalls, sizeof ncalls);
 	for (i = 0; i < ncalls; i++) {
@@ -106,6 +114,38 @@ static void send_results(void)
 		for (w = 1; w < RESULT_WORDS; w++)
 			if (mask & (1u << (w - 1)))
 				tx_put(&cur[w], 4);
+	}
+}
+
+/* How many fds the ENV's layout opens. */
+static uint32_t layout_fds(void)
+{
+	uint32_t n = 0, i;
+
+	for (i = 0; i < sizeof env.open_bits; i++)
+		n += (uint32_t)__builtin_popcount(env.open_bits[i]);
+	return n;
+}
+
+/*
+ * SNAPSHOTS: after a sequence's RESULTS, the fd table after each call (a count of calls, then per
+ * call a count of fds and their records). Two passes: the frame header needs the length first.
+ */
+static void send_snapshots(void)
+{
+	uint32_t len = 4, i, n;
+
+	for (i = 0; i < ncalls; i++) {
+		n = sh->snap_count[i];
+		len += 4 + (n > MAX_SNAPSHOT_FDS ? 0 : n) * (uint32_t)sizeof(struct snap_record);
+	}
+	tx_header(KIND_SNAPSHOTS, len);
+	tx_put(&ncalls, sizeof ncalls);
+	for (i = 0; i < ncalls; i++) {
+		n = sh->snap_count[i];
+		tx_put(&n, sizeof n);
+		if (n <= MAX_SNAPSHOT_FDS)
+			tx_put(sh->snaps[i], n * sizeof(struct snap_record));
 	}
 }
 
@@ -125,11 +165,18 @@ static void handle_run(void)
 		clear_batch();
 		return;
 	}
+	if (env.sequence && (nfilters > 0 || ncalls > MAX_SEQ_STEPS || layout_fds() > MAX_SNAPSHOT_FDS / 2)) {
+		send_error(KIND_RUN, EINVAL, "sequence over its limits", -1);
+		clear_batch();
+		return;
+	}
 	vm_globals_set();
 	run_batch(&done);
 	vm_knobs_back();
 	vm_fault_after_run();
 	send_results();
+	if (env.sequence)
+		send_snapshots();
 	tx_header(KIND_DONE, sizeof done);
 	tx_put(&done, sizeof done);
 	clear_batch();
@@ -214,6 +261,13 @@ static void handle_calls(const uint8_t *p, uint32_t len)
 		if (calls[i].block > BLOCK_UNREADABLE ||
 		    (calls[i].block != BLOCK_READABLE && calls[i].entry != ENTRY_I386_SOCKETCALL)) {
 			send_error(KIND_CALLS, EINVAL, "unknown block, or one on another entry", i);
+			batch_bad = 1;
+			return;
+		}
+		if (calls[i].syscall > SYSCALL_DUP3_CLOEXEC || calls[i].sv > SV_ONE_WORD ||
+		    (calls[i].sv != SV_WRITABLE && calls[i].syscall != SYSCALL_SOCKETPAIR) ||
+		    (calls[i].syscall > SYSCALL_SOCKETPAIR && calls[i].entry != ENTRY_X86_64)) {
+			send_error(KIND_CALLS, EINVAL, "bad syscall or sv, or close/dup on i386", i);
 			batch_bad = 1;
 			return;
 		}

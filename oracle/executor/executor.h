@@ -72,7 +72,13 @@ struct shared {
 	uint32_t setup_failed;
 	int32_t setup_errno;
 	uint32_t knobs;
+	/* 1 while a socketpair's second end is queried: a park is answered into park_scratch. */
+	uint32_t park_end;
+	struct result_record park_scratch;
 	struct result_record results[MAX_CALLS];
+	/* Sequence RUNs: the fd table after each call (snap_count > MAX_SNAPSHOT_FDS: too many fds). */
+	uint32_t snap_count[MAX_SEQ_STEPS];
+	struct snap_record snaps[MAX_SEQ_STEPS][MAX_SNAPSHOT_FDS];
 };
 
 /*

@@ -5,15 +5,17 @@
 #include <stdint.h>
 
 #define PROTOCOL_MAGIC 1262702419u
-#define PROTOCOL_VERSION 6u
+#define PROTOCOL_VERSION 8u
 #define MAX_LAYOUT_FD 2048u
 #define MAX_GROUPS 32u
 #define MAX_ARCHES 8u
 #define MAX_CONDS 6u
 #define SYSCALL_NAME_LEN 48u
 #define ERROR_TEXT_LEN 160u
-#define RESULTS_MASK_BITS 16u
+#define RESULTS_MASK_BITS 32u
 #define MAX_CALLS 65536u
+#define MAX_SEQ_STEPS 64u
+#define MAX_SNAPSHOT_FDS 256u
 #define MAILBOX_BYTES 8388608u
 #define MAILBOX_REPLY_OFFSET 4194304u
 #define MAX_FILTERS 16u
@@ -29,6 +31,10 @@
 #define RACE_MAX_MS 600000u
 #define SOCKETCALL_ARGS_ADDR 65536u
 #define SOCKETCALL_UNREADABLE_ADDR 0u
+#define SOCKETPAIR_SV_ADDR 67584u
+#define SOCKETPAIR_SV_ONE_WORD_ADDR 69628u
+#define SOCKETPAIR_SV_UNWRITABLE_ADDR 0u
+#define SV_UNWRITTEN (-1)
 
 #define KIND_HELLO 1u
 #define KIND_ENV 2u
@@ -50,6 +56,7 @@
 #define KIND_MAILBOX_REPLY 107u
 #define KIND_EXEC_REPLY 108u
 #define KIND_RACE_REPLY 109u
+#define KIND_SNAPSHOTS 110u
 
 #define NS_INIT 0u
 #define NS_USER_NET 1u
@@ -62,6 +69,16 @@
 
 #define BLOCK_READABLE 0u
 #define BLOCK_UNREADABLE 1u
+
+#define SYSCALL_SOCKET 0u
+#define SYSCALL_SOCKETPAIR 1u
+#define SYSCALL_CLOSE 2u
+#define SYSCALL_DUP2 3u
+#define SYSCALL_DUP3_CLOEXEC 4u
+
+#define SV_WRITABLE 0u
+#define SV_UNWRITABLE 1u
+#define SV_ONE_WORD 2u
 
 #define CALL_STATUS_RETURNED 0u
 #define CALL_STATUS_KILLED 1u
@@ -131,8 +148,9 @@ struct env_record {
 	uint64_t file_max; /* VM only: fs.file-max during the RUN (1 or more), 0 to leave it (the host refuses anything else) */
 	uint32_t unix_socks; /* VM only: AF_UNIX sockets the executor holds open during the RUN (unix_nr_socks) */
 	uint32_t nr_open; /* VM only: fs.nr_open the child sets after its RLIMIT_NOFILE and fd layout, 0 to leave it */
+	uint32_t sequence; /* 1: the RUN is one sequence in one child, nothing closed between its calls, the fd table recorded after each (SNAPSHOTS); no filters, at most MAX_SEQ_STEPS calls */
 };
-_Static_assert(sizeof(struct env_record) == 960, "env_record layout");
+_Static_assert(sizeof(struct env_record) == 964, "env_record layout");
 
 /* Leads FILTER (instructions), CALLS (calls) and COMPILED (rules, instructions) payloads; is the whole MAILBOX and MAILBOX_REPLY payload (bytes in the mailbox). */
 struct count_record {
@@ -156,8 +174,10 @@ struct call_record {
 	uint64_t a0; /* family register */
 	uint64_t a1; /* type register */
 	uint64_t a2; /* protocol register */
+	uint32_t syscall; /* one of SYSCALL */
+	uint32_t sv; /* one of SV: where a socketpair's vector points (SYSCALL_SOCKETPAIR only, else WRITABLE) */
 };
-_Static_assert(sizeof(struct call_record) == 32, "call_record layout");
+_Static_assert(sizeof(struct call_record) == 40, "call_record layout");
 
 /* What one call did, sent packed in RESULTS. Query fields hold -errno when the query itself failed (a filter may deny it). */
 struct result_record {
@@ -171,8 +191,16 @@ struct result_record {
 	int32_t type; /* SO_TYPE */
 	int32_t protocol; /* SO_PROTOCOL */
 	int32_t close_ret; /* close() of the new fd: 0 or -errno */
+	int32_t getfd2; /* socketpair: fcntl(F_GETFD) of sv[1] (the fields above are sv[0]'s) */
+	int32_t getfl2; /* socketpair: fcntl(F_GETFL) of sv[1] */
+	int32_t domain2; /* socketpair: SO_DOMAIN of sv[1] */
+	int32_t type2; /* socketpair: SO_TYPE of sv[1] */
+	int32_t protocol2; /* socketpair: SO_PROTOCOL of sv[1] */
+	int32_t close_ret2; /* socketpair: close() of sv[1] */
+	int32_t sv0; /* socketpair: sv[0] after the call, SV_UNWRITTEN when the kernel did not write it (or the executor cannot read it) */
+	int32_t sv1; /* socketpair: sv[1] after the call, likewise */
 };
-_Static_assert(sizeof(struct result_record) == 44, "result_record layout");
+_Static_assert(sizeof(struct result_record) == 76, "result_record layout");
 
 /* Ends the replies to one RUN. */
 struct done_record {
@@ -270,6 +298,17 @@ struct race_reply {
 	uint64_t elapsed_ns; /* wall time of the race */
 };
 _Static_assert(sizeof(struct race_reply) == 52, "race_reply layout");
+
+/* One open fd of a sequence snapshot, queried with the raw syscall instruction. */
+struct snap_record {
+	int32_t fd; /* the fd */
+	int32_t getfd; /* fcntl(F_GETFD) */
+	int32_t getfl; /* fcntl(F_GETFL) */
+	int32_t domain; /* SO_DOMAIN, -ENOTSOCK for a file that is no socket */
+	int32_t type; /* SO_TYPE */
+	int32_t protocol; /* SO_PROTOCOL */
+};
+_Static_assert(sizeof(struct snap_record) == 24, "snap_record layout");
 
 /* The executor could not understand or serve a request. */
 struct error_record {

@@ -174,10 +174,13 @@ static int inspect(const struct watch *w, int32_t fd, struct result_record *r)
 static void answer_park(const struct watch *w)
 {
 	uint64_t p = __atomic_load_n(&sh->progress, __ATOMIC_ACQUIRE);
+	struct result_record *r = &sh->results[p >> 8];
 
 	if (__atomic_load_n(&sh->park, __ATOMIC_ACQUIRE) != PARK_ASK)
 		return;
-	sh->park_keep = (uint32_t)inspect(w, sh->park_fd, &sh->results[p >> 8]);
+	if (__atomic_load_n(&sh->park_end, __ATOMIC_ACQUIRE))
+		r = &sh->park_scratch;
+	sh->park_keep = (uint32_t)inspect(w, sh->park_fd, r);
 	__atomic_store_n(&sh->park, PARK_DONE, __ATOMIC_RELEASE);
 }
 
@@ -561,12 +564,14 @@ void run_batch(struct done_record *done)
 
 	memset(done, 0, sizeof *done);
 	mark_not_run(0, ncalls);
+	memset(sh->snap_count, 0, sizeof sh->snap_count);
 	borrow_namespaces();
+	/* A sequence is one child: after it dies, the table its later steps would see is gone. */
 	do {
 		start = run_child(start, done);
 		/* The first child wrote the sysctls into borrowed namespaces, or failed its setup. */
 		run_ns_rewrite = 0;
-	} while (start < ncalls && done->setup_step == SETUP_STEP_NONE);
+	} while (start < ncalls && done->setup_step == SETUP_STEP_NONE && !env.sequence);
 	if (ns_borrowed && done->setup_step == SETUP_STEP_NONE && ns_entry->ping_lo == NS_UNKNOWN) {
 		ns_entry->ping_lo = env.ping_lo;
 		ns_entry->ping_hi = env.ping_hi;

@@ -17,8 +17,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import {
   compileRequest, decodeCompiled, decodeLoopReply, decodeRaceReply, decodeRecord, errorText, loopRequest, raceRequest,
-  requestFrame, runReplyDecoder, runRequest, u32, type CompileRequest, type CompileResult, type KernelResult, type KernelRun,
-  type RaceMode, type RaceReply,
+  requestFrame, runReplyDecoder, runRequest, sequenceReplyDecoder, sequenceRequest, u32, type CompileRequest, type CompileResult,
+  type KernelResult, type KernelRun, type RaceMode, type RaceReply, type SequenceRun,
 } from '../codec';
 import { ExecutorDied, ExecutorError, ProtocolError } from '../errors';
 import { DEFAULT_TIMEOUT_MS, HELLO_REPLY, KIND, PROTOCOL_VERSION } from '../protocol';
@@ -27,6 +27,7 @@ import { FrameReader } from './frames';
 import { ia32Unavailable } from './ia32';
 import { ALL_CAPS, capNames } from '../../model/creds';
 import type { Call, Env } from '../../model/types';
+import type { Step } from '../../model/sequence';
 import type { KernelOracle } from '../oracle';
 
 /** What the executor said about itself at start. */
@@ -144,12 +145,30 @@ export class HostOracle implements KernelOracle {
     }
     // A retry decodes afresh: a decoder keeps the results it has read so far.
     return this.request<KernelRun>('RUN', out, () => {
-      const decode = runReplyDecoder(env, calls.length);
+      const decode = runReplyDecoder(env, calls);
       return (kind, payload) => {
         const run = decode(kind, payload);
         return run === undefined ? undefined : { ...this.missingCaps(env), ...run };
       };
     }, (reason) => ({ results: calls.map(() => ({ status: 'lost', reason })), children: 0, elapsedNs: 0n, lost: reason }));
+  }
+
+  /**
+   * Runs a sequence of steps in one fresh child set up as `env` (no filters), keeping what each
+   * creates, and answers every step with the fd table after it. An i386 step on a kernel without
+   * IA32 emulation makes the whole sequence unavailable; a lost one comes back `lost`.
+   */
+  sequence(env: Env, steps: readonly Step[], opts: { timeoutMs?: number } = {}): Promise<SequenceRun> {
+    const why = steps.some((s) => s.op === 'call' && (s.call.entry ?? 'x86_64') !== 'x86_64') ? ia32Unavailable() : '';
+    if (why !== '') return Promise.resolve({ steps: steps.map(() => ({ status: 'unavailable' as const, reason: why })), elapsedNs: 0n });
+    let out: Buffer;
+    try {
+      out = sequenceRequest(env, steps, opts.timeoutMs ?? this.timeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.request<SequenceRun>('RUN', out, () => sequenceReplyDecoder(steps),
+      (reason) => ({ steps: steps.map(() => ({ status: 'lost' as const, reason })), elapsedNs: 0n, lost: reason }));
   }
 
   /** Builds a policy with libseccomp (seccomp_init, attrs, arches, rules in order) and exports it. */

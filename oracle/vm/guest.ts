@@ -16,9 +16,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultEnv } from '../../model/state';
 import type { Call, Env } from '../../model/types';
+import type { Step } from '../../model/sequence';
 import {
-  decodeRaceReply, decodeRecord, errorText, raceRequest, requestFrame, runReplyDecoder, runRequest, type KernelRun, type RaceMode,
-  type RaceReply,
+  decodeRaceReply, decodeRecord, errorText, raceRequest, requestFrame, runReplyDecoder, runRequest, sequenceReplyDecoder, sequenceRequest,
+  type KernelRun, type RaceMode, type RaceReply, type SequenceRun,
 } from '../codec';
 import { ExecutorDied, ExecutorError, KernelDied, ProtocolError } from '../errors';
 import { FrameReader } from '../host/frames';
@@ -166,7 +167,7 @@ export class GuestOracle implements KernelOracle {
         const boot = await this.ensureBooted();
         const t0 = Date.now();
         try {
-          const run = await this.exchange<KernelRun>(boot, out, deadline, runReplyDecoder(env, calls.length));
+          const run = await this.exchange<KernelRun>(boot, out, deadline, runReplyDecoder(env, calls));
           this.stats.requests++;
           this.stats.calls += calls.length;
           this.stats.busyMs += Date.now() - t0;
@@ -183,6 +184,45 @@ export class GuestOracle implements KernelOracle {
             continue;
           }
           throw new KernelDied(`the guest kernel died on this batch twice (${deaths.join('; ')})`, { env, calls }, consoleTail(boot), alerts);
+        }
+      }
+    });
+  }
+
+  /**
+   * Runs a sequence of steps in one child of the guest set up as `env` (global knobs included, no
+   * filters), the fd table after each step. Rejects as `run` does; a guest that dies on it twice
+   * is a KernelDied.
+   */
+  sequence(env: Env, steps: readonly Step[], opts: { timeoutMs?: number } = {}): Promise<SequenceRun> {
+    if (this.closed) return Promise.reject(new ExecutorError('RUN after close()'));
+    const timeout = opts.timeoutMs ?? this.opts.callTimeoutMs ?? 5000;
+    let out: Buffer;
+    try {
+      out = sequenceRequest(env, steps, timeout, vmGlobals(env));
+    } catch (e) {
+      return Promise.reject(e instanceof RangeError ? new ContractError('env.sysctl', e.message, 'bad-input') : e);
+    }
+    const deadline = (this.opts.requestSlackMs ?? 60000) + timeout * Math.max(1, steps.length);
+    return this.serial(async () => {
+      const deaths: string[] = [];
+      for (let attempt = 0; ; attempt++) {
+        const boot = await this.ensureBooted();
+        try {
+          const run = await this.exchange<SequenceRun>(boot, out, deadline, sequenceReplyDecoder(steps));
+          this.stats.requests++;
+          this.stats.calls += steps.length;
+          this.readAlerts(boot);
+          return run;
+        } catch (e) {
+          if (!(e instanceof GuestDown)) throw e;
+          deaths.push(`boot ${boot.n}: ${e.message}`);
+          this.kill(boot);
+          if (attempt === 0) {
+            this.stats.retries++;
+            continue;
+          }
+          throw new KernelDied(`the guest kernel died on this sequence twice (${deaths.join('; ')})`, { env, calls: [] }, consoleTail(boot), []);
         }
       }
     });
@@ -287,7 +327,7 @@ export class GuestOracle implements KernelOracle {
       this.stats.narrowingBoots++;
       const boot = await this.ensureBooted();
       try {
-        await this.exchange<KernelRun>(boot, out, deadline, runReplyDecoder(env, calls.length));
+        await this.exchange<KernelRun>(boot, out, deadline, runReplyDecoder(env, calls));
         return { died: false, alerts: this.readAlerts(boot) };
       } catch (e) {
         if (!(e instanceof GuestDown)) throw e;

@@ -14,8 +14,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Call, Env } from '../../model/types';
+import type { Step } from '../../model/sequence';
 import { FILE_MAX_DEFAULT, NR_OPEN_SYSCTL_DEFAULT } from '../../model/state';
-import { decodeRecord, requestFrame, runReplyDecoder, runRequest, type KernelRun, type VmGlobals } from '../codec';
+import {
+  decodeRecord, requestFrame, runReplyDecoder, runRequest, sequenceReplyDecoder, sequenceRequest, type KernelRun, type SequenceRun, type VmGlobals,
+} from '../codec';
 import { executorPath } from '../host/discovery';
 import { replyFrames } from '../host/frames';
 import type { Observation } from '../compare';
@@ -321,6 +324,39 @@ export class VmOracle {
     return this.runMany([{ env, calls }]).then((r) => r[0]);
   }
 
+  /**
+   * Runs sequences (each in its own child, steps in order, the fd table after each), all in one
+   * boot; retried once on an oracle failure. An environment the guest cannot set up rejects here,
+   * before any boot.
+   */
+  async sequences(jobs: ReadonlyArray<{ readonly env: Env; readonly steps: readonly Step[] }>): Promise<SequenceRun[]> {
+    const timeout = this.opts.callTimeoutMs ?? 5000;
+    const hello = requestFrame(KIND.HELLO);
+    const requests = Buffer.concat([hello, ...jobs.map((j) => sequenceRequest(j.env, j.steps, timeout, vmGlobals(j.env))), hello, requestFrame(KIND.QUIT)]);
+    let last: VmFailure | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const n = ++this.boots;
+      let boot;
+      try {
+        boot = await bootOnce(this.opts, requests, this.opts.consoleDir === undefined ? undefined : path.join(this.opts.consoleDir, `boot-${n}.log`));
+      } catch (e) {
+        if (!(e instanceof VmFailure)) throw e;
+        this.alerts.push(...consoleAlerts(e.consoleTail).map((l) => `boot ${n} (failed): ${l}`));
+        last = e;
+        continue;
+      }
+      this.lastBootSeconds = boot.seconds;
+      this.alerts.push(...consoleAlerts(boot.console).map((l) => `boot ${n}: ${l}`));
+      try {
+        return decodeFrames(boot.replies, boot.console, jobs.map((j) => sequenceReplyDecoder(j.steps)));
+      } catch (e) {
+        if (!(e instanceof VmFailure)) throw e;
+        last = e;
+      }
+    }
+    throw last as VmFailure;
+  }
+
   /** Any number of calls in one environment, in one boot (see observeGroups). */
   async observe(env: Env, calls: readonly Call[]): Promise<Observation[]> {
     return (await this.observeGroups([{ env, calls }]))[0];
@@ -357,6 +393,11 @@ export class VmOracle {
 
 /** The replies of one boot as runs; anything short of the end marker is a VmFailure. */
 export function decodeBoot(replies: Buffer, console: string, jobs: ReadonlyArray<{ readonly env: Env; readonly calls: readonly Call[] }>): KernelRun[] {
+  return decodeFrames(replies, console, jobs.map((job) => runReplyDecoder(job.env, job.calls)));
+}
+
+/** The replies of one boot, one decoder per request between the two HELLOs; anything short of the end marker is a VmFailure. */
+function decodeFrames<T>(replies: Buffer, console: string, decoders: ReadonlyArray<(kind: number, payload: Buffer) => T | undefined>): T[] {
   const { frames } = replyFrames(replies);
   const tail = console.slice(-4000);
   let k = 0;
@@ -369,9 +410,8 @@ export function decodeBoot(replies: Buffer, console: string, jobs: ReadonlyArray
   if (first.kind !== KIND.HELLO_REPLY) throw new VmFailure(`the first reply is frame kind ${first.kind}, not HELLO_REPLY`, tail);
   const version = decodeRecord(HELLO_REPLY, first.payload).version as number;
   if (version !== PROTOCOL_VERSION) throw new VmFailure(`the guest's executor speaks protocol ${version}, this sockspec ${PROTOCOL_VERSION}: rebuild (npm run build)`, tail);
-  const runs: KernelRun[] = [];
-  for (const job of jobs) {
-    const decode = runReplyDecoder(job.env, job.calls.length);
+  const runs: T[] = [];
+  for (const decode of decoders) {
     for (;;) {
       const f = next();
       const run = decode(f.kind, f.payload);

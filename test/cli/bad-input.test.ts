@@ -37,13 +37,20 @@ async function evalLines(lines: readonly string[]): Promise<{ code: number; out:
 const req = (extra: Record<string, unknown>): string => JSON.stringify({ family: 'AF_INET', type: 'SOCK_STREAM', protocol: 0, ...extra });
 
 describe('unknown request fields', () => {
-  it('a misspelt entry or a syscall field is an error naming the field and the line, not an x86_64 socket()', async () => {
-    const r = await evalLines([req({ id: 1 }), req({ id: 2, entyr: 'i386' }), req({ id: 3, syscall: 'bind' })]);
+  it('a misspelt entry, a syscall other than socket and socketpair, or an sv on socket() is an error naming the field and the line, not an x86_64 socket()', async () => {
+    const r = await evalLines([
+      req({ id: 1 }), req({ id: 2, entyr: 'i386' }), req({ id: 3, syscall: 'bind' }), req({ id: 4, syscal: 'socketpair' }),
+      req({ id: 5, sv: 'unwritable' }), req({ id: 6, syscall: 'socketpair', sv: 'readonly' }), req({ id: 7, syscall: 'socketpair', sv: 'one-word' }),
+    ]);
     expect(r.code).toBe(2);
     expect(r.out[0].result).toBe('ok');
     expect(r.out[1]).toMatchObject({ id: 2, result: 'error' });
-    expect(r.out[1].error).toMatch(/^line 2: entyr: unknown field \(known: id, family, type, protocol, entry, /);
-    expect(r.out[2].error).toMatch(/^line 3: syscall: unknown field/);
+    expect(r.out[1].error).toMatch(/^line 2: entyr: unknown field \(known: id, syscall, family, type, protocol, entry, block, sv, /);
+    expect(r.out[2].error).toBe('line 3: syscall: expected "socket" or "socketpair", got "bind"');
+    expect(r.out[3].error).toMatch(/^line 4: syscal: unknown field/);
+    expect(r.out[4].error).toMatch(/^line 5: sv: only socketpair has a vector/);
+    expect(r.out[5].error).toMatch(/^line 6: sv: expected one of unwritable, one-word/);
+    expect(r.out[6]).toMatchObject({ id: 7, result: 'EFAULT', sv: [3] });
   });
 
   it('nested objects are strict too: fd entries, bpf and preset filters, and their value types', async () => {

@@ -39,7 +39,11 @@ const EXTRA_EXPECTATIONS: ReadonlyArray<readonly [string, string]> = [
   ['expectDomain', 'domain'],
   ['expectSotype', 'sotype'],
   ['expectSoprotocol', 'soprotocol'],
+  ['expectFds', 'fds'],
+  ['expectEnds', 'ends'],
 ];
+/** Expectations any line may carry: what a failed socketpair left in sv. */
+const ANY_EXPECTATIONS: ReadonlyArray<readonly [string, string]> = [['expectSv', 'sv']];
 
 interface CorpusLine {
   readonly file: string;
@@ -112,9 +116,9 @@ describe.each(Array.from(new Set(corpus.map((l) => l.file))))('%s', (file) => {
     if (result.result !== line.obj.expect) {
       mismatches.push(`result: expected ${JSON.stringify(line.obj.expect)}, got ${JSON.stringify(result.result)}`);
     }
-    for (const [key, field] of EXTRA_EXPECTATIONS) {
+    for (const [key, field] of [...EXTRA_EXPECTATIONS, ...ANY_EXPECTATIONS]) {
       if (!(key in line.obj)) continue;
-      if (result[field] !== line.obj[key]) {
+      if (JSON.stringify(result[field]) !== JSON.stringify(line.obj[key])) {
         mismatches.push(`${field}: expected ${JSON.stringify(line.obj[key])}, got ${JSON.stringify(result[field])}`);
       }
     }
@@ -150,7 +154,7 @@ describe('clause coverage', () => {
         const t = decision.trace;
         if (t.length > 0) deciding.add(t[t.length - 1]);
         for (const id of t) traced.add(id);
-        if (decision.outcome.kind === 'fd') for (const id of t) tracedInSuccess.add(id);
+        if (decision.outcome.kind === 'fd' || decision.outcome.kind === 'pair') for (const id of t) tracedInSuccess.add(id);
       } catch (e) {
         errors.push(`${line.id}: ${(e as Error).message}`);
       }

@@ -97,16 +97,21 @@ const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN
   it('sockspec check --oracle vm: the summary of the host check, from the guest, with zero mismatches, global-sysctl classes included', () => {
     const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
     // seccomp-kill-process kills a child per call: with a netns per child, 6.1 ran out of them (ENOSPC).
-    const classes = 'seccomp-errno-0,seccomp-trace,seccomp-kill-process,vm-file-max,vm-file-max-root,vm-unix-nr-socks,vm-nr-open,vm-nr-open-100';
-    const r = spawnSync(process.execPath, [bin, 'check', '--oracle', 'vm', '--kernel-image', 'debian-6.1', '--classes', classes, '--json'], { encoding: 'utf8' });
+    const classes = 'seccomp-errno-0,seccomp-trace,seccomp-kill-process,vm-file-max,vm-file-max-root,vm-unix-nr-socks,vm-unix-nr-socks-1,vm-nr-open,vm-nr-open-100,vm-nr-open-pair';
+    const r = spawnSync(process.execPath, [bin, 'check', '--oracle', 'vm', '--kernel-image', 'debian-6.1', '--classes', classes, '--sequences', '2', '--json'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ kernel: 'debian-6.1', oracle: 'vm', mismatchCount: 0, unavailable: 0 });
+    // The fd-table sequences, the fs.nr_open layouts only a guest can hold included.
+    expect(s.sequences).toMatchObject({ sequences: 6 * 110, mismatchCount: 0, unobserved: 0 });
     expect(s.points).toBeGreaterThan(20000);
     // The global-sysctl classes decide what the host can never show: fs.file-max and unix_nr_socks.
     expect(s.uncovered).not.toContain('G14-file-max');
     expect(s.uncovered).not.toContain('unix-nr-socks');
     expect(s.uncovered).not.toContain('G13-nr-open');
+    // socketpair's global-knob clauses: both fd reservations against fs.nr_open, the second
+    // AF_UNIX end against unix_nr_socks, the file allocation against fs.file-max.
+    for (const id of ['SP2-fd1-nr-open', 'SP3-fd2-nr-open', 'SP5-second-unix-nr-socks', 'SP7-file-max']) expect(s.uncovered).not.toContain(id);
     const host = spawnSync(process.execPath, [bin, 'check', '--classes', 'vm-file-max'], { encoding: 'utf8' });
     expect(host.status).toBe(2);
     const bad = spawnSync(process.execPath, [bin, 'check', '--oracle', 'vm', '--kernel-image', 'debian-6.1', '--module-mode', 'sometimes'], { encoding: 'utf8' });
