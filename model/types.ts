@@ -110,7 +110,10 @@ export interface Env {
   readonly seccomp: readonly SeccompFilter[];
 }
 
-/** One end of a socketpair: its fd, flags and SO_* values, as for a socket() that returned an fd. */
+/**
+ * A new fd as a call answers it: its number, FD_CLOEXEC, O_NONBLOCK and what SO_DOMAIN, SO_TYPE
+ * and SO_PROTOCOL read. A socket() fd, and each end of a socketpair.
+ */
 export interface PairEnd {
   readonly fd: number;
   readonly cloexec: boolean;
@@ -122,15 +125,7 @@ export interface PairEnd {
 
 /** The result of one call, as a discriminated union on `kind`. */
 export type Outcome =
-  | {
-      readonly kind: 'fd';
-      readonly fd: number;
-      readonly cloexec: boolean;
-      readonly nonblock: boolean;
-      readonly domain: number;
-      readonly sotype: number;
-      readonly soprotocol: number;
-    }
+  | ({ readonly kind: 'fd' } & PairEnd)
   | {
       /** socketpair(2) returned 0 with both fds installed: what each end reads (sv[0]'s first). */
       readonly kind: 'pair';

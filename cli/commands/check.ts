@@ -1,7 +1,9 @@
 // `sockspec check`: the bounded space against the model, and against a kernel (the host or an
 // image in QEMU). Exit 0: every point compared and agreed; 1: mismatches; 4: no mismatch, but the
 // oracle lost some points' results (its executor died twice on their batch); 2: bad input, or a
-// host oracle this machine cannot run (refused before any work). `--atomicity` runs the
+// host oracle this machine cannot run (refused before any work). With an oracle, the bounded set
+// of fd-table sequences runs after the classes (engine/sequences.ts; `--sequences N`), and its
+// mismatches count as mismatches too. `--atomicity` runs the
 // CLOEXEC/NONBLOCK race instead (engine/atomicity.ts): exit 0 when the flags held and the
 // non-atomic idiom was caught, 1 when a socket made with the flags leaked or was seen without them,
 // 4 when the check could not show it can fail or a half did not run whole. Sources:

@@ -229,14 +229,7 @@ export function runReplyDecoder(env: Env, calls: readonly Call[]): (kind: number
 }
 
 /** One open fd of a sequence snapshot; `domain`/`sotype`/`soprotocol` are -errno for a file that is no socket. */
-export interface KernelFd {
-  readonly fd: number;
-  readonly cloexec: boolean;
-  readonly nonblock: boolean;
-  readonly domain: number;
-  readonly sotype: number;
-  readonly soprotocol: number;
-}
+export type KernelFd = PairEnd;
 
 /** What one step of a sequence did, and the table after it (null: more fds than a snapshot holds). */
 export type SequenceStepResult =

@@ -293,31 +293,9 @@ export class VmOracle {
   /** Runs each job (an environment and its calls) in its own child, all in one boot; retried once on an oracle failure. */
   async runMany(jobs: ReadonlyArray<{ readonly env: Env; readonly calls: readonly Call[] }>): Promise<KernelRun[]> {
     const timeout = this.opts.callTimeoutMs ?? 5000;
-    const hello = requestFrame(KIND.HELLO);
     // Encoding errors (an env the executor cannot represent) surface here, before any boot.
-    const requests = Buffer.concat([hello, ...jobs.map((j) => runRequest(j.env, j.calls, timeout, vmGlobals(j.env))), hello, requestFrame(KIND.QUIT)]);
-    let last: VmFailure | undefined;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const n = ++this.boots;
-      let boot;
-      try {
-        boot = await bootOnce(this.opts, requests, this.opts.consoleDir === undefined ? undefined : path.join(this.opts.consoleDir, `boot-${n}.log`));
-      } catch (e) {
-        if (!(e instanceof VmFailure)) throw e;
-        this.alerts.push(...consoleAlerts(e.consoleTail).map((l) => `boot ${n} (failed): ${l}`));
-        last = e;
-        continue;
-      }
-      this.lastBootSeconds = boot.seconds;
-      this.alerts.push(...consoleAlerts(boot.console).map((l) => `boot ${n}: ${l}`));
-      try {
-        return decodeBoot(boot.replies, boot.console, jobs);
-      } catch (e) {
-        if (!(e instanceof VmFailure)) throw e;
-        last = e;
-      }
-    }
-    throw last as VmFailure;
+    const requests = jobs.map((j) => runRequest(j.env, j.calls, timeout, vmGlobals(j.env)));
+    return this.bootWith(requests, () => jobs.map((job) => runReplyDecoder(job.env, job.calls)));
   }
 
   run(env: Env, calls: readonly Call[]): Promise<KernelRun> {
@@ -331,14 +309,20 @@ export class VmOracle {
    */
   async sequences(jobs: ReadonlyArray<{ readonly env: Env; readonly steps: readonly Step[] }>): Promise<SequenceRun[]> {
     const timeout = this.opts.callTimeoutMs ?? 5000;
+    const requests = jobs.map((j) => sequenceRequest(j.env, j.steps, timeout, vmGlobals(j.env)));
+    return this.bootWith(requests, () => jobs.map((j) => sequenceReplyDecoder(j.steps)));
+  }
+
+  /** One boot serving `requests` between two HELLOs, its replies decoded (fresh decoders per attempt); retried once. */
+  private async bootWith<T>(requests: readonly Buffer[], decoders: () => ReadonlyArray<(kind: number, payload: Buffer) => T | undefined>): Promise<T[]> {
     const hello = requestFrame(KIND.HELLO);
-    const requests = Buffer.concat([hello, ...jobs.map((j) => sequenceRequest(j.env, j.steps, timeout, vmGlobals(j.env))), hello, requestFrame(KIND.QUIT)]);
+    const stream = Buffer.concat([hello, ...requests, hello, requestFrame(KIND.QUIT)]);
     let last: VmFailure | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       const n = ++this.boots;
       let boot;
       try {
-        boot = await bootOnce(this.opts, requests, this.opts.consoleDir === undefined ? undefined : path.join(this.opts.consoleDir, `boot-${n}.log`));
+        boot = await bootOnce(this.opts, stream, this.opts.consoleDir === undefined ? undefined : path.join(this.opts.consoleDir, `boot-${n}.log`));
       } catch (e) {
         if (!(e instanceof VmFailure)) throw e;
         this.alerts.push(...consoleAlerts(e.consoleTail).map((l) => `boot ${n} (failed): ${l}`));
@@ -348,7 +332,7 @@ export class VmOracle {
       this.lastBootSeconds = boot.seconds;
       this.alerts.push(...consoleAlerts(boot.console).map((l) => `boot ${n}: ${l}`));
       try {
-        return decodeFrames(boot.replies, boot.console, jobs.map((j) => sequenceReplyDecoder(j.steps)));
+        return decodeFrames(boot.replies, boot.console, decoders());
       } catch (e) {
         if (!(e instanceof VmFailure)) throw e;
         last = e;
