@@ -1,7 +1,8 @@
 // Laws that relate socketpair() to socket() in the model: a pair is created by the same checks as
 // one socket (so a family without a pair operation fails after exactly those), a pair of a family
 // that has one is what two socket() calls in a row would give, and a failed pair opens nothing and
-// writes into sv only the numbers it had reserved.
+// writes into sv only the numbers it had reserved. Each law records the pair's decision into the
+// campaign's coverage: nothing else in a model-only campaign makes socketpair calls.
 // Sources: net/socket.c (__sys_socketpair, __sys_socket), fs/file.c (alloc_fd); docs/kernel.md §11.
 
 import fc from 'fast-check';
@@ -56,6 +57,7 @@ const sameChecks: PropertyDef = {
     const s = evaluate(call, env);
     const pair = pairOf(call);
     const p = evaluate(pair, env);
+    ctx.coverage.record(env, p.trace);
     const sLast = s.trace[s.trace.length - 1];
     const pLast = p.trace[p.trace.length - 1];
     const why = `\n  socket:     ${show(call, s)}\n  socketpair: ${show(pair, p)}`;
@@ -82,6 +84,7 @@ const twoSockets: PropertyDef = {
     const first = evaluate(call, env);
     const pair = pairOf(call);
     const p = evaluate(pair, env);
+    ctx.coverage.record(env, p.trace);
     fc.pre(first.outcome.kind === 'fd' && familyTable(first.outcome.domain)?.socketpair !== undefined);
     const second = evaluate(call, applyDecision(env, first));
     const why = `\n  socket:     ${show(call, first)}\n  socket:     ${show(call, second)}\n  socketpair: ${show(pair, p)}`;
@@ -105,6 +108,7 @@ const failureOpensNothing: PropertyDef = {
   build: (ctx) => fc.property(envArb().map((e) => ({ ...e, profile: ctx.profile })), callArb({ entries: true }), fc.constantFrom(undefined, 'unwritable' as const, 'one-word' as const), (env, call, sv) => {
     const pair: Call = { ...call, syscall: 'socketpair', ...(sv === undefined ? {} : { sv }) };
     const d = evaluate(pair, env);
+    ctx.coverage.record(env, d.trace);
     const o = d.outcome;
     fc.pre(o.kind !== 'pair');
     const after = applyDecision(env, d);

@@ -52,6 +52,10 @@ export function outcomeOf(dir: string, code: number | null): Outcome {
   delete summary.seconds;
   // The calls run on the kernel are counted exactly across resumes; the time they took is not.
   if (summary.kernelCalls !== undefined) summary.kernelCalls = { ...(summary.kernelCalls as Record<string, unknown>), seconds: 0 };
+  // The atomicity race's counts are the kernel's timing: a resumed campaign must have raced once
+  // (kept, or raced again when killed during it) and found no leak.
+  const race = summary.atomicity as { verdict: { atomic: boolean } } | undefined;
+  if (race !== undefined) summary.atomicity = { atomic: race.verdict.atomic };
   const samples = read('timeline.jsonl').split('\n').filter((l) => l !== '');
   const last = samples.length > 0 ? JSON.parse(samples[samples.length - 1]) as Record<string, unknown> : undefined;
   const timelineEnd = last === undefined ? undefined : { runs: last.runs, findings: last.findings, clausesCovered: last.clausesCovered };
