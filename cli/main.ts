@@ -73,7 +73,20 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * A reader that stops early (`sockspec clauses | head`) closes the pipe: later output is dropped
+ * instead of crashing with an unhandled EPIPE, and the command finishes its work (result files,
+ * campaign state) and exits with its own code.
+ */
+function dropOutputOnEpipe(): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+  });
+}
+
 if (require.main === module) {
+  dropOutputOnEpipe();
   main(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (e: unknown) => {

@@ -90,3 +90,14 @@ describe('sockspec binary', () => {
     expect(run(['no-such-command']).code).toBe(2);
   });
 });
+
+describe('a reader that stops early', () => {
+  it('sockspec clauses | head -1: no EPIPE stack trace, the command ends with its own exit code', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" clauses | head -1; `], { encoding: 'utf8' });
+    expect(r.stdout.split('\n')[0]).toMatch(/^seccomp \(\d+\)$/);
+    expect(r.stderr).toBe('');
+    const code = spawnSync('bash', ['-c', `"${process.execPath}" "${bin}" clauses | head -1 >/dev/null; echo \${PIPESTATUS[0]}`], { encoding: 'utf8' });
+    expect(code.stdout.trim()).toBe('0');
+    expect(code.stderr).toBe('');
+  });
+});
