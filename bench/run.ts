@@ -53,7 +53,7 @@ function modelRate(call: Call, n: number): number {
 }
 
 async function oracleFigures(figs: Figure[], notes: string[]): Promise<void> {
-  const call: Call = { a0: 2n, a1: 1n, a2: 0n };
+  const call: Call = { a0: 2, a1: 1, a2: 0 };
   if (!executorAvailable()) {
     notes.push('oracle figures skipped: the executor needs root and a build');
     return;

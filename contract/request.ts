@@ -7,7 +7,7 @@ import {
   ArgError, capMask, capNames, defaultEnv, fdTable, parseFamily, parseProtocol, parseType,
   resultString, unreadableBlock, ALL_CAPS,
   type Call, type Decision, type Entry, type Env, type FdEntry, type KernelProfile, type Namespaces, type Outcome,
-  type SeccompFilter, type SvPlacement,
+  type Reg, type SeccompFilter, type SvPlacement,
 } from '../model';
 import { checkFilter, type BpfInsn } from '../model/seccomp/bpf';
 import { resolveProfile } from './profiles';
@@ -296,7 +296,7 @@ export function envToContract(env: Env): Record<string, unknown> {
 
 /** One eval request line for a call in an environment. */
 export function requestLine(call: Call, env: Env, id: unknown = null): string {
-  const hex = (r: bigint): string => `0x${r.toString(16)}`;
+  const hex = (r: Reg): string => `0x${r.toString(16)}`;
   return JSON.stringify({
     id, ...(call.syscall === 'socketpair' ? { syscall: 'socketpair' } : {}), family: hex(call.a0), type: hex(call.a1), protocol: hex(call.a2),
     ...(call.entry ? { entry: call.entry } : {}), ...(unreadableBlock(call) ? { block: call.block } : {}),

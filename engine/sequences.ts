@@ -112,7 +112,7 @@ export const VM_SEQUENCE_LAYOUTS: readonly SequenceLayout[] = [
   { id: 'seq-vm-nr-open-100', description: 'fds 0..61 open, fs.nr_open 100: growing to 128 slots is refused or clamped, by kernel', env: (p) => ({ ...base(p), nrOpen: 100, fds: fdTable(Array.from({ length: 62 }, (_, i) => i)) }) },
 ];
 
-const call = (a0: number, a1: number, pair = false): Step => ({ op: 'call', call: { a0: BigInt(a0), a1: BigInt(a1), a2: 0n, ...(pair ? { syscall: 'socketpair' as const } : {}) } });
+const call = (a0: number, a1: number, pair = false): Step => ({ op: 'call', call: { a0: a0, a1: a1, a2: 0, ...(pair ? { syscall: 'socketpair' as const } : {}) } });
 
 /**
  * The alphabet, chosen to exercise the fd table: sockets with and without the flags, a pair that

@@ -7,8 +7,8 @@
 // Sources: docs/kernel.md §3-§6, §10, §11; docs/seccomp.md §5.
 
 import {
-  capMask, defaultEnv, FAMILY_PROTOCOLS, fdTable, IPPROTO, NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK,
-  type Call, type Env, type KernelProfile, type SeccompFilter,
+  capMask, defaultEnv, FAMILY_PROTOCOLS, fdTable, IPPROTO, NETLINK, reg, regFits32, SOCK_CLOEXEC, SOCK_NONBLOCK,
+  type Call, type Env, type KernelProfile, type Reg, type SeccompFilter,
 } from '../model';
 import { archCheck, retAlways, socketRule } from '../model/seccomp/asm';
 import { harnessSafe } from './seccomp';
@@ -18,10 +18,11 @@ import {
 } from '../model/seccomp/actions';
 
 const u32 = (n: number): bigint => BigInt(n) & 0xffffffffn;
-const uniq = (xs: readonly bigint[]): bigint[] => [...new Set(xs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+/** Sorted, without duplicates, as canonical registers (numbers below 2^53). */
+const uniq = (xs: readonly bigint[]): Reg[] => [...new Set(xs)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map(reg);
 
 /** Families: -1..47, INT_MIN, INT_MAX, and real families with high bits set (two shapes). */
-export const SPACE_FAMILIES: readonly bigint[] = uniq([
+export const SPACE_FAMILIES: readonly Reg[] = uniq([
   ...Array.from({ length: 49 }, (_, i) => u32(i - 1)),
   u32(-0x80000000), u32(0x7fffffff),
   ...[1, 2, 10, 16, 17, 40, 44].flatMap((f) => [(1n << 32n) | BigInt(f), (0xffffffffn << 32n) | BigInt(f)]),
@@ -29,14 +30,14 @@ export const SPACE_FAMILIES: readonly bigint[] = uniq([
 ]);
 
 /** Types: 0..15 × {none, CLOEXEC, NONBLOCK, both}, each stray bit on SOCK_STREAM, -1, high bits. */
-export const SPACE_TYPES: readonly bigint[] = uniq([
+export const SPACE_TYPES: readonly Reg[] = uniq([
   ...Array.from({ length: 16 }, (_, t) => [0, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_CLOEXEC | SOCK_NONBLOCK].map((fl) => u32(t | fl))).flat(),
   ...Array.from({ length: 28 }, (_, i) => u32(1 | (1 << (i + 4)))),
   u32(-1), (1n << 32n) | 1n, (0xffffffffn << 32n) | 2n,
 ]);
 
 /** Protocols: every named protocol of every family, and the boundaries. */
-export const SPACE_PROTOCOLS: readonly bigint[] = uniq([
+export const SPACE_PROTOCOLS: readonly Reg[] = uniq([
   ...Object.values(IPPROTO).map(u32),
   ...Object.values(NETLINK).map(u32),
   ...Object.values(FAMILY_PROTOCOLS).flatMap((t) => Object.values(t)).map(u32),
@@ -45,17 +46,17 @@ export const SPACE_PROTOCOLS: readonly bigint[] = uniq([
 ]);
 
 /** A smaller cut for classes where a filter decides first: every family, a few types and protocols. */
-const SECCOMP_TYPES: readonly bigint[] = [1n, 2n, 3n, u32(1 | SOCK_CLOEXEC), u32(1 | 0x10), u32(-1), (1n << 32n) | 1n];
-const SECCOMP_PROTOCOLS: readonly bigint[] = [0n, 9n, 263n, (1n << 32n) | 9n];
+const SECCOMP_TYPES: readonly Reg[] = [1n, 2n, 3n, u32(1 | SOCK_CLOEXEC), u32(1 | 0x10), u32(-1), (1n << 32n) | 1n].map(reg);
+const SECCOMP_PROTOCOLS: readonly Reg[] = [0n, 9n, 263n, (1n << 32n) | 9n].map(reg);
 
 /** socketpair's cut: every base type 0..11, the flags on the pair types, a stray bit, -1 and high bits. */
-export const PAIR_TYPES: readonly bigint[] = uniq([
+export const PAIR_TYPES: readonly Reg[] = uniq([
   ...Array.from({ length: 12 }, (_, t) => u32(t)),
   ...[1, 2, 5].flatMap((t) => [SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_CLOEXEC | SOCK_NONBLOCK].map((fl) => u32(t | fl))),
   u32(1 | 0x100), u32(-1), (1n << 32n) | 1n,
 ]);
 /** socketpair's protocols: 0, PF_UNIX, one beyond, TCP/UDP numbers, -1 and high bits. */
-export const PAIR_PROTOCOLS: readonly bigint[] = [0n, 1n, 2n, 6n, 17n, u32(-1), (1n << 32n) | 1n];
+export const PAIR_PROTOCOLS: readonly Reg[] = [0n, 1n, 2n, 6n, 17n, u32(-1), (1n << 32n) | 1n].map(reg);
 
 /** One environment class of the bounded check. */
 export interface EnvClass {
@@ -168,16 +169,16 @@ export const VM_CLASSES: readonly EnvClass[] = [
  * arguments behind it, and seccomp sees only nr 102, SYS_SOCKET and NULL, so one point per class
  * stands for them all.
  */
-export const UNREADABLE_BLOCK_CALL: Call = { a0: 0n, a1: 0n, a2: 0n, entry: 'i386-socketcall', block: 'unreadable' };
+export const UNREADABLE_BLOCK_CALL: Call = { a0: 0, a1: 0, a2: 0, entry: 'i386-socketcall', block: 'unreadable' };
 /** The same for socketcall(SYS_SOCKETPAIR, NULL). */
 export const UNREADABLE_BLOCK_PAIR: Call = { ...UNREADABLE_BLOCK_CALL, syscall: 'socketpair' };
 
-const FD_TYPES: readonly bigint[] = [1n, 2n, 5n, u32(1 | SOCK_CLOEXEC | SOCK_NONBLOCK), u32(2 | SOCK_CLOEXEC)];
-const FD_PROTOCOLS: readonly bigint[] = [0n];
-const fits32 = (c: Call): boolean => c.a0 <= 0xffffffffn && c.a1 <= 0xffffffffn && c.a2 <= 0xffffffffn;
+const FD_TYPES: readonly Reg[] = [1, 2, 5, (1 | SOCK_CLOEXEC | SOCK_NONBLOCK) >>> 0, (2 | SOCK_CLOEXEC) >>> 0];
+const FD_PROTOCOLS: readonly Reg[] = [0];
+const fits32 = (c: Call): boolean => regFits32(c.a0) && regFits32(c.a1) && regFits32(c.a2);
 
 /** socketpair over every family: the pair cut, then each unwritable sv placement on a few types. */
-function* pairCalls(types: readonly bigint[], protocols: readonly bigint[], entries: boolean): Generator<Call> {
+function* pairCalls(types: readonly Reg[], protocols: readonly Reg[], entries: boolean): Generator<Call> {
   for (const a0 of SPACE_FAMILIES) {
     for (const a1 of types) {
       for (const a2 of protocols) {
@@ -189,7 +190,7 @@ function* pairCalls(types: readonly bigint[], protocols: readonly bigint[], entr
         }
       }
     }
-    for (const sv of ['unwritable', 'one-word'] as const) for (const a1 of [1n, 2n]) yield { a0, a1, a2: 0n, syscall: 'socketpair', sv };
+    for (const sv of ['unwritable', 'one-word'] as const) for (const a1 of [1, 2]) yield { a0, a1, a2: 0, syscall: 'socketpair', sv };
   }
 }
 
@@ -219,7 +220,7 @@ export function* classCalls(cls: Pick<EnvClass, 'calls'>): Generator<Call> {
       }
     }
   }
-  yield* pairCalls([1n, u32(2 | SOCK_CLOEXEC | SOCK_NONBLOCK)], [0n], true);
+  yield* pairCalls([1, (2 | SOCK_CLOEXEC | SOCK_NONBLOCK) >>> 0], [0], true);
   yield UNREADABLE_BLOCK_CALL;
   yield UNREADABLE_BLOCK_PAIR;
 }

@@ -6,18 +6,17 @@
 import fc from 'fast-check';
 import {
   AF, FAMILY_PROTOCOLS, FAMILY_TABLES, IPPROTO, NETLINK, NPROTO, SOCK, SOCK_CLOEXEC, SOCK_NONBLOCK,
-  type Call, type Entry,
+  reg, regLo, type Call, type Entry, type Reg,
 } from '../model';
 
 const U64_MAX = (1n << 64n) - 1n;
-const reg = (n: number): bigint => BigInt(n) & 0xffffffffn;
 
 /** Any 64-bit register value. */
-export const anyRegister: fc.Arbitrary<bigint> = fc.bigInt({ min: 0n, max: U64_MAX });
+export const anyRegister: fc.Arbitrary<Reg> = fc.bigInt({ min: 0n, max: U64_MAX }).map(reg);
 
 /** A register whose low 32 bits are `low` and whose high 32 bits are random (non-zero). */
-function withHighBits(low: fc.Arbitrary<bigint>): fc.Arbitrary<bigint> {
-  return fc.tuple(low, fc.bigInt({ min: 1n, max: 0xffffffffn })).map(([lo, hi]) => (hi << 32n) | (lo & 0xffffffffn));
+function withHighBits(low: fc.Arbitrary<number>): fc.Arbitrary<Reg> {
+  return fc.tuple(low, fc.bigInt({ min: 1n, max: 0xffffffffn })).map(([lo, hi]) => reg((hi << 32n) | BigInt(lo >>> 0)));
 }
 
 const KNOWN_FAMILIES: readonly number[] = [AF.INET, ...FAMILY_TABLES.map((t) => t.family).filter((f) => f !== AF.INET)];
@@ -30,7 +29,7 @@ export interface Bias {
 }
 export const DEFAULT_BIAS: Bias = { meaningful: 14, edge: 4, random: 2 };
 
-function biased(meaningful: fc.Arbitrary<bigint>, edge: fc.Arbitrary<bigint>, bias: Bias): fc.Arbitrary<bigint> {
+function biased(meaningful: fc.Arbitrary<Reg>, edge: fc.Arbitrary<Reg>, bias: Bias): fc.Arbitrary<Reg> {
   return fc.oneof(
     { arbitrary: meaningful, weight: bias.meaningful },
     { arbitrary: edge, weight: bias.edge },
@@ -43,15 +42,15 @@ function biased(meaningful: fc.Arbitrary<bigint>, edge: fc.Arbitrary<bigint>, bi
  * boundaries (-1, 0, AF_MAX-1, AF_MAX, INT_MIN, INT_MAX) and high-bit variants of real families.
  * @example fc.sample(familyArb(), 3)
  */
-export function familyArb(bias: Bias = DEFAULT_BIAS): fc.Arbitrary<bigint> {
+export function familyArb(bias: Bias = DEFAULT_BIAS): fc.Arbitrary<Reg> {
   const meaningful = fc.oneof(
-    { arbitrary: fc.constantFrom(...KNOWN_FAMILIES).map(BigInt), weight: 4 },
-    { arbitrary: fc.integer({ min: 0, max: NPROTO - 1 }).map(BigInt), weight: 1 },
+    { arbitrary: fc.constantFrom(...KNOWN_FAMILIES), weight: 4 },
+    { arbitrary: fc.integer({ min: 0, max: NPROTO - 1 }), weight: 1 },
   );
   const edge = fc.oneof(
     fc.constantFrom(-1, 0, NPROTO - 1, NPROTO, NPROTO + 1, -0x80000000, 0x7fffffff).map(reg),
-    withHighBits(fc.constantFrom(...KNOWN_FAMILIES).map(BigInt)),
-    fc.constant(0xffffffffffffffffn),
+    withHighBits(fc.constantFrom(...KNOWN_FAMILIES)),
+    fc.constant<Reg>(0xffffffffffffffffn),
   );
   return biased(meaningful, edge, bias);
 }
@@ -61,13 +60,13 @@ const BASE_TYPES = [SOCK.STREAM, SOCK.DGRAM, SOCK.RAW, SOCK.SEQPACKET, SOCK.RDM,
 /**
  * `a1`: a base type (SOCK_STREAM first) with CLOEXEC/NONBLOCK, or a stray flag bit, -1, or high bits.
  */
-export function typeArb(bias: Bias = DEFAULT_BIAS): fc.Arbitrary<bigint> {
+export function typeArb(bias: Bias = DEFAULT_BIAS): fc.Arbitrary<Reg> {
   const flags = fc.constantFrom(0, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_CLOEXEC | SOCK_NONBLOCK);
-  const meaningful = fc.tuple(fc.constantFrom(...BASE_TYPES), flags).map(([t, f]) => BigInt(t | f));
+  const meaningful = fc.tuple(fc.constantFrom(...BASE_TYPES), flags).map(([t, f]) => t | f);
   const edge = fc.oneof(
     fc.tuple(fc.constantFrom(...BASE_TYPES), fc.integer({ min: 4, max: 31 })).map(([t, bit]) => reg(t | (1 << bit))),
     fc.constantFrom(-1, -0x80000000, 0x7fffffff, 0x10 | SOCK.STREAM, 0x100 | SOCK.STREAM).map(reg),
-    withHighBits(fc.constantFrom(SOCK.STREAM, SOCK.DGRAM, SOCK.RAW).map(BigInt)),
+    withHighBits(fc.constantFrom(SOCK.STREAM, SOCK.DGRAM, SOCK.RAW)),
   );
   return biased(meaningful, edge, bias);
 }
@@ -78,15 +77,15 @@ const PROTOCOLS: readonly number[] = [...new Set([
 ])];
 
 /** `a2`: 0 first, then named protocols of every family, then boundaries and high bits. */
-export function protocolArb(bias: Bias = DEFAULT_BIAS): fc.Arbitrary<bigint> {
+export function protocolArb(bias: Bias = DEFAULT_BIAS): fc.Arbitrary<Reg> {
   const meaningful = fc.oneof(
-    { arbitrary: fc.constant(0n), weight: 3 },
-    { arbitrary: fc.constantFrom(...PROTOCOLS).map(BigInt), weight: 6 },
-    { arbitrary: fc.integer({ min: 0, max: 300 }).map(BigInt), weight: 1 },
+    { arbitrary: fc.constant(0), weight: 3 },
+    { arbitrary: fc.constantFrom(...PROTOCOLS), weight: 6 },
+    { arbitrary: fc.integer({ min: 0, max: 300 }), weight: 1 },
   );
   const edge = fc.oneof(
     fc.constantFrom(-1, 1, 2, 8, 9, 31, 32, 255, 256, 262, 263, 0x10000, -0x80000000, 0x7fffffff).map(reg),
-    withHighBits(fc.constantFrom(0, 1, 6, 9).map(BigInt)),
+    withHighBits(fc.constantFrom(0, 1, 6, 9)),
   );
   return biased(meaningful, edge, bias);
 }
@@ -112,7 +111,7 @@ export function callArb(opts: CallOptions = {}): fc.Arbitrary<Call> {
   // int $0x80 passes whole registers (seccomp sees all 64 bits); socketcall's arguments are u32
   // values in memory.
   return fc.tuple(base, entry, unreadable).map(([c, e, u]): Call => (e === 'x86_64' ? c : e === 'i386' ? { ...c, entry: e } : {
-    a0: c.a0 & 0xffffffffn, a1: c.a1 & 0xffffffffn, a2: c.a2 & 0xffffffffn, entry: e, ...(u ? { block: 'unreadable' as const } : {}),
+    a0: regLo(c.a0), a1: regLo(c.a1), a2: regLo(c.a2), entry: e, ...(u ? { block: 'unreadable' as const } : {}),
   }));
 }
 

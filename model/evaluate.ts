@@ -5,25 +5,18 @@
 // Sources: net/socket.c (__sys_socket), net/compat.c (compat_sys_socketcall), kernel/seccomp.c;
 // docs/kernel.md §3 and §10.
 
-import { runRows, type CreateCtx } from './clause';
+import type { CreateCtx } from './clause';
+import { compileEntryRows, compileRows, type CompiledRows } from './compile';
 import { errnoName, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK } from './constants';
-import { familyTable } from './families';
+import { FAMILY_TABLES } from './families';
 import { AFTER_CREATE, BEFORE_CREATE, INSTALL, SOCK_CREATE } from './generic';
 import { lowestFree } from './fdtable';
 import { PAIR_AFTER_CREATE, PAIR_BEFORE_CREATE, PAIR_INSTALL, secondFree } from './socketpair';
+import { regInt32 } from './registers';
 import { SOCKETCALL_ROWS } from './socketcall';
 import { fillSeccompWords } from './syscall';
 import { decideAction, stackVerdict } from './seccomp/actions';
 import type { Call, Decision, Env, Outcome, PairEnd } from './types';
-
-/**
- * The kernel's view of a register: `SYSCALL_DEFINE3(socket, int, …)` keeps the low 32 bits,
- * signed. Registers below 2^53 convert exactly to a double, and `| 0` is ToInt32 (modulo 2^32),
- * so the common case needs no BigInt arithmetic.
- */
-export function int32(reg: bigint): number {
-  return reg <= 0x1fffffffffffffn ? Number(reg) | 0 : Number(BigInt.asIntN(32, reg));
-}
 
 // Error outcomes are immutable and shared, so a failing call allocates nothing.
 const ERRNO_OUTCOMES = new Map<string, Outcome>();
@@ -72,6 +65,26 @@ function pairErrno(name: string): Outcome {
   return o;
 }
 
+// The tables, compiled once (model/compile.ts): what runs is the same rows in the same order.
+const RUN_ENTRY = compileEntryRows(SOCKETCALL_ROWS);
+const RUN_BEFORE = compileRows(BEFORE_CREATE);
+const RUN_SOCK_CREATE = compileRows(SOCK_CREATE);
+const RUN_AFTER = compileRows(AFTER_CREATE);
+const RUN_PAIR_BEFORE = compileRows(PAIR_BEFORE_CREATE);
+const RUN_PAIR_AFTER = compileRows(PAIR_AFTER_CREATE);
+const RUN_FAMILY: ReadonlyArray<CompiledRows | undefined> = (() => {
+  const a: (CompiledRows | undefined)[] = [];
+  for (const t of FAMILY_TABLES) a[t.family] = compileRows(t.rows);
+  return a;
+})();
+
+/** The compiled ->create table of a family (familyTable's, compiled); throws for a family the model lacks. */
+function runFamily(env: Env, family: number): CompiledRows {
+  const run = family >= 0 ? RUN_FAMILY[family] : undefined;
+  if (run === undefined) throw new Error(`profile ${env.profile.name} registers family ${family}, which the model has no table for`);
+  return run;
+}
+
 function decideCall(call: Call, env: Env, trace: string[] | null): Outcome {
   if (env.seccomp.length > 0) {
     const act = decideAction(stackVerdict(env.seccomp, fillSeccompWords(call, words)));
@@ -97,21 +110,18 @@ function decideCall(call: Call, env: Env, trace: string[] | null): Outcome {
     }
   }
 
-  for (const row of SOCKETCALL_ROWS) {
-    if (!row.runs(call)) continue;
-    trace?.push(row.id);
-    if (row.fails(call)) return row.outcome;
-  }
+  const entryFailed = RUN_ENTRY(call, trace);
+  if (entryFailed !== null) return entryFailed.outcome;
 
-  const family = int32(call.a0);
-  const rawType = int32(call.a1);
+  const family = regInt32(call.a0);
+  const rawType = regInt32(call.a1);
   const type = rawType & SOCK_TYPE_MASK;
   const c = scratch as { -readonly [K in keyof CreateCtx]: CreateCtx[K] };
   c.env = env;
   c.rawType = rawType;
   c.family = family;
   c.type = type;
-  c.protocol = int32(call.a2);
+  c.protocol = regInt32(call.a2);
   c.domain = family;
   c.sotype = type;
   c.soprotocol = 0;
@@ -120,14 +130,12 @@ function decideCall(call: Call, env: Env, trace: string[] | null): Outcome {
   c.sv = undefined;
   if (call.syscall === 'socketpair') return decidePair(call, c, trace);
 
-  let failed = runRows(BEFORE_CREATE, c, trace);
+  let failed = RUN_BEFORE(c, trace);
   if (failed !== null) return failed.outcome;
-  const table = familyTable(c.family);
-  if (table === undefined) throw new Error(`profile ${env.profile.name} registers family ${c.family}, which the model has no table for`);
-  failed = runRows(table.rows, c, trace);
+  failed = runFamily(env, c.family)(c, trace);
   if (failed !== null) return failed.outcome;
   c.fd = lowestFree(env.fds);
-  failed = runRows(AFTER_CREATE, c, trace);
+  failed = RUN_AFTER(c, trace);
   if (failed !== null) {
     // sock_map_fd reserved the fd before the file allocation failed: the table grew to hold it.
     if (failed.errno === 'ENFILE') reservedOut = [c.fd];
@@ -156,7 +164,7 @@ function decidePair(call: Call, c: { -readonly [K in keyof CreateCtx]: CreateCtx
   c.sv = call.sv;
   c.fd = lowestFree(env.fds);
   c.fd2 = secondFree(env.fds, c.fd);
-  let failed = runRows(PAIR_BEFORE_CREATE, c, trace);
+  let failed = RUN_PAIR_BEFORE(c, trace);
   if (failed !== null) {
     if (failed.id === 'SP1-flags' || failed.errno === 'EMFILE') return failed.outcome;
     reservedOut = [c.fd, c.fd2];
@@ -164,13 +172,11 @@ function decidePair(call: Call, c: { -readonly [K in keyof CreateCtx]: CreateCtx
   }
   reservedOut = [c.fd, c.fd2];
   const written = [c.fd, c.fd2] as const;
-  failed = runRows(SOCK_CREATE, c, trace);
+  failed = RUN_SOCK_CREATE(c, trace);
   if (failed !== null) return { kind: 'errno', errno: failed.errno, sv: written };
-  const table = familyTable(c.family);
-  if (table === undefined) throw new Error(`profile ${env.profile.name} registers family ${c.family}, which the model has no table for`);
-  failed = runRows(table.rows, c, trace);
+  failed = runFamily(env, c.family)(c, trace);
   if (failed !== null) return { kind: 'errno', errno: failed.errno, sv: written };
-  failed = runRows(PAIR_AFTER_CREATE, c, trace);
+  failed = RUN_PAIR_AFTER(c, trace);
   if (failed !== null) return { kind: 'errno', errno: failed.errno, sv: written };
   reservedOut = undefined;
   trace?.push(PAIR_INSTALL.id);

@@ -8,6 +8,7 @@ import { check, effect, type Clause, type Row } from './clause';
 import { AF, CAP, NPROTO, SOCK, SOCK_MAX, SOCK_VALID_BITS } from './constants';
 import { capableInit } from './creds';
 import { growthRefused } from './fdtable';
+import { familyRegistered } from './profile';
 
 const CREATE = 'net/socket.c:__sock_create';
 
@@ -26,7 +27,7 @@ export const SOCK_CREATE: readonly Row[] = [
   effect('G4-inet-packet', ['family', 'type'], 'PF_INET with SOCK_PACKET is created as PF_PACKET', CREATE,
     (c) => c.family === AF.INET && c.type === SOCK.PACKET, (c) => { c.family = AF.PACKET; c.domain = AF.PACKET; }),
   check('G8-family-registered', ['family', 'profile'], 'EAFNOSUPPORT', 'no family registered with this number (AF_UNSPEC never is)', CREATE,
-    (c) => !c.env.profile.families.includes(c.family)),
+    (c) => !familyRegistered(c.env.profile, c.family)),
 ];
 
 /** socket()'s rows before the family's ->create. */

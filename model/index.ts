@@ -3,6 +3,7 @@
 
 export * from './constants';
 export * from './types';
+export * from './registers';
 export * from './creds';
 export * from './fdtable';
 export * from './clause';

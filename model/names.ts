@@ -7,6 +7,7 @@ import {
   AF_NAMES, ERRNO_NAMES, FAMILY_PROTOCOLS, IPPROTO, NETLINK, SOCK_CLOEXEC, SOCK_NONBLOCK,
   SOCK_TYPE_MASK, SOCK_TYPE_NAMES, AF,
 } from './constants';
+import { reg, regFits32, regInt32, regLo, type Reg } from './registers';
 import { svAddress, unreadableBlock } from './syscall';
 import type { Call, Outcome } from './types';
 
@@ -19,7 +20,11 @@ export class ArgError extends Error {}
  * A number given as JSON: a safe integer (negative ones are a C `int` as glibc passes it:
  * zero-extended to 64 bits), or a string in decimal or hex ("0x80000", "-1").
  */
-export function parseRegister(v: unknown, what: string): bigint {
+export function parseRegister(v: unknown, what: string): Reg {
+  return reg(parseBig(v, what));
+}
+
+function parseBig(v: unknown, what: string): bigint {
   if (typeof v === 'number') {
     if (!Number.isSafeInteger(v)) throw new ArgError(`${what}: ${v} is not an exact integer (give large values as a hex string)`);
     return toRegister(BigInt(v), what);
@@ -47,13 +52,13 @@ function isNumeric(v: unknown): boolean {
 }
 
 /** A family: `AF_INET`, `PF_INET`, `INET`, or a number. */
-export function parseFamily(v: unknown): bigint {
+export function parseFamily(v: unknown): Reg {
   if (isNumeric(v)) return parseRegister(v, 'family');
   if (typeof v === 'string') {
     const name = v.trim().toUpperCase().replace(/^PF_/, 'AF_');
     const full = name.startsWith('AF_') ? name : `AF_${name}`;
     const i = AF_NAMES.findIndex((n) => n.toUpperCase() === full || (full === 'AF_LOCAL' && n === 'AF_UNIX'));
-    if (i >= 0) return BigInt(i);
+    if (i >= 0) return i;
   }
   throw new ArgError(`family: unknown family ${JSON.stringify(v)}`);
 }
@@ -64,7 +69,7 @@ const TYPE_BY_NAME: Readonly<Record<string, number>> = {
 };
 
 /** A type: `SOCK_STREAM|SOCK_CLOEXEC`, names and numbers joined by `|`, or one number. */
-export function parseType(v: unknown): bigint {
+export function parseType(v: unknown): Reg {
   if (isNumeric(v)) return parseRegister(v, 'type');
   if (typeof v === 'string' && v.trim() !== '') {
     let acc = 0n;
@@ -72,10 +77,10 @@ export function parseType(v: unknown): bigint {
       const part = raw.trim();
       const byName = TYPE_BY_NAME[part.toUpperCase()];
       if (byName !== undefined) acc |= BigInt(byName);
-      else if (isNumeric(part)) acc |= parseRegister(part, 'type');
+      else if (isNumeric(part)) acc |= parseBig(part, 'type');
       else throw new ArgError(`type: unknown name ${JSON.stringify(part)} in ${JSON.stringify(v)}`);
     }
-    return acc;
+    return reg(acc);
   }
   throw new ArgError(`type: expected a number or names joined by |, got ${JSON.stringify(v)}`);
 }
@@ -87,39 +92,35 @@ const PROTO_BY_NAME: ReadonlyMap<string, number> = new Map([
 ].filter(([name]) => !/^[0-9]+$/.test(name)).map(([n, v]) => [n.toUpperCase(), v] as [string, number]));
 
 /** A protocol: `IPPROTO_ICMP`, `NETLINK_AUDIT`, `PF_KEY_V2`, `htons(ETH_P_ALL)`, … or a number. */
-export function parseProtocol(v: unknown): bigint {
+export function parseProtocol(v: unknown): Reg {
   if (isNumeric(v)) return parseRegister(v, 'protocol');
   if (typeof v === 'string') {
     const n = PROTO_BY_NAME.get(v.trim().toUpperCase());
-    if (n !== undefined) return BigInt(n);
+    if (n !== undefined) return n;
   }
   throw new ArgError(`protocol: unknown protocol ${JSON.stringify(v)}`);
 }
 
-function low32(reg: bigint): number {
-  return Number(BigInt.asIntN(32, reg));
-}
-
-function withHigh(reg: bigint, text: string): string {
-  return reg > 0xffffffffn ? `0x${reg.toString(16)} /* ${text} */` : text;
+function withHigh(r: Reg, text: string): string {
+  return regFits32(r) ? text : `0x${r.toString(16)} /* ${text} */`;
 }
 
 /** `AF_INET`, or the int the kernel sees (with the full register when high bits are set). */
-export function formatFamily(reg: bigint): string {
-  const f = low32(reg);
-  return withHigh(reg, f >= 0 && f < AF_NAMES.length ? AF_NAMES[f] : String(f));
+export function formatFamily(r: Reg): string {
+  const f = regInt32(r);
+  return withHigh(r, f >= 0 && f < AF_NAMES.length ? AF_NAMES[f] : String(f));
 }
 
 /** `SOCK_STREAM|SOCK_CLOEXEC|0x40000000`, as strace decodes it. */
-export function formatType(reg: bigint): string {
-  const t = low32(reg) >>> 0;
+export function formatType(r: Reg): string {
+  const t = regLo(r);
   const base = t & SOCK_TYPE_MASK;
   const parts = [SOCK_TYPE_NAMES[base] ?? String(base)];
   if (t & SOCK_CLOEXEC) parts.push('SOCK_CLOEXEC');
   if (t & SOCK_NONBLOCK) parts.push('SOCK_NONBLOCK');
   const rest = t & ~(SOCK_TYPE_MASK | SOCK_CLOEXEC | SOCK_NONBLOCK);
   if (rest !== 0) parts.push(`0x${(rest >>> 0).toString(16)}`);
-  return withHigh(reg, parts.join('|'));
+  return withHigh(r, parts.join('|'));
 }
 
 function nameIn(table: Readonly<Record<string, number>>, n: number): string | undefined {
@@ -128,16 +129,16 @@ function nameIn(table: Readonly<Record<string, number>>, n: number): string | un
 }
 
 /** The protocol in the family's own vocabulary (IPPROTO_*, NETLINK_*, …), else the number. */
-export function formatProtocol(familyReg: bigint, reg: bigint): string {
-  const f = low32(familyReg);
-  const p = low32(reg);
+export function formatProtocol(familyReg: Reg, r: Reg): string {
+  const f = regInt32(familyReg);
+  const p = regInt32(r);
   let name: string | undefined;
   if (f === AF.INET || f === AF.INET6) name = nameIn(IPPROTO, p);
   else if (f === AF.NETLINK) name = nameIn(NETLINK, p);
   else if (f >= 0 && f < AF_NAMES.length && FAMILY_PROTOCOLS[AF_NAMES[f]] !== undefined) {
     name = nameIn(FAMILY_PROTOCOLS[AF_NAMES[f]], p);
   }
-  return withHigh(reg, name ?? String(p));
+  return withHigh(r, name ?? String(p));
 }
 
 const MESSAGES: Readonly<Record<string, string>> = {

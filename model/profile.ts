@@ -40,3 +40,24 @@ export interface KernelProfile {
   /** Where the facts came from. */
   readonly sources: readonly string[];
 }
+
+// Which families a profile registers, as a bitmap built once per profile (profiles are immutable),
+// with the last profile asked kept at hand: a campaign or check asks about one profile at a time.
+const REGISTERED = new WeakMap<KernelProfile, Uint8Array>();
+let lastProfile: KernelProfile | undefined;
+let lastRegistered: Uint8Array = new Uint8Array(0);
+
+/** Whether `family` is in `profile.families` (`net_families[family]` is set). */
+export function familyRegistered(profile: KernelProfile, family: number): boolean {
+  if (profile !== lastProfile) {
+    let set = REGISTERED.get(profile);
+    if (set === undefined) {
+      set = new Uint8Array(Math.max(0, ...profile.families) + 1);
+      for (const f of profile.families) if (f >= 0) set[f] = 1;
+      REGISTERED.set(profile, set);
+    }
+    lastProfile = profile;
+    lastRegistered = set;
+  }
+  return family >= 0 && family < lastRegistered.length && lastRegistered[family] === 1;
+}

@@ -10,6 +10,7 @@ import {
   NR_SOCKET_X86_64,
 } from './seccomp/asm';
 import type { SeccompData } from './seccomp/bpf';
+import { regHi, regLo, type Reg } from './registers';
 import type { Call } from './types';
 
 export {
@@ -54,17 +55,9 @@ export function seccompDataFor(call: Call): SeccompData {
   return { nr: w[0], arch: w[1], instructionPointer: 0n, args: [0, 1, 2, 3, 4, 5].map(arg) };
 }
 
-const TWO32 = 4294967296;
-
-function putReg(words: Uint32Array, at: number, reg: bigint): void {
-  if (reg <= 0x1fffffffffffffn) {
-    const n = Number(reg);
-    words[at] = n >>> 0;
-    words[at + 1] = Math.floor(n / TWO32);
-  } else {
-    words[at] = Number(reg & 0xffffffffn);
-    words[at + 1] = Number((reg >> 32n) & 0xffffffffn);
-  }
+function putReg(words: Uint32Array, at: number, r: Reg): void {
+  words[at] = regLo(r);
+  words[at + 1] = regHi(r);
 }
 
 /**

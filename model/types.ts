@@ -5,6 +5,7 @@
 
 import type { BpfInsn } from './seccomp/bpf';
 import type { KernelProfile } from './profile';
+import type { Reg } from './registers';
 
 /**
  * How the call enters the kernel. `x86_64` is `syscall` with nr 41; `i386` is `int $0x80` with
@@ -33,12 +34,13 @@ export type SvPlacement = 'unwritable' | 'one-word';
 
 /**
  * One raw call: `socket(a0, a1, a2)` or `socketpair(a0, a1, a2, sv)` as unsigned 64-bit register
- * values (sv is one of the executor's fixed addresses, chosen by `sv`).
+ * values (model/registers.ts: numbers below 2^53, bigints above; sv is one of the executor's
+ * fixed addresses, chosen by `sv`).
  */
 export interface Call {
-  readonly a0: bigint;
-  readonly a1: bigint;
-  readonly a2: bigint;
+  readonly a0: Reg;
+  readonly a1: Reg;
+  readonly a2: Reg;
   readonly entry?: Entry;
   /** Only with entry `i386-socketcall` (no other entry passes a block); ignored elsewhere. */
   readonly block?: SocketcallBlock;

@@ -46,7 +46,7 @@ export function growthOfRelease(release: string): FdtableGrowth {
  */
 async function measureGrowth(runOn: ProbeRun): Promise<FdtableGrowth | undefined> {
   const env: Env = { ...defaultEnv(), nrOpen: 100, rlimitNofile: 1024, fds: fdTable(Array.from({ length: 64 }, (_, i) => i)) };
-  const [o] = results(await runOn(env, [{ a0: BigInt(AF.UNIX), a1: BigInt(SOCK.STREAM), a2: 0n }]));
+  const [o] = results(await runOn(env, [{ a0: AF.UNIX, a1: SOCK.STREAM, a2: 0 }]));
   if (errnoOf(o) === 'EMFILE') return 'pow2';
   return o?.kind === 'fd' && o.fd === 64 ? 'kib-chunks' : undefined;
 }
@@ -77,7 +77,7 @@ export async function probeProfile(runOn: ProbeRun, release: string, name: strin
   const oracle = { run: runOn };
   const env: Env = { ...defaultEnv(), pingGroupRange: [0, 2147483647], rlimitNofile: 1 << 16 };
   const famCalls: Call[] = [];
-  for (let f = 0; f < 46; f++) for (const t of [1, 2, 3, 5, 4, 6, 10]) famCalls.push({ a0: BigInt(f), a1: BigInt(t), a2: 0n });
+  for (let f = 0; f < 46; f++) for (const t of [1, 2, 3, 5, 4, 6, 10]) famCalls.push({ a0: f, a1: t, a2: 0 });
   const fam = results(await oracle.run(env, famCalls));
   const families: number[] = [];
   for (let f = 0; f < 46; f++) {
@@ -86,7 +86,7 @@ export async function probeProfile(runOn: ProbeRun, release: string, name: strin
   }
   const inetLists = async (family: number): Promise<Record<number, number[]>> => {
     const calls: Call[] = [];
-    for (let t = 0; t <= 10; t++) for (let p = 0; p < 263; p++) calls.push({ a0: BigInt(family), a1: BigInt(t), a2: BigInt(p) });
+    for (let t = 0; t <= 10; t++) for (let p = 0; p < 263; p++) calls.push({ a0: family, a1: t, a2: p });
     const rs = results(await oracle.run(env, calls));
     const lists: Record<number, number[]> = {};
     for (let t = 0; t <= 10; t++) {
@@ -106,13 +106,13 @@ export async function probeProfile(runOn: ProbeRun, release: string, name: strin
   };
   const inetsw = families.includes(AF.INET) ? await inetLists(AF.INET) : {};
   const inet6sw = families.includes(AF.INET6) ? await inetLists(AF.INET6) : {};
-  const nl = results(await oracle.run(env, Array.from({ length: 32 }, (_, p): Call => ({ a0: BigInt(AF.NETLINK), a1: BigInt(SOCK.RAW), a2: BigInt(p) }))));
+  const nl = results(await oracle.run(env, Array.from({ length: 32 }, (_, p): Call => ({ a0: AF.NETLINK, a1: SOCK.RAW, a2: p }))));
   const netlink = families.includes(AF.NETLINK) ? nl.flatMap((o, p) => (o?.kind === 'fd' ? [p] : [])) : [];
-  const vs = results(await oracle.run(env, [{ a0: BigInt(AF.VSOCK), a1: BigInt(SOCK.DGRAM), a2: 0n }]));
+  const vs = results(await oracle.run(env, [{ a0: AF.VSOCK, a1: SOCK.DGRAM, a2: 0 }]));
   const can: Record<number, number> = {};
   if (families.includes(AF.CAN)) {
     const calls: Call[] = [];
-    for (let p = 0; p < 8; p++) for (let t = 1; t <= 5; t++) calls.push({ a0: BigInt(AF.CAN), a1: BigInt(t), a2: BigInt(p) });
+    for (let p = 0; p < 8; p++) for (let t = 1; t <= 5; t++) calls.push({ a0: AF.CAN, a1: t, a2: p });
     const rs = results(await oracle.run(env, calls));
     for (let p = 0; p < 8; p++) for (let t = 1; t <= 5; t++) if (rs[p * 5 + t - 1]?.kind === 'fd') can[p] = t;
   }

@@ -34,7 +34,7 @@ function exploreProperty(ctx: PropertyContext): fc.IProperty<[Call, Env]> {
   const uncoveredFamilies = [...new Set(ALL_CLAUSES.filter((c) => !covered.has(c.id)).map((c) => c.group))];
   const famNumbers = profile.families.filter((f) => uncoveredFamilies.includes(AF_NAMES[f]));
   const base = callArb();
-  const targeted = famNumbers.length === 0 ? base : fc.tuple(base, fc.constantFrom(...famNumbers)).map(([c, f]): Call => ({ ...c, a0: BigInt(f) }));
+  const targeted = famNumbers.length === 0 ? base : fc.tuple(base, fc.constantFrom(...famNumbers)).map(([c, f]): Call => ({ ...c, a0: f }));
   const most = Math.max(1, ...[...steer.byClass.values()].map((s) => s.size));
   const envs = fc.oneof(...CLASS_SHAPES.map(([name, shape]) => ({
     arbitrary: envArb({ profile, seccomp: name === 'seccomp' }).map(shape),

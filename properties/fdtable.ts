@@ -5,7 +5,7 @@
 // docs/kernel.md §4.
 
 import fc from 'fast-check';
-import { lowestFree, SOCK_CLOEXEC, SOCK_NONBLOCK, type Env } from '../model';
+import { lowestFree, regLo, SOCK_CLOEXEC, SOCK_NONBLOCK, type Env } from '../model';
 import { commandsArb, envArb, type FdShadow, type FdWorld, type SocketStep } from '../generators';
 import { violated, type PropertyDef } from './law';
 
@@ -43,7 +43,7 @@ function checkSocket(log: string[]) {
     const lowest = lowestIn(shadow);
     if (o.kind === 'pair') {
       const want = [lowest, nextIn(shadow, lowest)];
-      const type = Number(s.call.a1 & 0xffffffffn);
+      const type = regLo(s.call.a1);
       o.ends.forEach((end, i) => {
         if (end.fd !== want[i]) violated(`socketpair() end ${i} is fd ${end.fd}, the lowest free are ${want.join(', ')}\n${log.join('\n')}`);
         if (end.fd >= s.before.rlimitNofile) violated(`fd ${end.fd} >= RLIMIT_NOFILE ${s.before.rlimitNofile}\n${log.join('\n')}`);
@@ -65,7 +65,7 @@ function checkSocket(log: string[]) {
     if (o.kind === 'fd') {
       if (o.fd !== lowest) violated(`socket() returned ${o.fd}, the lowest free fd is ${lowest}\n${log.join('\n')}`);
       if (o.fd >= s.before.rlimitNofile) violated(`fd ${o.fd} >= RLIMIT_NOFILE ${s.before.rlimitNofile}\n${log.join('\n')}`);
-      const type = Number(s.call.a1 & 0xffffffffn);
+      const type = regLo(s.call.a1);
       const e = s.after.fds.entries.find((x) => x.fd === o.fd);
       const wantCloexec = (type & SOCK_CLOEXEC) !== 0;
       const wantNonblock = (type & SOCK_NONBLOCK) !== 0;

@@ -8,14 +8,14 @@ import fc from 'fast-check';
 import {
   AF, allFamilies, ALL_CAPS, capMask, clauseById, evaluate, lowestFree, SOCK, NPROTO, PROFILES,
   SOCK_CLOEXEC, SOCK_MAX, SOCK_NONBLOCK, SOCK_TYPE_MASK, SOCK_VALID_BITS, SOCKETCALL_ROWS, SOCKETCALL_UNREADABLE_ADDR,
-  seccompDataFor,
+  reg, regBig, regLo, seccompDataFor,
   type Call, type Env, type InputKey,
 } from '../model';
 import { callArb, envArb, credsArb, fdTableArb, pingRangeArb, stackArb } from '../generators';
 import { decidedBy, sameDecision, violated, type PropertyDef } from './law';
 
 const noSeccomp = envArb({ seccomp: false });
-const low32 = (r: bigint): bigint => r & 0xffffffffn;
+const low32 = regLo;
 
 const seccompFirst: PropertyDef = {
   id: 'P-PRECEDENCE-SECCOMP-FIRST',
@@ -36,7 +36,7 @@ const flagsFirst: PropertyDef = {
   build: () => fc.property(callArb(), noSeccomp, fc.integer({ min: 4, max: 31 }), (call, env, bit) => {
     const stray = (1 << bit) & ~SOCK_VALID_BITS;
     if (stray === 0) return;
-    const c: Call = { ...call, a1: call.a1 | BigInt(stray >>> 0) };
+    const c: Call = { ...call, a1: reg(regBig(call.a1) | BigInt(stray >>> 0)) };
     decidedBy('stray type bits', c, evaluate(c, env), 'EINVAL', 'G1-flags');
   }),
 };
@@ -48,7 +48,7 @@ const familyBeforeType: PropertyDef = {
     fc.oneof(fc.integer({ min: NPROTO, max: 0x7fffffff }), fc.integer({ min: -0x80000000, max: -1 })),
     fc.integer({ min: 0, max: 15 }), fc.constantFrom(0, SOCK_CLOEXEC, SOCK_NONBLOCK), callArb(), noSeccomp,
     (family, base, flags, call, env) => {
-      const c: Call = { a0: BigInt(family) & 0xffffffffn, a1: BigInt(base | flags), a2: call.a2 };
+      const c: Call = { a0: reg(family), a1: reg(base | flags), a2: call.a2 };
       decidedBy('family range before type range', c, evaluate(c, env), 'EAFNOSUPPORT', 'G2-family-range');
     },
   ),
@@ -59,7 +59,7 @@ const typeRange: PropertyDef = {
   title: 'with a family in range, a base type of 11..15 is EINVAL before registration or any family check',
   build: () => fc.property(fc.integer({ min: 0, max: NPROTO - 1 }), fc.integer({ min: SOCK_MAX, max: SOCK_TYPE_MASK }),
     callArb(), noSeccomp, (family, base, call, env) => {
-      const c: Call = { a0: BigInt(family), a1: BigInt(base), a2: call.a2 };
+      const c: Call = { a0: reg(family), a1: reg(base), a2: call.a2 };
       decidedBy('type range before registration', c, evaluate(c, env), 'EINVAL', 'G3-type-range');
     }),
 };
@@ -101,7 +101,7 @@ type Perturb = (call: Call, env: Env) => fc.Arbitrary<{ call: Call; env: Env }>;
 
 const PERTURB: Readonly<Partial<Record<InputKey, Perturb>>> = {
   sockflags: (call, env) => fc.constantFrom(0, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_CLOEXEC | SOCK_NONBLOCK)
-    .map((f) => ({ call: { ...call, a1: (call.a1 & ~BigInt(SOCK_CLOEXEC | SOCK_NONBLOCK)) | BigInt(f) }, env })),
+    .map((f) => ({ call: { ...call, a1: reg((regBig(call.a1) & ~BigInt(SOCK_CLOEXEC | SOCK_NONBLOCK)) | BigInt(f)) }, env })),
   protocol: (call, env) => callArb().map((c) => ({ call: { ...call, a2: c.a2 }, env })),
   caps: (call, env) => fc.constantFrom(0, ALL_CAPS, capMask(['CAP_NET_RAW'])).map((caps) => ({ call, env: { ...env, creds: { ...env.creds, caps } } })),
   namespaces: (call, env) => credsArb().map((c) => ({ call, env: { ...env, creds: { ...env.creds, namespaces: c.namespaces } } })),
@@ -169,22 +169,22 @@ const familyOrder: PropertyDef = {
     const noCaps: Env = { ...env, creds: { ...env.creds, caps: 0 } };
     const withCaps: Env = { ...env, creds: { ...env.creds, caps: ALL_CAPS } };
     for (const f of CAP_FIRST) {
-      const c: Call = { a0: BigInt(f), a1: BigInt(type | flags), a2: BigInt(pick * 1000) };
+      const c: Call = { a0: reg(f), a1: reg(type | flags), a2: reg(pick * 1000) };
       decidedBy(`${f}: the capability is checked before the type and protocol`, c, evaluate(c, noCaps), 'EPERM');
     }
     for (const f of [AF.INET, AF.INET6]) {
-      const bad: Call = { a0: BigInt(f), a1: BigInt(SOCK.RAW | flags), a2: BigInt(263 + pick) };
+      const bad: Call = { a0: reg(f), a1: reg(SOCK.RAW | flags), a2: reg(263 + pick) };
       decidedBy('INET: the protocol range (EINVAL) comes before the raw capability', bad, evaluate(bad, noCaps), 'EINVAL');
-      const zero: Call = { a0: BigInt(f), a1: BigInt(SOCK.RAW | flags), a2: 0n };
+      const zero: Call = { a0: reg(f), a1: reg(SOCK.RAW | flags), a2: 0 };
       decidedBy('INET: the lookup (EPROTONOSUPPORT for SOCK_RAW, 0) comes before the raw capability', zero, evaluate(zero, noCaps), 'EPROTONOSUPPORT');
     }
     for (const [f, badType] of PROTOCOL_FIRST) {
-      const c: Call = { a0: BigInt(f), a1: BigInt(badType | flags), a2: BigInt(77 + pick) };
+      const c: Call = { a0: reg(f), a1: reg(badType | flags), a2: reg(77 + pick) };
       decidedBy(`${f}: the protocol is checked before the type`, c, evaluate(c, withCaps), 'EPROTONOSUPPORT');
     }
     for (const [f, badProto] of TYPE_FIRST) {
       const t = f === AF.SMC || f === AF.KCM || f === AF.ALG ? SOCK.RAW : SOCK.STREAM;
-      const c: Call = { a0: BigInt(f), a1: BigInt(t | flags), a2: BigInt(badProto) };
+      const c: Call = { a0: reg(f), a1: reg(t | flags), a2: reg(badProto) };
       decidedBy(`${f}: the type is checked before the protocol`, c, evaluate(c, withCaps), 'ESOCKTNOSUPPORT');
     }
   }),
@@ -197,7 +197,7 @@ const highBits: PropertyDef = {
     (call, env, hi, which) => {
       const lowCall: Call = { a0: low32(call.a0), a1: low32(call.a1), a2: low32(call.a2) };
       const keys = ['a0', 'a1', 'a2'] as const;
-      const highCall: Call = { ...lowCall, [keys[which]]: (hi << 32n) | lowCall[keys[which]] };
+      const highCall: Call = { ...lowCall, [keys[which]]: reg((hi << 32n) | regBig(lowCall[keys[which]])) };
       sameDecision('high bits changed the kernel result', { call: lowCall, d: evaluate(lowCall, env) }, { call: highCall, d: evaluate(highCall, env) });
     }),
 };

@@ -7,7 +7,7 @@
 
 import fc from 'fast-check';
 import {
-  applyDecision, evaluate, familyTable, formatStrace, growthRefused, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_VALID_BITS, unreadableBlock,
+  applyDecision, evaluate, familyTable, formatStrace, growthRefused, regLo, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_VALID_BITS, unreadableBlock,
   type Call, type Decision, type Env, type FdTable,
 } from '../model';
 import { AFTER_CREATE } from '../model/generic';
@@ -38,7 +38,7 @@ const roomyEnv = envArb({ seccomp: false }).filter((e) => {
 });
 
 /** A socket() call whose flags pass (both calls reach __sock_create) and whose block is readable. */
-const createCall = callArb({ entries: true }).filter((c) => !unreadableBlock(c) && (Number(c.a1 & 0xffffffffn) & ~SOCK_VALID_BITS) === 0);
+const createCall = callArb({ entries: true }).filter((c) => !unreadableBlock(c) && (regLo(c.a1) & ~SOCK_VALID_BITS) === 0);
 
 const pairOf = (c: Call): Call => ({ ...c, syscall: 'socketpair' });
 
@@ -96,7 +96,7 @@ const twoSockets: PropertyDef = {
     const want = [o1, o2].map(({ fd, cloexec, nonblock, domain, sotype, soprotocol }) => ({ fd, cloexec, nonblock, domain, sotype, soprotocol }));
     if (JSON.stringify([a, b]) !== JSON.stringify(want)) violated(`the pair's ends must be the two sockets'${why}`);
     const [lo, hi] = twoLowest(env.fds);
-    const type = Number(call.a1 & 0xffffffffn);
+    const type = regLo(call.a1);
     if (a.fd !== lo || b.fd !== hi) violated(`the pair must be the two lowest free fds [${lo}, ${hi}]${why}`);
     if (a.cloexec !== ((type & SOCK_CLOEXEC) !== 0) || a.nonblock !== ((type & SOCK_NONBLOCK) !== 0)) violated(`the flags must be the type's${why}`);
   }),

@@ -39,7 +39,7 @@ function matrix(profile: KernelProfile, classId: string): string {
   const head = TYPES.map((t) => `<th>${esc(SOCK_TYPE_NAMES[t] ?? String(t))}</th>`).join('');
   const rows = AF_NAMES.map((name, f) => {
     const cells = TYPES.map((t) => {
-      const call = { a0: BigInt(f), a1: BigInt(t), a2: 0n };
+      const call = { a0: f, a1: t, a2: 0 };
       const d = evaluate(call, env);
       const r = resultString(d.outcome);
       const c = clauseById(d.trace[d.trace.length - 1]);

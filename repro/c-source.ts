@@ -7,11 +7,11 @@
 
 import {
   CAP_LAST_CAP, ERRNO_NAMES, formatCall, hasCap, SOCKETCALL_ARGS_ADDR, SOCKETCALL_UNREADABLE_ADDR, svAddress, unreadableBlock,
-  type Call, type Env,
+  type Call, type Env, type Reg,
 } from '../model';
 import { NS, NS_CODE } from '../oracle/protocol';
 
-function u64(r: bigint): string {
+function u64(r: Reg): string {
   return `0x${r.toString(16)}ULL`;
 }
 

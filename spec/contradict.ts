@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import {
   ALL_CAPS, SOCKET_CLAUSES, CAP_NAMES, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK, capNames, evaluate, formatStrace,
-  lowestFree, resultString, type Call, type Env, type KernelProfile, type Outcome,
+  lowestFree, regFits32, regInt32, regLo, resultString, type Call, type Env, type KernelProfile, type Outcome, type Reg,
 } from '../model';
 import { inetLookup } from '../model/families/inet';
 import { callArb, envArb } from '../generators';
@@ -84,7 +84,7 @@ interface Judged {
   readonly enforced?: RuntimeCheck;
 }
 
-const i32 = (r: bigint): number => Number(BigInt.asIntN(32, r));
+const i32 = regInt32;
 const POLICY = new Set(['seccomp-errno', 'seccomp-errno-zero', 'seccomp-no-listener', 'seccomp-kill']);
 
 /** The spec's view of a point: capabilities as `capable()` (init) or as `ns_capable()` over the netns owner. */
@@ -353,8 +353,8 @@ function weight(call: Call, env: Env, root: Env): number[] {
   const missing = CAP_NAMES.length - capNames(c.caps).length;
   const numbers = (['fileMax', 'nrOpen', 'nrFiles', 'unixSockets', 'rlimitNofile'] as const)
     .reduce((s, k) => s + (env[k] === root[k] ? 0 : Math.min(env[k], 1e9)), 0) + env.fds.entries.length + c.uid + c.gid;
-  const reg = (v: bigint): number => (v > 0xffffffffn ? 2 ** 40 : 0) + Math.abs(i32(v));
-  return [diff, missing, numbers, call.entry === 'x86_64' ? 0 : 1, reg(call.a0), reg(call.a1), reg(call.a2)];
+  const weight = (v: Reg): number => (regFits32(v) ? 0 : 2 ** 40) + Math.abs(i32(v));
+  return [diff, missing, numbers, call.entry === 'x86_64' ? 0 : 1, weight(call.a0), weight(call.a1), weight(call.a2)];
 }
 
 function lighter(a: number[], b: number[]): boolean {
@@ -363,11 +363,11 @@ function lighter(a: number[], b: number[]): boolean {
 }
 
 /** Simpler neighbours of a register value. */
-function registerCandidates(v: bigint): bigint[] {
+function registerCandidates(v: Reg): Reg[] {
   const n = i32(v);
   const out = [0, 1, 2, 3, n & SOCK_TYPE_MASK, n & ~(SOCK_CLOEXEC | SOCK_NONBLOCK), n & ~SOCK_CLOEXEC, n & ~SOCK_NONBLOCK, Math.trunc(n / 2), n > 0 ? n - 1 : n + 1, -n]
-    .map((c) => BigInt.asUintN(32, BigInt(c | 0)));
-  if (v > 0xffffffffn) out.unshift(BigInt.asUintN(32, v));
+    .map((c) => (c | 0) >>> 0);
+  if (!regFits32(v)) out.unshift(regLo(v));
   return out;
 }
 
@@ -503,7 +503,7 @@ export function findContradictions(
   // The calls the spec shows as working, as root.
   const examples: Contradiction[] = [];
   for (const ex of judge.examples) {
-    const call: Call = { a0: BigInt.asUintN(32, BigInt(ex.family)), a1: BigInt.asUintN(32, BigInt(ex.type)), a2: BigInt.asUintN(32, BigInt(ex.protocol)), entry: 'x86_64' };
+    const call: Call = { a0: ex.family >>> 0, a1: ex.type >>> 0, a2: ex.protocol >>> 0, entry: 'x86_64' };
     points++;
     const d = evaluate(call, root);
     if (d.outcome.kind === 'fd') continue;
@@ -579,14 +579,14 @@ export function findContradictions(
       const title = `${name} is listed, but no input makes the kernel return it (no clause of the model returns it)`;
       out.push({
         class: 'never-produced', title, item: `never|${name}`, itemTitle: title, itemResults: false, specLines: [e.line],
-        specText: String(e.description ?? ''), clause: '-', call: { a0: 0n, a1: 0n, a2: 0n, entry: 'x86_64' }, env: root, envClass: '-',
+        specText: String(e.description ?? ''), clause: '-', call: { a0: 0, a1: 0, a2: 0, entry: 'x86_64' }, env: root, envClass: '-',
         counterexample: '-', model: '-', points: 0,
       });
     }
   }
   for (const i of checkConsistency(spec)) {
     out.push({
-      class: 'internal', title: i.title, item: `internal|${i.title}`, itemTitle: i.title, itemResults: false, specLines: i.lines, specText: i.detail, clause: '-', call: { a0: 0n, a1: 0n, a2: 0n, entry: 'x86_64' },
+      class: 'internal', title: i.title, item: `internal|${i.title}`, itemTitle: i.title, itemResults: false, specLines: i.lines, specText: i.detail, clause: '-', call: { a0: 0, a1: 0, a2: 0, entry: 'x86_64' },
       env: root, envClass: '-', counterexample: '-', model: '-', points: 0,
     });
   }

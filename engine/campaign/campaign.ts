@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import seedrandom from 'seedrandom';
-import { ALL_CLAUSES, formatCall, unreadableBlock, type Call, type Env, type KernelProfile, type Step } from '../../model';
+import { ALL_CLAUSES, formatCall, unreadableBlock, type Call, type Env, type KernelProfile, type Reg, type Step } from '../../model';
 import { ContractError, requestLine, SockspecError } from '../../contract';
 import { ExecutorError } from '../../oracle/errors';
 import type { KernelOracle } from '../../oracle/oracle';
@@ -292,7 +292,7 @@ export function planUnits(ids: readonly string[], runs: number, roundSize: numbe
   return out;
 }
 
-function reg(r: bigint): string {
+function reg(r: Reg): string {
   return `0x${r.toString(16)}`;
 }
 

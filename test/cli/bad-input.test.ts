@@ -108,7 +108,7 @@ describe('unknown request fields', () => {
 });
 
 describe('every line sockspec writes is still a valid request', () => {
-  const call: Call = { a0: 2n, a1: 0x80001n, a2: 6n, entry: 'i386-socketcall' };
+  const call: Call = { a0: 2, a1: 0x80001, a2: 6, entry: 'i386-socketcall' };
   const base = defaultEnv({ profile: reference618 });
   const env = {
     ...base,
