@@ -119,18 +119,26 @@ function insnSource([code, jt, jf, rawK]: BpfInsn, pc: number): string {
 
 /**
  * Translates a program into a JavaScript function. A program checkFilter refuses, or one with
- * more than MAX_JUMP_TARGETS jump targets, is not translated: the function returned then runs
- * the interpreter, so it behaves (and throws) as runBpf does.
+ * more than MAX_JUMP_TARGETS jump targets (or too deep for the parser where it is called), is
+ * not translated: the function returned then runs the interpreter, so it behaves (and throws)
+ * as runBpf does.
  *
  * @example
  * bpfToJs([[0x20, 0, 0, 0], [0x16, 0, 0, 0]])(encodeSeccompData(data)); // data.nr as a u32
  */
 export function bpfToJs(prog: readonly BpfInsn[]): BpfFunction {
-  if (checkFilter(prog) !== null || jumpTargets(prog).reduce((sum, t) => sum + t, 0) > MAX_JUMP_TARGETS) {
+  const interpreted = (): BpfFunction => {
     const packed = packBpf(prog);
     return (words) => runBpf(packed, words);
+  };
+  if (checkFilter(prog) !== null || jumpTargets(prog).reduce((sum, t) => sum + t, 0) > MAX_JUMP_TARGETS) return interpreted();
+  try {
+    return new Function('w', jsSource(prog)) as BpfFunction;
+  } catch (e) {
+    // The parser ran out of stack (a deep call site meeting a program near the limit).
+    if (e instanceof RangeError) return interpreted();
+    throw e;
   }
-  return new Function('w', jsSource(prog)) as BpfFunction;
 }
 
 /**

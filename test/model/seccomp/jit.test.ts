@@ -147,6 +147,7 @@ describe('bpfToJs equals the interpreter', () => {
       fc.property(programArb, fc.array(wordsArb, { minLength: 1, maxLength: 6 }), (prog, data) => {
         expect(checkFilter(prog)).toBeNull();
         const fn = bpfToJs(prog);
+        expect(fn.toString()).toContain('let a = 0');
         for (const w of data) expect(fn(w)).toBe(runBpf(prog, w));
       }),
       { seed: SEED, numRuns: 3000 },
