@@ -4,6 +4,7 @@
 // Facts: docs/kernel.md §7, docs/seccomp.md §5.
 
 import { encodeSeccompData, runBpf, type BpfInsn, type CompiledBpf, type SeccompData, type SeccompWords } from './bpf';
+import { runFilter } from './jit';
 
 /** Kill the whole process with SIGSYS (negative as s32, so it sorts strongest). @example ret(SECCOMP_RET_KILL_PROCESS) */
 export const SECCOMP_RET_KILL_PROCESS = 0x80000000;
@@ -71,25 +72,31 @@ export function combineReturns(rets: readonly number[]): StackResult {
 const stackWords = new Uint32Array(16);
 
 /**
- * Runs every filter of a stack (oldest first, index 0 installed first) on one syscall and
- * combines the results as seccomp_run_filters does. An empty stack allows.
+ * The stack's verdict for `words` (encoded seccomp_data), with the same rule as runStack, for
+ * filters held as `{ prog }` records; allocates nothing once a program has been seen. This is
+ * evaluate's hot path: each program runs through runFilter, which translates a program run
+ * often into JavaScript (jit.ts) that returns what the interpreter returns.
  *
  * @example
- * runStack([[[0x06, 0, 0, 0x00050001]], [[0x06, 0, 0, 0x00050002]]], data); // { ret: 0x00050002, filterIndex: 1 }
- */
-/**
- * The stack's verdict for `words` (encoded seccomp_data), with the same rule as runStack, for
- * filters held as `{ prog }` records; allocates nothing.
+ * stackVerdict([{ prog: [[0x06, 0, 0, 0x00050001]] }, { prog: [[0x06, 0, 0, 0x00050002]] }], words); // 0x00050002
  */
 export function stackVerdict(filters: readonly { readonly prog: readonly BpfInsn[] }[], words: SeccompWords): number {
+  if (words.length !== 16) throw new RangeError(`seccomp_data is 16 words, got ${words.length}`);
   let ret = SECCOMP_RET_ALLOW;
   for (let i = filters.length - 1; i >= 0; i--) {
-    const cur = runBpf(filters[i].prog, words);
+    const cur = runFilter(filters[i].prog, words);
     if (actionOnly(cur) < actionOnly(ret)) ret = cur;
   }
   return ret;
 }
 
+/**
+ * Runs every filter of a stack (oldest first, index 0 installed first) on one syscall with the
+ * interpreter and combines the results as seccomp_run_filters does. An empty stack allows.
+ *
+ * @example
+ * runStack([[[0x06, 0, 0, 0x00050001]], [[0x06, 0, 0, 0x00050002]]], data); // { ret: 0x00050002, filterIndex: 1 }
+ */
 export function runStack(
   filters: readonly (readonly BpfInsn[] | CompiledBpf)[],
   data: SeccompData | SeccompWords,

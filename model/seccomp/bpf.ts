@@ -267,11 +267,17 @@ export interface CompiledBpf {
 export function compileBpf(prog: readonly BpfInsn[]): CompiledBpf {
   const reason = checkFilter(prog);
   if (reason !== null) throw new RangeError(`seccomp would refuse this filter: ${reason}`);
-  return pack(prog);
+  return packBpf(prog);
 }
 
-/** Packs a program into typed arrays without verifying it (the caller vouches for it). */
-function pack(prog: readonly BpfInsn[]): CompiledBpf {
+/**
+ * Packs a program into typed arrays for runBpf without verifying it (the caller vouches for it,
+ * as for a raw program given to runBpf).
+ *
+ * @example
+ * runBpf(packBpf([[0x06, 0, 0, 0x7fff0000]]), data); // 0x7fff0000
+ */
+export function packBpf(prog: readonly BpfInsn[]): CompiledBpf {
   const n = prog.length;
   const code = new Uint16Array(n), jt = new Uint8Array(n), jf = new Uint8Array(n), k = new Uint32Array(n);
   prog.forEach(([c, t, f, kk], i) => {
@@ -313,7 +319,7 @@ const compiledCache = new WeakMap<readonly BpfInsn[], CompiledBpf>();
 function compiledFor(prog: readonly BpfInsn[]): CompiledBpf {
   let c = compiledCache.get(prog);
   if (c === undefined) {
-    c = pack(prog);
+    c = packBpf(prog);
     compiledCache.set(prog, c);
   }
   return c;
