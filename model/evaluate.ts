@@ -65,6 +65,46 @@ function pairErrno(name: string): Outcome {
   return o;
 }
 
+/** What a stack verdict does to the call: the seccomp clause it is, and the outcome it decides (null: the call goes on). */
+interface SeccompStep {
+  readonly id: string;
+  readonly outcome: Outcome | null;
+}
+
+function seccompStepOf(ret: number): SeccompStep {
+  const act = decideAction(ret);
+  switch (act.kind) {
+    case 'allow':
+      return { id: 'seccomp-allow', outcome: null };
+    case 'log':
+      return { id: 'seccomp-log', outcome: null };
+    case 'errno':
+      return { id: 'seccomp-errno', outcome: errnoOutcome(errnoName(act.errno)) };
+    case 'ret':
+      return { id: 'seccomp-errno-zero', outcome: act.value === 0 ? RET0 : Object.freeze({ kind: 'ret' as const, value: act.value }) };
+    case 'enosys':
+      return { id: 'seccomp-no-listener', outcome: errnoOutcome('ENOSYS') };
+    case 'kill':
+      return { id: 'seccomp-kill', outcome: KILLED };
+    default:
+      throw new Error(`seccomp action ${act.kind} cannot happen without a tracer, listener or handler`);
+  }
+}
+
+// Verdicts seen, each decoded once. A filter returns few distinct values (its RET constants), but
+// RET A can return any word, so the memo stops growing at a bound and decodes the rest each time.
+const SECCOMP_STEPS = new Map<number, SeccompStep>();
+const SECCOMP_STEPS_MAX = 4096;
+
+function seccompStep(ret: number): SeccompStep {
+  let step = SECCOMP_STEPS.get(ret);
+  if (step === undefined) {
+    step = seccompStepOf(ret);
+    if (SECCOMP_STEPS.size < SECCOMP_STEPS_MAX) SECCOMP_STEPS.set(ret, step);
+  }
+  return step;
+}
+
 // The tables, compiled once (model/compile.ts): what runs is the same rows in the same order.
 const RUN_ENTRY = compileEntryRows(SOCKETCALL_ROWS);
 const RUN_BEFORE = compileRows(BEFORE_CREATE);
@@ -87,27 +127,9 @@ function runFamily(env: Env, family: number): CompiledRows {
 
 function decideCall(call: Call, env: Env, trace: string[] | null): Outcome {
   if (env.seccomp.length > 0) {
-    const act = decideAction(stackVerdict(env.seccomp, fillSeccompWords(call, words)));
-    switch (act.kind) {
-      case 'allow':
-        trace?.push('seccomp-allow');
-        break;
-      case 'log':
-        trace?.push('seccomp-log');
-        break;
-      case 'errno':
-        trace?.push('seccomp-errno');
-        return errnoOutcome(errnoName(act.errno));
-      case 'ret':
-        trace?.push('seccomp-errno-zero');
-        return act.value === 0 ? RET0 : { kind: 'ret', value: act.value };
-      case 'enosys':
-        trace?.push('seccomp-no-listener');
-        return errnoOutcome('ENOSYS');
-      case 'kill':
-        trace?.push('seccomp-kill');
-        return KILLED;
-    }
+    const step = seccompStep(stackVerdict(env.seccomp, fillSeccompWords(call, words)));
+    trace?.push(step.id);
+    if (step.outcome !== null) return step.outcome;
   }
 
   const entryFailed = RUN_ENTRY(call, trace);

@@ -56,8 +56,14 @@ export function seccompDataFor(call: Call): SeccompData {
 }
 
 function putReg(words: Uint32Array, at: number, r: Reg): void {
-  words[at] = regLo(r);
-  words[at + 1] = regHi(r);
+  if (typeof r === 'number') {
+    // Below 2^53: the low word is ToUint32, the high word the quotient (exact in a double).
+    words[at] = r >>> 0;
+    words[at + 1] = (r / 4294967296) >>> 0;
+  } else {
+    words[at] = regLo(r);
+    words[at + 1] = regHi(r);
+  }
 }
 
 /**
