@@ -129,6 +129,10 @@ export async function runBench(opts: { quick?: boolean; memoryRuns?: number; onl
       f.ratioTo = loop.perSecond;
       f.target = f.name.includes('docker') ? 15 : f.name.includes('no seccomp') ? 50 : undefined;
     }
+    if (f.name.startsWith('BPF translated')) {
+      const interpreter = figs.find((x) => x.name.startsWith('BPF interpreter alone'));
+      if (interpreter) f.ratioTo = interpreter.perSecond;
+    }
     if (f.suite === 'property loop' && f.name.startsWith("fast-check, the model")) {
       const trivial = figs.find((x) => x.name === 'fast-check, trivial predicate');
       if (trivial) { f.ratioTo = trivial.perSecond; f.target = 0.7; }

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { evaluateOutcome, seccompDataFor } from '../model';
 import { compileBpf, encodeSeccompData, runBpf } from '../model/seccomp/bpf';
+import { bpfToJs } from '../model/seccomp/jit';
 import { callArb, commandsArb, envArb } from '../generators';
 import { BENCH_FAMILIES, dockerStack, familyInputs, mixedInputs, SEED, threeRawFilters } from './workload';
 
@@ -45,7 +46,9 @@ export function coreSuite(): BenchSuite {
   const three = threeRawFilters();
   const prog = compileBpf(docker[0].prog);
   const data = mixedInputs().items.slice(0, 256).map(([c]) => encodeSeccompData(seccompDataFor(c), new Uint32Array(16)));
+  const jitted = bpfToJs(docker[0].prog);
   let i = 0;
+  let j = 0;
   return {
     name: 'validator core',
     cases: [
@@ -59,6 +62,14 @@ export function coreSuite(): BenchSuite {
         fn: () => {
           sink += runBpf(prog, data[i]);
           i = (i + 1) & 255;
+        },
+      },
+      {
+        name: 'BPF translated to JavaScript, docker-2026 program',
+        unit: 'program run',
+        fn: () => {
+          sink += jitted(data[j]);
+          j = (j + 1) & 255;
         },
       },
     ],

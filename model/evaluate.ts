@@ -50,9 +50,15 @@ let reservedOut: readonly number[] | undefined;
  */
 function decide(call: Call, env: Env, trace: string[] | null): Outcome {
   reservedOut = undefined;
-  const o = decideCall(call, env, trace);
-  // A socketpair that failed before writing sv (seccomp, its flags, EMFILE) says so: sv is [].
-  return o.kind === 'errno' && o.sv === undefined && call.syscall === 'socketpair' ? pairErrno(o.errno) : o;
+  return decideCall(call, env, trace);
+}
+
+/**
+ * A socketpair that failed before writing sv (seccomp, the entry's copy, its flags, EMFILE) says
+ * so: sv is []. Other outcomes (a seccomp kill or RET) pass through.
+ */
+function beforeSv(call: Call, o: Outcome): Outcome {
+  return o.kind === 'errno' && call.syscall === 'socketpair' ? pairErrno(o.errno) : o;
 }
 
 const PAIR_ERRNO_OUTCOMES = new Map<string, Outcome>();
@@ -129,11 +135,11 @@ function decideCall(call: Call, env: Env, trace: string[] | null): Outcome {
   if (env.seccomp.length > 0) {
     const step = seccompStep(stackVerdict(env.seccomp, fillSeccompWords(call, words)));
     trace?.push(step.id);
-    if (step.outcome !== null) return step.outcome;
+    if (step.outcome !== null) return beforeSv(call, step.outcome);
   }
 
   const entryFailed = RUN_ENTRY(call, trace);
-  if (entryFailed !== null) return entryFailed.outcome;
+  if (entryFailed !== null) return beforeSv(call, entryFailed.outcome);
 
   const family = regInt32(call.a0);
   const rawType = regInt32(call.a1);
@@ -188,7 +194,7 @@ function decidePair(call: Call, c: { -readonly [K in keyof CreateCtx]: CreateCtx
   c.fd2 = secondFree(env.fds, c.fd);
   let failed = RUN_PAIR_BEFORE(c, trace);
   if (failed !== null) {
-    if (failed.id === 'SP1-flags' || failed.errno === 'EMFILE') return failed.outcome;
+    if (failed.id === 'SP1-flags' || failed.errno === 'EMFILE') return pairErrno(failed.errno);
     reservedOut = [c.fd, c.fd2];
     return { kind: 'errno', errno: failed.errno, sv: failed.id === 'SP4-sv1' ? [c.fd] : [] };
   }
