@@ -415,6 +415,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<{ summary: Cam
   const timeline = new TimelineWriter(timelineFile, saved?.coverage.covered ?? []);
   const save = (): void => {
     if (out === undefined) return;
+    corpus.flush();
     const ms = elapsed();
     const timelineBytes = timeline.sample(ms, runs, findings.length, covered);
     writeProgress(out, {
