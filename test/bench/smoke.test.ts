@@ -1,10 +1,12 @@
-// Smoke test of the benchmarks: every case of every suite runs (once, no timing), the workloads
-// are a real mix of outcomes, and the report renders ratios against same-run baselines.
+// Smoke test of the benchmarks: every case of every suite runs (once, no timing), so does the
+// campaign figure, the workloads are a real mix of outcomes, and the report renders ratios
+// against same-run baselines.
 // Timing is measured by `npm run bench`, never asserted here.
 
 import { SUITES } from '../../bench/suites';
 import { mixedInputs, outcomeSpread } from '../../bench/workload';
 import { ratioText, renderReadme, type BenchResults } from '../../bench/report';
+import { CAMPAIGN_FIGURE, campaignFigure } from '../../bench/campaign';
 
 describe('benchmark suites', () => {
   for (const make of SUITES) {
@@ -13,6 +15,14 @@ describe('benchmark suites', () => {
       expect(() => { c.fn(); c.fn(); }).not.toThrow();
     });
   }
+
+  it('the campaign figure runs a model-only campaign and divides it by the trivial loop timed beside it', async () => {
+    const { figure, note } = await campaignFigure({ runs: 20, rounds: 2 });
+    expect(figure).toMatchObject({ suite: 'property loop', name: CAMPAIGN_FIGURE, unit: 'run', target: 0.7 });
+    expect(figure.perSecond).toBeGreaterThan(0);
+    expect(figure.ratioTo).toBeGreaterThan(0);
+    expect(note).toMatch(/^campaign: \d+ model properties × 20 runs \(\d+ runs\)/);
+  });
 
   it('the realistic mix holds successes and several kinds of error', () => {
     const spread = outcomeSpread(mixedInputs());
