@@ -122,7 +122,7 @@ export async function runBench(opts: { quick?: boolean; memoryRuns?: number; onl
     // Beside the property loop's figures: a campaign against the trivial loop, timed in its own rounds.
     const c = await campaignFigure(opts.quick ? { runs: 1000, rounds: 2 } : { runs: 5000, rounds: 3 });
     const last = figs.map((f) => f.suite).lastIndexOf('property loop');
-    figs.splice(last + 1, 0, c.figure);
+    figs.splice(last + 1, 0, ...c.figures);
     notes.push(c.note);
   }
   if (on('check')) await checkFigure(figs);
