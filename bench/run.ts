@@ -1,7 +1,7 @@
 // `npm run bench`: runs every suite under benny, then the timed measurements
-// benny cannot take (the exhaustive check, the executor against a bare C loop, the VM oracle
-// against the host oracle, memory over a 10M-run campaign), and writes bench/results/<date>.json
-// and the table in bench/README.md.
+// benny cannot take (a model-only campaign against the trivial fast-check loop, the exhaustive
+// check, the executor against a bare C loop, the VM oracle against the host oracle, memory over a
+// 10M-run campaign), and writes bench/results/<date>.json and the table in bench/README.md.
 // Every figure is reported with its ratio to a baseline measured in the same run.
 
 import * as fs from 'node:fs';
@@ -16,6 +16,7 @@ import { executorAvailable, HostOracle } from '../oracle/host';
 import { SUITES, sinkValue, type BenchSuite } from './suites';
 import { renderReadme, type BenchResults, type Figure } from './report';
 import { guestFigures, vmFigures } from './vm';
+import { campaignFigure } from './campaign';
 
 
 function rootDir(): string {
@@ -116,7 +117,14 @@ export async function runBench(opts: { quick?: boolean; memoryRuns?: number; onl
   const figs: Figure[] = [];
   const notes: string[] = [];
   const on = (s: BenchSection): boolean => opts.only === undefined || opts.only.includes(s);
-  if (on('suites')) for (const mk of SUITES) figs.push(...(await benny(mk(), opts.quick ? 0.2 : 1)));
+  if (on('suites')) {
+    for (const mk of SUITES) figs.push(...(await benny(mk(), opts.quick ? 0.2 : 1)));
+    // Beside the property loop's figures: a campaign against the trivial loop, timed in its own rounds.
+    const c = await campaignFigure(opts.quick ? { runs: 1000, rounds: 2 } : { runs: 5000, rounds: 3 });
+    const last = figs.map((f) => f.suite).lastIndexOf('property loop');
+    figs.splice(last + 1, 0, ...c.figures);
+    notes.push(c.note);
+  }
   if (on('check')) await checkFigure(figs);
   if (on('oracle')) await oracleFigures(figs, notes);
   if (on('vm')) await vmFigures(figs, notes, opts.quick ? { calls: 5000, rounds: 1 } : { calls: 65536, rounds: 3 });

@@ -1,8 +1,9 @@
 // A campaign's corpus, as syzkaller keeps one: the inputs that first decided a clause in an
-// environment class, one eval request line each in corpus.jsonl, appended and flushed as they are
-// found. Every entry is an input a real kernel can replay exactly (global knobs at their defaults,
-// seccomp stacks behind the harness prologue), so the corpus is a small, clause-covering input
-// for `sockspec diff --corpus DIR` between two kernels. Sources: properties/coverage.ts.
+// environment class, one eval request line each in corpus.jsonl, appended and flushed each time
+// the campaign records its progress. Every entry is an input a real kernel can replay exactly
+// (global knobs at their defaults, seccomp stacks behind the harness prologue), so the corpus is a
+// small, clause-covering input for `sockspec diff --corpus DIR` between two kernels.
+// Sources: properties/coverage.ts.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -41,13 +42,18 @@ export function readCorpusFile(file: string): string[] {
 }
 
 /**
- * The corpus of a campaign being run: `offer` appends an input when it decides a pair no entry
- * covers yet. Resuming reads the file back, so a redone round appends nothing twice.
+ * The corpus of a campaign being run: `offer` keeps an input when it decides a pair no entry
+ * covers yet, and `flush` appends the kept ones (one write, flushed to the disk); a campaign
+ * flushes just before it records progress.json, whose corpusBytes a resume cuts the file back to,
+ * so entries still in memory at a kill are entries a resume would have cut off anyway. Resuming
+ * reads the file back, so a redone round appends nothing twice.
  */
 export class CorpusWriter {
   /** Clause ids covered per class: a campaign offers every call, so the test is two lookups, no strings built. */
   private readonly covered = new Map<string, Set<string>>();
   private count = 0;
+  /** Lines kept since the last flush. */
+  private pending: string[] = [];
 
   constructor(private readonly file?: string) {
     if (file === undefined) return;
@@ -93,9 +99,16 @@ export class CorpusWriter {
     this.count++;
     if (this.file !== undefined) {
       const req = JSON.parse(requestLine(call, env, `corpus#${this.count}`)) as Record<string, unknown>;
-      appendLineSync(this.file, JSON.stringify({ ...req, covers: pairs }));
+      this.pending.push(JSON.stringify({ ...req, covers: pairs }));
     }
     return true;
+  }
+
+  /** Appends the entries kept since the last flush to the file, and flushes it to the disk. */
+  flush(): void {
+    if (this.file === undefined || this.pending.length === 0) return;
+    appendLineSync(this.file, this.pending.join('\n'));
+    this.pending = [];
   }
 }
 

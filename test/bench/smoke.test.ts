@@ -1,10 +1,12 @@
-// Smoke test of the benchmarks: every case of every suite runs (once, no timing), the workloads
-// are a real mix of outcomes, and the report renders ratios against same-run baselines.
+// Smoke test of the benchmarks: every case of every suite runs (once, no timing), so does the
+// campaign figure, the workloads are a real mix of outcomes, and the report renders ratios
+// against same-run baselines.
 // Timing is measured by `npm run bench`, never asserted here.
 
 import { SUITES } from '../../bench/suites';
 import { mixedInputs, outcomeSpread } from '../../bench/workload';
 import { ratioText, renderReadme, type BenchResults } from '../../bench/report';
+import { BARE_FIGURE, CAMPAIGN_FIGURE, campaignFigure } from '../../bench/campaign';
 
 describe('benchmark suites', () => {
   for (const make of SUITES) {
@@ -13,6 +15,17 @@ describe('benchmark suites', () => {
       expect(() => { c.fn(); c.fn(); }).not.toThrow();
     });
   }
+
+  it('the campaign figures run a model-only campaign and its rounds alone, each divided by the trivial loop timed beside them', async () => {
+    const { figures, note } = await campaignFigure({ runs: 20, rounds: 2 });
+    expect(figures.map((f) => f.name)).toEqual([CAMPAIGN_FIGURE, BARE_FIGURE]);
+    expect(figures[0]).toMatchObject({ suite: 'property loop', unit: 'run', target: 0.7 });
+    for (const f of figures) {
+      expect(f.perSecond).toBeGreaterThan(0);
+      expect(f.ratioTo).toBe(figures[0].ratioTo);
+    }
+    expect(note).toMatch(/^campaign: \d+ model properties × 20 runs \(\d+ runs\)/);
+  });
 
   it('the realistic mix holds successes and several kinds of error', () => {
     const spread = outcomeSpread(mixedInputs());

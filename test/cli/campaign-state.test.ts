@@ -4,7 +4,8 @@
 // (exit 2) before any worker starts; output paths that cannot be folders fail fast; JUnit counters
 // are what a JUnit consumer (junit2json) counts, and per-property figures add up to the totals;
 // the timeline is sampled while a campaign runs, ends at the summary, is cut back on a resume (an
-// older progress.json without its length still resumes) and is merged across workers.
+// older progress.json without its length still resumes) and is merged across workers; a campaign
+// killed with SIGKILL leaves whole corpus lines and resumes to the uninterrupted end.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -253,6 +254,38 @@ describe('the timeline', () => {
     expect(nondecreasing(t.map((x) => x.runs))).toBe(true);
     expect(t[t.length - 1]).toMatchObject({ runs: s.runs, findings: s.findings, clausesCovered: s.clausesCovered });
     expect(s.runs).toBe(parts[0][parts[0].length - 1].runs + parts[1][parts[1].length - 1].runs);
+  });
+});
+
+describe('a campaign killed with SIGKILL', () => {
+  // Corpus entries are kept in memory and appended when progress.json is saved: a kill between
+  // two saves loses only entries that a resume would cut off anyway.
+  const args = ['fuzz', '--seed', '8', '--runs', '150000', ...model, '--properties', 'P-EXPLORE,P-HIGH-BITS', '--workers', '1', '--json'];
+  const read = (dir: string, f: string): string => fs.readFileSync(path.join(dir, f), 'utf8');
+
+  it('leaves whole corpus lines up to what progress.json records, and resumes to the uninterrupted end', async () => {
+    const whole = tmp();
+    const w = run([...args, '--out', whole]);
+    expect(w.code).toBe(0);
+    const dir = tmp();
+    const c = start([...args, '--out', dir]);
+    await until(() => fs.existsSync(path.join(dir, 'progress.json')), 60000, 'progress');
+    await sleep(1200);
+    c.kill('SIGKILL');
+    await c.closed;
+    expect(fs.existsSync(path.join(dir, 'summary.json'))).toBe(false);
+    const p = JSON.parse(read(dir, 'progress.json'));
+    const corpus = fs.readFileSync(path.join(dir, 'corpus.jsonl'));
+    expect(corpus.length).toBeGreaterThanOrEqual(p.corpusBytes);
+    expect(corpus.length === 0 || corpus[corpus.length - 1] === 0x0a).toBe(true);
+    expect(read(whole, 'corpus.jsonl').startsWith(corpus.subarray(0, p.corpusBytes).toString('utf8'))).toBe(true);
+    const r = run(['fuzz', '--resume', dir, '--json']);
+    expect(r.code).toBe(0);
+    expect(read(dir, 'corpus.jsonl')).toBe(read(whole, 'corpus.jsonl'));
+    expect({ ...JSON.parse(r.out), seconds: 0 }).toEqual({ ...JSON.parse(w.out), seconds: 0 });
+    const t = timelineOf(dir);
+    const u = timelineOf(whole);
+    expect(untimed(t[t.length - 1])).toEqual({ ...(untimed(u[u.length - 1]) as object), newClauses: t[t.length - 1].newClauses });
   });
 });
 

@@ -1,15 +1,18 @@
 // Fuzz campaigns: determinism for a seed, shards that add up to the unsharded run, resume after a
-// stop, findings from a deliberately wrong kernel profile (flushed, in junit.xml) and a C
-// reproducer that compiles with cc and reproduces on this kernel; bad flags exit 2.
+// stop, model rounds run without stacks finding what fast-check alone finds, findings from a
+// deliberately wrong kernel profile (flushed, in junit.xml) and a C reproducer that compiles with
+// cc and reproduces on this kernel; bad flags exit 2.
 
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { defaultEnv, reference618 } from '../../model';
 import { requestLine } from '../../contract';
 import { ia32Unavailable } from '../../oracle/host';
 import { planUnits, RoundPlan, runCampaign } from '../../engine/campaign/campaign';
+import { LawViolation, PROPERTIES, violated, type PropertyDef } from '../../properties';
 import { parseShard } from '../../cli/commands/fuzz';
 import { executorSkipReason } from '../helpers';
 
@@ -109,6 +112,32 @@ describe('campaigns', () => {
     const none = spawnSync(process.execPath, [bin, 'fuzz', '--shard', 'auto', '--oracle', 'none'], { encoding: 'utf8', env: bare });
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/--shard: auto: no shard engine found/);
+  });
+
+  it('run model rounds without stacks, yet find what fast-check alone finds, and leave Error.stackTraceLimit as it was', async () => {
+    // A law that fails from 50 on, in place of P-HIGH-BITS: the finding is the same shrunk
+    // counterexample and message as fast-check's with stacks.
+    const law = PROPERTIES.find((p) => p.id === 'P-HIGH-BITS') as PropertyDef;
+    const failing = (): fc.IProperty<[number]> => fc.property(fc.integer({ min: 0, max: 100 }), (n) => {
+      expect(Error.stackTraceLimit).toBe(0);
+      if (n >= 50) violated(`n = ${n} is too big`);
+    });
+    const spy = jest.spyOn(law, 'build').mockImplementation(failing);
+    try {
+      const limit = Error.stackTraceLimit;
+      const r = await runCampaign({ seed: 4, runs: 300, profile: reference618, properties: ['P-HIGH-BITS'], shard: { index: 0, count: 1 }, roundSize: 100 });
+      expect(Error.stackTraceLimit).toBe(limit);
+      expect(r.findings.length).toBeGreaterThan(0);
+      for (const f of r.findings) {
+        const alone = fc.check(fc.property(fc.integer({ min: 0, max: 100 }), (n) => { if (n >= 50) violated(`n = ${n} is too big`); }), { seed: f.seed });
+        expect(alone.errorInstance).toBeInstanceOf(LawViolation);
+        expect((alone.errorInstance as Error).stack).toMatch(/\n\s+at /);
+        expect({ counterexample: f.counterexample, message: f.message, path: f.path })
+          .toEqual({ counterexample: fc.stringify(alone.counterexample), message: (alone.errorInstance as Error).message, path: alone.counterexamplePath });
+      }
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('report nothing false: P-PRECEDENCE-FD-LAST no longer takes EMFILE from fs.nr_open for EMFILE from the rlimit', async () => {
