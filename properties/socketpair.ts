@@ -60,19 +60,19 @@ const sameChecks: PropertyDef = {
     ctx.coverage.record(env, p.trace);
     const sLast = s.trace[s.trace.length - 1];
     const pLast = p.trace[p.trace.length - 1];
-    const why = `\n  socket:     ${show(call, s)}\n  socketpair: ${show(pair, p)}`;
+    const why = (): string => `\n  socket:     ${show(call, s)}\n  socketpair: ${show(pair, p)}`;
     const twoFds = twoLowest(env.fds);
     if (!SOCKET_AFTER.has(sLast)) {
       // socket() failed in __sock_create or the family's ->create (no filter, flags that pass, a
       // readable block): the pair's first end fails the same way.
-      if (p.outcome.kind !== 'errno' || s.outcome.kind !== 'errno' || p.outcome.errno !== s.outcome.errno || pLast !== sLast) violated(`socketpair() must fail as socket() does${why}`);
-      if (JSON.stringify(p.outcome.sv) !== JSON.stringify(twoFds)) violated(`a failure after both fds were written must leave them in sv (${twoFds.join(', ')})${why}`);
+      if (p.outcome.kind !== 'errno' || s.outcome.kind !== 'errno' || p.outcome.errno !== s.outcome.errno || pLast !== sLast) violated(`socketpair() must fail as socket() does${why()}`);
+      if (JSON.stringify(p.outcome.sv) !== JSON.stringify(twoFds)) violated(`a failure after both fds were written must leave them in sv (${twoFds.join(', ')})${why()}`);
       return;
     }
-    if (!PAIR_AFTER.has(pLast)) violated(`socket() got past ->create, so socketpair() must too${why}`);
+    if (!PAIR_AFTER.has(pLast)) violated(`socket() got past ->create, so socketpair() must too${why()}`);
     const t = s.outcome.kind === 'fd' ? familyTable(s.outcome.domain) : undefined;
     if (t !== undefined && t.socketpair === undefined && (p.outcome.kind !== 'errno' || p.outcome.errno !== 'EOPNOTSUPP')) {
-      violated(`${t.name} has no pair operation: EOPNOTSUPP${why}`);
+      violated(`${t.name} has no pair operation: EOPNOTSUPP${why()}`);
     }
   }),
 };
@@ -87,18 +87,18 @@ const twoSockets: PropertyDef = {
     ctx.coverage.record(env, p.trace);
     fc.pre(first.outcome.kind === 'fd' && familyTable(first.outcome.domain)?.socketpair !== undefined);
     const second = evaluate(call, applyDecision(env, first));
-    const why = `\n  socket:     ${show(call, first)}\n  socket:     ${show(call, second)}\n  socketpair: ${show(pair, p)}`;
+    const why = (): string => `\n  socket:     ${show(call, first)}\n  socket:     ${show(call, second)}\n  socketpair: ${show(pair, p)}`;
     const o1 = first.outcome;
     const o2 = second.outcome;
-    if ((o2.kind === 'fd') !== (p.outcome.kind === 'pair')) violated(`socketpair() must succeed exactly when the second socket() does${why}`);
+    if ((o2.kind === 'fd') !== (p.outcome.kind === 'pair')) violated(`socketpair() must succeed exactly when the second socket() does${why()}`);
     if (o1.kind !== 'fd' || o2.kind !== 'fd' || p.outcome.kind !== 'pair') return;
     const [a, b] = p.outcome.ends;
     const want = [o1, o2].map(({ fd, cloexec, nonblock, domain, sotype, soprotocol }) => ({ fd, cloexec, nonblock, domain, sotype, soprotocol }));
-    if (JSON.stringify([a, b]) !== JSON.stringify(want)) violated(`the pair's ends must be the two sockets'${why}`);
+    if (JSON.stringify([a, b]) !== JSON.stringify(want)) violated(`the pair's ends must be the two sockets'${why()}`);
     const [lo, hi] = twoLowest(env.fds);
     const type = regLo(call.a1);
-    if (a.fd !== lo || b.fd !== hi) violated(`the pair must be the two lowest free fds [${lo}, ${hi}]${why}`);
-    if (a.cloexec !== ((type & SOCK_CLOEXEC) !== 0) || a.nonblock !== ((type & SOCK_NONBLOCK) !== 0)) violated(`the flags must be the type's${why}`);
+    if (a.fd !== lo || b.fd !== hi) violated(`the pair must be the two lowest free fds [${lo}, ${hi}]${why()}`);
+    if (a.cloexec !== ((type & SOCK_CLOEXEC) !== 0) || a.nonblock !== ((type & SOCK_NONBLOCK) !== 0)) violated(`the flags must be the type's${why()}`);
   }),
 };
 
@@ -112,16 +112,16 @@ const failureOpensNothing: PropertyDef = {
     const o = d.outcome;
     fc.pre(o.kind !== 'pair');
     const after = applyDecision(env, d);
-    const why = `\n  ${show(pair, d)}`;
+    const why = (): string => `\n  ${show(pair, d)}`;
     const same = (x: Env, y: Env): boolean => JSON.stringify(x.fds.entries) === JSON.stringify(y.fds.entries) && x.nrFiles === y.nrFiles && x.unixSockets === y.unixSockets;
-    if (!same(env, after)) violated(`a failed socketpair() changed the open fds or the counts${why}`);
-    if ((after.fds.maxFds ?? 0) < (env.fds.maxFds ?? 0)) violated(`the fd table shrank${why}`);
+    if (!same(env, after)) violated(`a failed socketpair() changed the open fds or the counts${why()}`);
+    if ((after.fds.maxFds ?? 0) < (env.fds.maxFds ?? 0)) violated(`the fd table shrank${why()}`);
     if (o.kind !== 'errno') return;
     const written = o.sv ?? [];
     const reserved = twoLowest(env.fds);
-    if (written.some((fd, i) => fd !== reserved[i])) violated(`sv may hold only the reserved fds ${reserved.join(', ')} in order${why}`);
-    if (sv === 'unwritable' && written.length > 0) violated(`nothing can be written through a NULL sv${why}`);
-    if (sv === 'one-word' && written.length > 1) violated(`only sv[0] is writable${why}`);
+    if (written.some((fd, i) => fd !== reserved[i])) violated(`sv may hold only the reserved fds ${reserved.join(', ')} in order${why()}`);
+    if (sv === 'unwritable' && written.length > 0) violated(`nothing can be written through a NULL sv${why()}`);
+    if (sv === 'one-word' && written.length > 1) violated(`only sv[0] is writable${why()}`);
   }),
 };
 
