@@ -23,6 +23,8 @@ export interface BenchResults {
   memory: { at1M: number; atEnd: number };
   notes: string[];
   sink: number;
+  /** What the run measured, for a later comparison (a commit, "before issue 19"). */
+  label?: string;
 }
 
 function rate(n: number): string {
@@ -41,8 +43,26 @@ export function ratioText(f: Figure): string {
   return `${r.toFixed(r < 10 ? 2 : 1)}×${t}`;
 }
 
-/** The README text. */
-export function renderReadme(res: BenchResults): string {
+/** What names a figure across runs: its suite and name, without the measured part of the name (a count or a time). */
+export function figureKey(f: Pick<Figure, 'suite' | 'name'>): string {
+  return `${f.suite}|${f.name.replace(/\s*[(:].*$/, '')}`;
+}
+
+/**
+ * The `before` column for a figure: its ratio in the earlier run (or its rate, where it has no
+ * ratio), and how the ratio moved (this run's ratio over the earlier one); blank when the earlier
+ * run did not have the figure.
+ */
+export function beforeText(f: Figure, before: BenchResults): string {
+  const b = before.figures.find((x) => figureKey(x) === figureKey(f));
+  if (b === undefined) return '';
+  const text = ratioText({ ...b, target: undefined }) || `${rate(b.perSecond)} ${b.unit}`;
+  if (f.ratioTo === undefined || b.ratioTo === undefined || f.targetAbsolute) return text;
+  return `${text} → ${((f.perSecond / f.ratioTo) / (b.perSecond / b.ratioTo)).toFixed(2)}× as fast`;
+}
+
+/** The README text; with `before` (an earlier run's results) a column compares each figure with it. */
+export function renderReadme(res: BenchResults, before?: BenchResults): string {
   const out = [
     '# Benchmarks',
     '',
@@ -53,12 +73,18 @@ export function renderReadme(res: BenchResults): string {
     'checks that each suite runs.',
     '',
     `Machine: ${res.machine}. Date: ${res.date.slice(0, 10)}.`,
+    ...(before === undefined ? [] : [
+      '',
+      `The \`before\` column is the run of ${before.date.slice(0, 10)} (\`${before.label ?? 'an earlier run'}\`, the same machine kind): each`,
+      'figure\'s ratio to its own run\'s baseline, and how far this run\'s ratio moved from it.',
+    ]),
     '',
-    '| suite | case | rate | ratio |',
-    '|---|---|---|---|',
+    before === undefined ? '| suite | case | rate | ratio |' : '| suite | case | rate | ratio | before |',
+    before === undefined ? '|---|---|---|---|' : '|---|---|---|---|---|',
   ];
   for (const f of res.figures) {
-    out.push(`| ${f.suite} | ${f.name} | ${rate(f.perSecond)} ${f.unit} | ${ratioText(f)} |`);
+    const cells = [f.suite, f.name, `${rate(f.perSecond)} ${f.unit}`, ratioText(f), ...(before === undefined ? [] : [beforeText(f, before)])];
+    out.push(`| ${cells.join(' | ')} |`);
   }
   out.push('', ...res.notes.map((n) => `- ${n}`), '');
   return out.join('\n');

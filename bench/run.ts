@@ -162,7 +162,7 @@ export async function runBench(opts: { quick?: boolean; memoryRuns?: number; onl
  * Writes `res` to bench/results/<date>[-quick][-only-…].json (and, for a full run of every
  * section, bench/README.md); returns the file.
  */
-export function writeBenchResults(res: BenchResults, quick: boolean, only?: readonly BenchSection[]): string {
+export function writeBenchResults(res: BenchResults, quick: boolean, only?: readonly BenchSection[], before?: BenchResults): string {
   const dir = path.join(rootDir(), 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const stamp = res.date.slice(0, 10);
@@ -171,7 +171,7 @@ export function writeBenchResults(res: BenchResults, quick: boolean, only?: read
   fs.renameSync(`${file}.tmp`, file);
   if (!quick && only === undefined) {
     const readme = path.join(rootDir(), 'bench', 'README.md');
-    fs.writeFileSync(`${readme}.tmp`, renderReadme(res));
+    fs.writeFileSync(`${readme}.tmp`, renderReadme(res, before));
     fs.renameSync(`${readme}.tmp`, readme);
   }
   return file;
@@ -184,6 +184,8 @@ async function main(argv: readonly string[]): Promise<number> {
     .description('run the benchmarks (benny suites, the check, the executor against a bare C loop, the VM oracle against the host one, memory) and write bench/results/')
     .option('--quick', 'shorter measurements, results marked -quick, README left alone', false)
     .option('--only <sections>', `comma-separated sections: ${BENCH_SECTIONS.join(', ')} (vm: QEMU against the host oracle); README left alone`)
+    .option('--compare <results.json>', 'an earlier run (bench/results/…json): the README gets a column with each figure then')
+    .option('--label <text>', 'what this run measured (a commit, a branch), kept in the results for later comparisons')
     .exitOverride();
   try {
     program.parse([...argv], { from: 'user' });
@@ -191,7 +193,17 @@ async function main(argv: readonly string[]): Promise<number> {
     if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' ? 0 : 2;
     throw e;
   }
-  const o = program.opts<{ quick: boolean; only?: string }>();
+  const o = program.opts<{ quick: boolean; only?: string; compare?: string; label?: string }>();
+  let before: BenchResults | undefined;
+  if (o.compare !== undefined) {
+    try {
+      before = JSON.parse(fs.readFileSync(o.compare, 'utf8')) as BenchResults;
+      if (!Array.isArray(before.figures) || typeof before.date !== 'string') throw new Error('not a results file: no figures or date');
+    } catch (e) {
+      process.stderr.write(`bench: --compare ${o.compare}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
+  }
   const only = o.only?.split(',').map((x) => x.trim()).filter((x) => x !== '');
   const unknown = only?.find((x) => !(BENCH_SECTIONS as readonly string[]).includes(x));
   if (unknown !== undefined) {
@@ -199,7 +211,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const sections = only as BenchSection[] | undefined;
-  const file = writeBenchResults(await runBench({ quick: o.quick, ...(sections ? { only: sections } : {}) }), o.quick, sections);
+  const res = await runBench({ quick: o.quick, ...(sections ? { only: sections } : {}) });
+  const file = writeBenchResults(o.label === undefined ? res : { ...res, label: o.label }, o.quick, sections, before);
   process.stdout.write(`results in ${path.relative(process.cwd(), file)}\n`);
   return 0;
 }

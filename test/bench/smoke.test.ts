@@ -5,7 +5,9 @@
 
 import { SUITES } from '../../bench/suites';
 import { mixedInputs, outcomeSpread } from '../../bench/workload';
-import { ratioText, renderReadme, type BenchResults } from '../../bench/report';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { beforeText, ratioText, renderReadme, type BenchResults } from '../../bench/report';
 import { BARE_FIGURE, CAMPAIGN_FIGURE, campaignFigure } from '../../bench/campaign';
 
 describe('benchmark suites', () => {
@@ -47,5 +49,29 @@ describe('benchmark suites', () => {
     const md = renderReadme(res);
     expect(md).toContain('| oracle | bare loop | 200.0 k/s call | baseline |');
     expect(md).toContain('Machine: test machine. Date: 2026-01-01.');
+  });
+
+  it('an earlier run becomes a before column: its ratio, and how far the ratio moved, matched by name without the measured part', () => {
+    const fig = (name: string, perSecond: number, ratioTo?: number) => ({ suite: 'core', name, unit: 'evaluate', perSecond, ...(ratioTo ? { ratioTo } : {}) });
+    const before: BenchResults = {
+      date: '2026-01-01T00:00:00.000Z', machine: 'm', memory: { at1M: 1, atEnd: 1 }, notes: [], sink: 0, label: 'f778c26',
+      figures: [fig('evaluate', 2_000_000, 200_000), fig('check (100 points), best of 3: 2.00 s', 50), fig('gone', 1)],
+    };
+    const after: BenchResults = { ...before, date: '2026-02-01T00:00:00.000Z', label: undefined, figures: [fig('evaluate', 6_000_000, 300_000), fig('check (100 points), best of 3: 1.00 s', 100), fig('new', 1, 1)] };
+    expect(beforeText(after.figures[0], before)).toBe('10.0× → 2.00× as fast');
+    expect(beforeText(after.figures[1], before)).toBe('50.0 /s evaluate');
+    expect(beforeText(after.figures[2], before)).toBe('');
+    const md = renderReadme(after, before);
+    expect(md).toContain('| suite | case | rate | ratio | before |');
+    expect(md).toContain('| core | evaluate | 6.00 M/s evaluate | 20.0× | 10.0× → 2.00× as fast |');
+    expect(md).toContain('the run of 2026-01-01 (`f778c26`');
+    expect(renderReadme(after)).not.toContain('before');
+  });
+
+  it('a --compare file that is not a results file is refused before anything runs (exit 2, the file named)', () => {
+    const script = path.join(__dirname, '..', '..', 'dist', 'bench', 'run.js');
+    const r = spawnSync(process.execPath, [script, '--compare', __filename], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`--compare ${__filename}`);
   });
 });
