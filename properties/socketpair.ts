@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import {
   applyDecision, evaluate, familyTable, formatStrace, growthRefused, regLo, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_VALID_BITS, unreadableBlock,
-  type Call, type Decision, type Env, type FdTable,
+  type Call, type Decision, type Env, type FdTable, type Reg,
 } from '../model';
 import { AFTER_CREATE } from '../model/generic';
 import { PAIR_AFTER_CREATE, PAIR_INSTALL, reserve } from '../model/socketpair';
@@ -44,9 +44,9 @@ const pairOf = (c: Call): Call => ({ ...c, syscall: 'socketpair' });
 
 /** socket() calls of the families that have a pair operation (AF_UNIX, AF_TIPC), mostly valid ones. */
 const pairFamilyCall = fc.record({
-  a0: fc.constantFrom(1n, 30n),
-  a1: fc.oneof({ arbitrary: fc.constantFrom(1n, 2n, 3n, 5n), weight: 3 }, { arbitrary: typeArb(), weight: 1 }),
-  a2: fc.constantFrom(0n, 0n, 1n, 2n),
+  a0: fc.constantFrom(1, 30),
+  a1: fc.oneof({ arbitrary: fc.constantFrom<Reg>(1, 2, 3, 5), weight: 3 }, { arbitrary: typeArb(), weight: 1 }),
+  a2: fc.constantFrom(0, 0, 1, 2),
   entry: fc.constantFrom('x86_64' as const, 'i386' as const, 'i386-socketcall' as const),
 }).map(({ entry, ...c }): Call => (entry === 'x86_64' ? c : { ...c, entry }));
 
