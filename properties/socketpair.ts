@@ -7,8 +7,8 @@
 
 import fc from 'fast-check';
 import {
-  applyDecision, evaluate, familyTable, formatStrace, growthRefused, regLo, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_VALID_BITS, unreadableBlock,
-  type Call, type Decision, type Env, type FdTable, type Reg,
+  applyDecision, evaluate, FAMILY_TABLES, familyTable, formatStrace, growthRefused, regLo, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_VALID_BITS, unreadableBlock,
+  type Call, type Decision, type Env, type FdTable, type KernelProfile, type Reg,
 } from '../model';
 import { AFTER_CREATE } from '../model/generic';
 import { PAIR_AFTER_CREATE, PAIR_INSTALL, reserve } from '../model/socketpair';
@@ -42,9 +42,16 @@ const createCall = callArb({ entries: true }).filter((c) => !unreadableBlock(c) 
 
 const pairOf = (c: Call): Call => ({ ...c, syscall: 'socketpair' });
 
-/** socket() calls of the families that have a pair operation (AF_UNIX, AF_TIPC), mostly valid ones. */
-const pairFamilyCall = fc.record({
-  a0: fc.constantFrom(1, 30),
+/** Families with a pair operation (AF_UNIX, AF_TIPC). */
+const PAIR_FAMILIES: readonly number[] = FAMILY_TABLES.filter((t) => t.socketpair !== undefined).map((t) => t.family);
+
+/**
+ * socket() calls of the families that have a pair operation and the profile registers (all of
+ * them when it registers none), mostly valid ones: a call of a family the kernel lacks could only
+ * be discarded.
+ */
+const pairFamilyCall = (profile: KernelProfile): fc.Arbitrary<Call> => fc.record({
+  a0: fc.constantFrom(...(PAIR_FAMILIES.some((f) => profile.families.includes(f)) ? PAIR_FAMILIES.filter((f) => profile.families.includes(f)) : PAIR_FAMILIES)),
   a1: fc.oneof({ arbitrary: fc.constantFrom<Reg>(1, 2, 3, 5), weight: 3 }, { arbitrary: typeArb(), weight: 1 }),
   a2: fc.constantFrom(0, 0, 1, 2),
   entry: fc.constantFrom('x86_64' as const, 'i386' as const, 'i386-socketcall' as const),
@@ -80,7 +87,7 @@ const sameChecks: PropertyDef = {
 const twoSockets: PropertyDef = {
   id: 'P-PAIR-TWO-SOCKETS',
   title: 'for a family with a pair operation, socketpair() succeeds exactly when socket() twice in a row would, with the same two fds, flags and SO_* values',
-  build: (ctx) => fc.property(envArb({ seccomp: false }).map((e) => ({ ...e, profile: ctx.profile })), pairFamilyCall, (env, call) => {
+  build: (ctx) => fc.property(envArb({ seccomp: false }).map((e) => ({ ...e, profile: ctx.profile })), pairFamilyCall(ctx.profile), (env, call) => {
     const first = evaluate(call, env);
     const pair = pairOf(call);
     const p = evaluate(pair, env);
