@@ -66,11 +66,12 @@ export function renderReadme(res: BenchResults, before?: BenchResults): string {
   const out = [
     '# Benchmarks',
     '',
-    'Run with `npm run bench` (`npm run bench -- --quick`, `--only SECTIONS`). Every figure is divided by a baseline measured in',
+    'Run with `npm run bench` (`npm run bench -- --quick`, `--only SECTIONS`, `--compare EARLIER.json`). Every figure is divided by a baseline measured in',
     'the same run on the same machine: the model and the executor against a bare C loop making the',
     "same raw syscalls; the property loop against fast-check's own speed with a trivial predicate.",
     'Raw results: `bench/results/<date>.json`. Timing is never asserted in tests; a smoke test only',
-    'checks that each suite runs.',
+    'checks that each suite runs. To measure one optimisation step, build the earlier commit elsewhere',
+    'and run `node dist/bench/ab.js --before THAT/dist`: both validator cores in one process, alternating.',
     '',
     `Machine: ${res.machine}. Date: ${res.date.slice(0, 10)}.`,
     ...(before === undefined ? [] : [

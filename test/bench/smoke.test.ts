@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { beforeText, ratioText, renderReadme, type BenchResults } from '../../bench/report';
 import { BARE_FIGURE, CAMPAIGN_FIGURE, campaignFigure } from '../../bench/campaign';
+import { AB_CASES, runAb } from '../../bench/ab';
 
 describe('benchmark suites', () => {
   for (const make of SUITES) {
@@ -66,6 +67,19 @@ describe('benchmark suites', () => {
     expect(md).toContain('| core | evaluate | 6.00 M/s evaluate | 20.0× | 10.0× → 2.00× as fast |');
     expect(md).toContain('the run of 2026-01-01 (`f778c26`');
     expect(renderReadme(after)).not.toContain('before');
+  });
+
+  it('the A/B runner measures every case with both builds (here the built dist beside itself)', () => {
+    const dist = path.join(__dirname, '..', '..', 'dist');
+    const res = runAb({ before: dist, after: dist, cases: AB_CASES, rounds: 1, n: 1000 });
+    expect(res.map((r) => r.case)).toEqual([...AB_CASES]);
+    for (const r of res) expect([r.before > 0, r.after > 0, r.ratio > 0]).toEqual([true, true, true]);
+  });
+
+  it('the A/B runner refuses a --before folder without a build (exit 2, the folder named)', () => {
+    const r = spawnSync(process.execPath, [path.join(__dirname, '..', '..', 'dist', 'bench', 'ab.js'), '--before', __dirname], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`--before ${__dirname}: no built model there`);
   });
 
   it('a --compare file that is not a results file is refused before anything runs (exit 2, the file named)', () => {
