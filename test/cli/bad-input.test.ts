@@ -140,7 +140,8 @@ describe('every line sockspec writes is still a valid request', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sockspec-badinput-'));
     const file = path.join(dir, 'corpus.jsonl');
     const w = new CorpusWriter(file);
-    expect(w.offer({ a0: 1n, a1: 1n, a2: 0n }, 'root', ['G15-install'], () => base)).toBe(true);
+    expect(w.offer({ a0: 1, a1: 1, a2: 0 }, 'root', ['G15-install'], () => base)).toBe(true);
+    w.flush();
     const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
     expect(JSON.parse(lines[0]).covers.length).toBeGreaterThan(0);
     const r = await evalLines(lines);
