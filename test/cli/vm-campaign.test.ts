@@ -93,23 +93,28 @@ const lines = (file: string): string[] => (fs.existsSync(file) ? fs.readFileSync
   }, 900000);
 
   it('killed mid-run, a VM campaign resumes to exactly the outputs of an uninterrupted one', async () => {
-    const args = ['--oracle', 'vm', '--kernel-image', 'debian-6.12', '--properties', 'P-MODEL-EQ-KERNEL,P-EXPLORE', '--workers', '1', '--runs', '3000', '--seed', '8'];
+    const args = ['--oracle', 'vm', '--kernel-image', 'debian-6.12', '--properties', 'P-MODEL-EQ-KERNEL,P-EXPLORE', '--workers', '1', '--runs', '6000', '--seed', '8'];
     const whole = tmp();
     expect(run(['fuzz', ...args, '--out', whole, '--json']).code).toBe(0);
     const cut = tmp();
     const c = spawn(process.execPath, [bin, 'fuzz', ...args, '--out', cut, '--json'], { stdio: 'ignore' });
-    // Killed once the first rounds are recorded: the guest goes with it (its parent is gone).
+    // Listened for from the start: a campaign that ends before the kill must not leave this waiting.
+    const exited = new Promise((resolve) => c.once('exit', resolve));
+    // Killed once the first round is recorded: the guest goes with it (its parent is gone).
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
         const p = path.join(cut, 'progress.json');
-        if (fs.existsSync(p) && JSON.parse(fs.readFileSync(p, 'utf8')).unitsDone >= 2) {
+        if (c.exitCode !== null || (fs.existsSync(p) && JSON.parse(fs.readFileSync(p, 'utf8')).unitsDone >= 1)) {
           clearInterval(t);
           c.kill('SIGKILL');
           resolve();
         }
-      }, 100);
+      }, 50);
     });
-    await new Promise((resolve) => c.once('exit', resolve));
+    await exited;
+    // It was killed mid-run, not after it had finished (else this would test nothing).
+    expect(c.signalCode).toBe('SIGKILL');
+    expect(fs.existsSync(path.join(cut, 'summary.json'))).toBe(false);
     // Its guest went with it: no QEMU writing to this campaign's console is left behind.
     const guests = (): string[] => spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('qemu-system') && l.includes(path.join(cut, 'console')));
     for (let i = 0; i < 50 && guests().length > 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
