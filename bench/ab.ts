@@ -25,9 +25,8 @@ interface WorkloadModule {
 }
 
 function load(dist: string, which: AbCase): Build {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- another build, found at run time
+  // Another build, found at run time.
   const model = require(path.join(dist, 'model')) as { evaluateOutcome: Build['evaluateOutcome']; defaultEnv(): unknown; reg?: (x: bigint) => unknown };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const w = require(path.join(dist, 'bench', 'workload')) as WorkloadModule;
   // The single call as that build's own generators would give it: canonical registers where it has them.
   const r = (x: bigint): unknown => (model.reg === undefined ? x : model.reg(x));
