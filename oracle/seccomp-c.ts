@@ -196,6 +196,8 @@ interface CallSite {
   readonly after: number;
 }
 
+const ASSIGN = new Set(['=', '|=', '+=', '&=']);
+
 /** The recursive statement reader of one file. */
 class Reader {
   readonly calls: CallSite[] = [];
@@ -283,8 +285,8 @@ class Reader {
       }
       if (cur.length > 0 || args.length > 0) args.push(cur);
       const site: CallSite = { name: t.v, args, line: t.line, fn: this.fn, frames, pp: t.pp, checked: false, after: end + 1 };
-      // `x = seccomp_…(…)` or `type x = seccomp_…(…)`: remember x for the check that follows.
-      if (this.is(j - 1, '=') && j - 2 >= from && this.toks[j - 2].k === 'id') site.assigned = this.toks[j - 2].v;
+      // `x = seccomp_…(…)`, `type x = …` or `x |= …`: remember x for the check that follows.
+      if (j - 2 >= from && this.toks[j - 1].k === 'p' && ASSIGN.has(this.toks[j - 1].v) && this.toks[j - 2].k === 'id') site.assigned = this.toks[j - 2].v;
       found.push(site);
       this.calls.push(site);
       j = end;
@@ -366,16 +368,24 @@ class Reader {
     return end + 1;
   }
 
-  /** Marks calls whose assigned result the next statement tests (`rc = …; if (rc < 0) goto out;`). */
+  /**
+   * Marks calls whose assigned result a later `if` tests before the variable is overwritten or
+   * the filter loaded (`rc = …; if (rc < 0) goto out;`, `rc |= …; … if (rc) …`).
+   */
   markChecked(): void {
     for (const c of this.calls) {
       if (c.assigned === undefined || c.checked) continue;
-      // The `;` after the call's statement, then `if (` … the variable … `)`.
-      let j = c.after;
-      while (j < this.toks.length && !this.is(j, ';')) j++;
-      if (this.is(j + 1, 'if') && this.is(j + 2, '(')) {
-        const end = this.close(j + 2);
-        if (this.toks.slice(j + 3, end).some((t) => t.k === 'id' && t.v === c.assigned)) c.checked = true;
+      for (let j = c.after; j < this.toks.length; j++) {
+        const t = this.toks[j];
+        if (t.k !== 'id') continue;
+        if (t.v === 'seccomp_load' || (t.v === c.assigned && this.is(j + 1, '='))) break;
+        if (t.v === 'if' && this.is(j + 1, '(')) {
+          const end = this.close(j + 1);
+          if (this.toks.slice(j + 2, end).some((x) => x.k === 'id' && x.v === c.assigned)) {
+            c.checked = true;
+            break;
+          }
+        }
       }
     }
   }

@@ -177,6 +177,10 @@ int main(int argc, char **argv)
 	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1,
 	                      SCMP_A0(SCMP_CMP_EQ, AF_NETLINK));
 	printf("unchecked\\n");
+	rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_KEY));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_RDS));
+	if (rc)
+		goto err;
 	if ((rc = seccomp_load(ctx)) != 0) {
 		fprintf(stderr, "load: %d\\n", rc);
 		seccomp_release(ctx);
@@ -189,10 +193,10 @@ err:
 	return 1;
 }
 `, 'straight.c');
-    expect(p.rules.map((r) => r.conds[0].a)).toEqual([17n, 16n]);
-    expect(p.lines).toEqual([12, 14]);
-    expect(p.checked).toEqual([true, false]);
-    expect(p.loadLine).toBe(17);
+    expect(p.rules.map((r) => r.conds[0].a)).toEqual([17n, 16n, 15n, 21n]);
+    expect(p.lines).toEqual([12, 14, 17, 18]);
+    expect(p.checked).toEqual([true, false, true, true]);
+    expect(p.loadLine).toBe(21);
   });
 
   it('leaves rules after seccomp_load out of the plan, listed in skipped, and seccomp_reset drops what came before', () => {
