@@ -581,9 +581,9 @@ class Evaluator {
       if (ct) {
         p.i = j + 1;
         const a = this.unary(p);
-        const narrowed = conv(a.v, { bits: ct.bits === 64 ? 64 : 32, signed: ct.signed });
+        // A char or short result is promoted back to int; int and long keep the cast's type.
         if (ct.bits < 32) return { v: ct.signed ? BigInt.asIntN(ct.bits, a.v) : BigInt.asUintN(ct.bits, a.v), t: INT };
-        return narrowed;
+        return conv(a.v, { bits: ct.bits === 64 ? 64 : 32, signed: ct.signed });
       }
       p.i++;
       const v = this.or(p);
