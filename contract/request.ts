@@ -82,7 +82,8 @@ function parseFds(v: unknown, maxFds: number | undefined): Env['fds'] {
   return { ...base, entries: base.entries.map((e) => byFd.get(e.fd) as FdEntry) };
 }
 
-function parseBpf(v: unknown, field: string): BpfInsn[] {
+/** A `[[code, jt, jf, k], …]` list as a program the kernel accepts; errors name `field` and the instruction. */
+export function parseBpf(v: unknown, field: string): BpfInsn[] {
   if (!Array.isArray(v) || v.length === 0) throw new ContractError(field, 'expected a non-empty list of [code, jt, jf, k]');
   const prog = v.map((insn, i): BpfInsn => {
     if (!Array.isArray(insn) || insn.length !== 4) throw new ContractError(`${field}[${i}]`, `expected [code, jt, jf, k], got ${JSON.stringify(insn)}`);

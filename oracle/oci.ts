@@ -122,12 +122,12 @@ export function translateProfile(profile: unknown, ctx: { caps: ReadonlySet<stri
       throw new ProfileError(`${w}.names: expected a non-empty list of syscall names`);
     }
     if (!kept(s, ctx.caps)) {
-      skipped.push(`${w}: dropped by includes/excludes for this capability set`);
+      skipped.push(`${w} (${(s.names as string[]).join(', ')}): dropped by includes/excludes for this capability set`);
       return;
     }
     const action = actionValue(s.action, s.errnoRet, `${w}.action`);
     if (action === defaultAction) {
-      skipped.push(`${w}: action equals the default action (runc skips it)`);
+      skipped.push(`${w} (${(s.names as string[]).join(', ')}): action equals the default action (runc skips it)`);
       return;
     }
     const args = s.args ?? [];
