@@ -9,6 +9,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { SockspecError, type ErrorCode } from '../contract';
+import * as audit from './commands/audit';
 import * as check from './commands/check';
 import * as clauses from './commands/clauses';
 import * as diff from './commands/diff';
@@ -42,7 +43,7 @@ export function buildProgram(io: Io): Command {
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
-  for (const c of [evalCommand, explain, fuzz, repro, report, merge, check, diff, spec, clauses, profiles, kernels]) c.register(program, io);
+  for (const c of [evalCommand, explain, fuzz, repro, report, merge, check, diff, spec, audit, clauses, profiles, kernels]) c.register(program, io);
   return program;
 }
 
