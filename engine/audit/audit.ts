@@ -56,7 +56,10 @@ export interface AuditFinding {
    */
   readonly kind: 'bypass' | 'gap' | 'arch-difference' | 'rule-refused' | 'rule-skipped' | 'rule-void' | 'not-loaded';
   readonly title: string;
+  /** The first family row it concerns (a gap or arch-difference may group several: `rows`). */
   readonly row?: string;
+  /** Every family row of a grouped finding. */
+  readonly rows?: readonly string[];
   readonly door?: Door;
   /** How many calls of the row and door it covers. */
   readonly count?: number;
@@ -264,7 +267,7 @@ export function doorFindings(pts: AuditPoints, env: Env, filters: readonly Secco
     const stopped = actionName(pts.verdicts[t]);
     const title = bypass
       ? `${row.label}: the policy stops it on x86_64 (${stopped}), but ${g.passed} call(s) through ${g.door} pass it and the kernel creates a socket for ${g.created} of them`
-      : `${row.label}: the policy stops it on x86_64 (${stopped}), but ${g.passed} call(s) through ${g.door} pass it; this kernel refuses each (first: ${resultText(d.outcome).replace(/ \(.*$/, '')}, ${clauseTitle(d.clause)})`;
+      : `the policy stops it on x86_64 (${stopped}), but ${g.passed} call(s) through ${g.door} pass it; this kernel refuses each (first: ${resultText(d.outcome).replace(/ \(.*$/, '')}, ${clauseTitle(d.clause)})`;
     out.push({
       kind: bypass ? 'bypass' : 'gap',
       title,
@@ -276,7 +279,29 @@ export function doorFindings(pts: AuditPoints, env: Env, filters: readonly Secco
         `${policy}: ${formatCall(p.call)} passes the policy, while ${formatCall(space.points[t].call)} gets ${resultText(pts.decisions[t].outcome)}`),
     });
   }
-  return out.sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'bypass' ? -1 : 1));
+  const bypasses = out.filter((f) => f.kind === 'bypass');
+  return [...bypasses, ...grouped(out.filter((f) => f.kind === 'gap'), space)];
+}
+
+/**
+ * Findings of one kind that say the same of several families (the same door and the same
+ * sentence), as one finding naming them all; its example and reproducer are the first family's.
+ */
+function grouped(findings: readonly AuditFinding[], space: AuditSpace): AuditFinding[] {
+  const by = new Map<string, AuditFinding[]>();
+  for (const f of findings) {
+    const k = `${f.door}|${f.title.replace(/\b\d+ call\(s\)/, 'N')}`;
+    const list = by.get(k);
+    if (list === undefined) by.set(k, [f]);
+    else list.push(f);
+  }
+  return [...by.values()].map((list) => {
+    const labels = list.map((f) => space.rows.find((r) => r.id === f.row)?.label ?? String(f.row));
+    const names = labels.length <= 6 ? labels.join(', ') : `${labels.slice(0, 6).join(', ')} and ${labels.length - 6} more`;
+    const count = list.reduce((n, f) => n + (f.count ?? 0), 0);
+    const title = list.length === 1 ? `${labels[0]}: ${list[0].title}` : `${list.length} families (${names}): ${list[0].title.replace(/\b\d+ call\(s\)/, `${count} call(s)`).replace(/stops it\b/, 'stops them').replace(/ pass it\b/, ' pass it')}`;
+    return { ...list[0], title, count, rows: list.map((f) => f.row as string) };
+  });
 }
 
 function exampleOf(pts: AuditPoints, i: number, t: number, env: Env, filters: readonly SeccompFilter[]): NonNullable<AuditFinding['example']> {
@@ -311,14 +336,14 @@ export function archFindings(pts: AuditPoints, env: Env, filters: readonly Secco
     if (r === undefined) rows.set(p.row, { count: 1, first: i, twin: t });
     else r.count++;
   });
-  return [...rows.entries()].map(([row, r]) => ({
+  return grouped([...rows.entries()].map(([row, r]) => ({
     kind: 'arch-difference' as const,
-    title: `${space.rows[row].label}: the policy answers the same call differently on x86_64 (${actionName(pts.verdicts[r.twin])}) and on i386 (${actionName(pts.verdicts[r.first])})`,
+    title: `the policy answers the same call differently on x86_64 (${actionName(pts.verdicts[r.twin])}) and on i386 (${actionName(pts.verdicts[r.first])})`,
     row: space.rows[row].id,
     door: space.points[r.first].door,
     count: r.count,
     example: exampleOf(pts, r.first, r.twin, env, filters),
-  }));
+  })), space);
 }
 
 /** Runs every point on the kernel and compares it with the model. */
