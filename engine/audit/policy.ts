@@ -111,13 +111,15 @@ function ruleFindings(plan: CompilePlan, result: CompileResult, format: 'oci' | 
       out.push({ kind: 'rule-refused', title: `${plan.origin[i]}: libseccomp refused the rule (${err}); ${then}. The audit shows the filter without it.` });
     }
   });
-  for (const s of plan.skipped) if (/\b(socket|socketcall)\b/.test(s)) out.push({ kind: 'rule-skipped', title: s });
+  // A rule runc drops because its action is the default is silently lost; one that includes or
+  // excludes drop is what the profile asks for (a note, not a finding).
+  for (const s of plan.skipped) if (/\b(socket|socketcall)\b/.test(s) && !/includes\/excludes/.test(s)) out.push({ kind: 'rule-skipped', title: s });
   if (!result.initOk) bad(where, 'libseccomp refused seccomp_init with this default action');
   if (result.exportRc < 0) bad(where, `libseccomp could not export the filter (rc ${result.exportRc})`);
   return out;
 }
 
-async function compilePlans(plans: readonly CompilePlan[], format: 'oci' | 'c', where: string, opts: LoadOptions): Promise<{ filters: SeccompFilter[]; compiled: Array<{ plan: CompilePlan; result: CompileResult }>; findings: AuditFinding[]; version: string }> {
+async function compilePlans(plans: readonly CompilePlan[], format: 'oci' | 'c', where: string, opts: LoadOptions): Promise<{ filters: SeccompFilter[]; compiled: Array<{ plan: CompilePlan; result: CompileResult }>; findings: AuditFinding[]; version: string; notes: string[] }> {
   if (opts.compiler === undefined) {
     throw new ContractError(where, `${format === 'oci' ? 'an OCI profile' : 'a libseccomp C file'} is compiled by the system's libseccomp in the executor, which cannot run here (it needs root and npm run build)`, 'unavailable');
   }
@@ -149,7 +151,8 @@ async function compilePlans(plans: readonly CompilePlan[], format: 'oci' | 'c', 
     filters.push({ prog: result.program, label: `${path.basename(where)}${plans.length > 1 ? ` #${i}` : ''} (libseccomp ${version})` });
   }
   findings.push(...await voidRules(filters, compiled, compile));
-  return { filters, compiled, findings, version };
+  const notes = plans.flatMap((p) => p.skipped.filter((x) => /\b(socket|socketcall)\b/.test(x) && /includes\/excludes/.test(x)));
+  return { filters, compiled, findings, version, notes };
 }
 
 /**
@@ -194,7 +197,7 @@ export async function loadPolicy(spec: string, opts: LoadOptions = {}): Promise<
     }
     const plans = presetFromJson(parseProfileText(fs.readFileSync(presetFile(spec), 'utf8'), spec), spec, opts.caps).plans;
     const c = await compilePlans(plans, 'oci', spec, opts);
-    return { name: spec, format: 'preset', filters: c.filters, plans: c.compiled, findings: c.findings, notes: [`preset ${spec}: ${preset.description}`, `compiled for the given capabilities by libseccomp ${c.version}`] };
+    return { name: spec, format: 'preset', filters: c.filters, plans: c.compiled, findings: c.findings, notes: [`preset ${spec}: ${preset.description}`, `compiled for the given capabilities by libseccomp ${c.version}`, ...c.notes] };
   }
   let data: Buffer;
   try {
@@ -207,7 +210,7 @@ export async function loadPolicy(spec: string, opts: LoadOptions = {}): Promise<
     if (spec.endsWith('.c') && /\bseccomp_init\s*\(/.test(text)) {
       const plan = parseSeccompC(text, spec);
       const c = await compilePlans([plan], 'c', spec, opts);
-      return { name: spec, format: 'c', filters: c.filters, plans: c.compiled, findings: c.findings, notes: [`libseccomp calls read from ${spec}, built by libseccomp ${c.version}`] };
+      return { name: spec, format: 'c', filters: c.filters, plans: c.compiled, findings: c.findings, notes: [`libseccomp calls read from ${spec}, built by libseccomp ${c.version}`, ...c.notes] };
     }
     if (spec.endsWith('.json')) {
       const v = parseProfileText(text, spec) as Record<string, unknown>;
@@ -215,11 +218,16 @@ export async function loadPolicy(spec: string, opts: LoadOptions = {}): Promise<
       if (!isBpf) {
         const preset = presetFromJson(v, spec, opts.caps ?? capsOf(v));
         const c = await compilePlans(preset.plans, 'oci', spec, opts);
-        return { name: spec, format: 'oci', filters: c.filters, plans: c.compiled, findings: c.findings, notes: [`OCI profile ${spec}, translated as runc does and compiled by libseccomp ${c.version}`] };
+        return { name: spec, format: 'oci', filters: c.filters, plans: c.compiled, findings: c.findings, notes: [`OCI profile ${spec}, translated as runc does and compiled by libseccomp ${c.version}`, ...c.notes] };
       }
     }
   } catch (e) {
-    if (e instanceof ProfileError) throw new ContractError(spec, e.message.startsWith(spec) ? e.message.slice(spec.length).replace(/^[:.\s]+/, '') : e.message, 'bad-file');
+    if (e instanceof ProfileError) {
+      // `FILE:LINE: detail` (C) keeps its line in the field; `FILE.field: detail` (JSON) its field.
+      const rest = e.message.startsWith(spec) ? e.message.slice(spec.length) : `: ${e.message}`;
+      const m = /^(:\d+)?[:.\s]+([\s\S]*)$/.exec(rest);
+      throw new ContractError(`${spec}${m?.[1] ?? ''}`, m?.[2] ?? rest, 'bad-file');
+    }
     throw e;
   }
   return { name: spec, format: 'bpf', filters: parseRawBpf(data, spec), findings: [], notes: [`raw BPF program ${spec}`] };

@@ -137,6 +137,7 @@ describe('claims, compare and exit codes', () => {
       [['docker-2026', '--caps', 'CAP_NOPE', '--out', out], /--caps: .*CAP_NOPE/],
       [['docker-2026', '--oracle', 'cloud', '--out', out], /--oracle: expected host, vm or none/],
       [['docker-2026', '--kernel-image', 'debian-6.1', '--out', out], /--kernel-image: only with --oracle vm/],
+      [[write('badaction.c', '#include <seccomp.h>\nint main(void)\n{\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_FROB, SCMP_SYS(socket), 0);\n\treturn seccomp_load(ctx);\n}\n'), '--out', out], /badaction\.c:5: .*SCMP_ACT_FROB/],
     ];
     for (const [args, re] of cases) {
       const r = run(args);
@@ -148,6 +149,21 @@ describe('claims, compare and exit codes', () => {
 
 describe('confirmed on the running kernel', () => {
   const skip = executorSkipReason();
+  (skip ? it.skip : it)(`each x86_64 finding's C reproducer, built with cc and run here, gets what the audit says${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    const out = path.join(tmp, 'out-repro');
+    const r = run(['docker-2026', '--doors', 'x86_64,x86_64-high', '--out', out]);
+    expect(r.code).toBe(1);
+    const repros = fs.readdirSync(out).filter((f) => /^repro-\d+\.c$/.test(f));
+    expect(repros.length).toBeGreaterThan(0);
+    for (const f of repros) {
+      const exe = path.join(out, f.replace(/\.c$/, ''));
+      const cc = spawnSync('cc', ['-o', exe, path.join(out, f)], { encoding: 'utf8' });
+      expect(cc.status).toBe(0);
+      const x = spawnSync(exe, [], { encoding: 'utf8' });
+      expect({ f, status: x.status, out: x.stdout }).toEqual({ f, status: 0, out: expect.stringMatching(/^sockspec-repro call=0 .*result=(\S+) expected=\1\b/) });
+    }
+  });
+
   (skip ? it.skip : it)(`docker-2026 on x86_64 and with high bits: every call agrees with the host kernel${skip ? ` (skipped: ${skip})` : ''}`, () => {
     const { code, v } = json(['docker-2026', '--doors', 'x86_64,x86_64-high', '--oracle', 'host']);
     const c = v.audits[0].confirmation;
