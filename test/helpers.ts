@@ -1,9 +1,12 @@
 // Shared by the tests that need the real kernel: why the executor cannot run here, if it cannot,
-// and a host oracle with its probed profile for a suite.
+// a host oracle with its probed profile for a suite, and why a VM guest cannot boot here.
 
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import type { KernelProfile } from '../model';
 import { executorAvailable, HostOracle } from '../oracle/host';
 import { probeHostProfile } from '../oracle/probe';
+import { staticElf, staticExecutorPath } from '../oracle/vm/runner';
 
 /** Empty when the executor can run; otherwise the reason, for the skip message. */
 export function executorSkipReason(): string {
@@ -22,4 +25,16 @@ export function hostOracleForSuite(): { get: () => { oracle: HostOracle; profile
     await state?.oracle.close();
   });
   return { get: () => state as { oracle: HostOracle; profile: KernelProfile } };
+}
+
+/**
+ * Empty when this machine can boot a guest for the VM oracle; otherwise what it lacks, for the
+ * skip message (.ci/run installs all of it).
+ */
+export function vmSkipReason(): string {
+  const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+  const missing = ['qemu-system-x86_64', 'apt-get', 'dpkg-deb', 'depmod'].filter((c) => !has(c));
+  if (!['/bin/busybox', '/usr/bin/busybox'].some((b) => fs.existsSync(b) && staticElf(b))) missing.push('static busybox');
+  if (!fs.existsSync(staticExecutorPath())) missing.push('the static executor (npm run build)');
+  return missing.length === 0 ? '' : `no ${missing.join(', ')} on this machine (.ci/run installs them)`;
 }

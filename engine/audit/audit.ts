@@ -222,7 +222,7 @@ export function cellsOf(pts: AuditPoints, doors: readonly Door[]): AuditCell[] {
 }
 
 /** Whether the policy lets the call through (ALLOW or LOG). */
-function passes(verdict: number): boolean {
+export function passes(verdict: number): boolean {
   const a = (verdict & 0xffff0000) >>> 0;
   return a === 0x7fff0000 || a === 0x7ffc0000;
 }

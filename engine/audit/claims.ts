@@ -10,7 +10,7 @@ import { AF_NAMES, formatCall, formatResult, NPROTO } from '../../model';
 import { actionName } from '../../model/seccomp';
 import { ContractError } from '../../contract';
 import { DOORS, parseDoors, type Door } from './space';
-import type { AuditPoints } from './audit';
+import { passes, type AuditPoints } from './audit';
 
 /** One claim, parsed. */
 export interface Claim {
@@ -68,11 +68,6 @@ export function parseClaimFile(text: string, file: string): Claim[] {
     const t = line.replace(/#.*$/, '').trim();
     return t === '' ? [] : [parseClaim(t, `${file}:${i + 1}`)];
   });
-}
-
-function passes(verdict: number): boolean {
-  const a = (verdict & 0xffff0000) >>> 0;
-  return a === 0x7fff0000 || a === 0x7ffc0000;
 }
 
 /** Judges each claim on the audit's points. A claim on a door the audit did not run covers nothing there. */

@@ -5,19 +5,13 @@
 // Sources: cli/commands/audit.ts, engine/audit/audit.ts (confirmOnKernel), test/oracle/vm.test.ts.
 
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fetchKernel } from '../../oracle/kernels';
-import { staticElf, staticExecutorPath } from '../../oracle/vm/runner';
-import { executorSkipReason } from '../helpers';
+import { executorSkipReason, vmSkipReason } from '../helpers';
 
 const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const missing = ['qemu-system-x86_64', 'apt-get', 'dpkg-deb', 'depmod'].filter((c) => !has(c));
-if (!['/bin/busybox', '/usr/bin/busybox'].some((b) => fs.existsSync(b) && staticElf(b))) missing.push('static busybox');
-if (!fs.existsSync(staticExecutorPath())) missing.push('the static executor (npm run build)');
-const why = missing.length === 0 ? '' : `no ${missing.join(', ')} on this machine (.ci/run installs them)`;
+const why = vmSkipReason();
 
 (why === '' ? describe : describe.skip)(`sockspec audit on Debian 6.12 in QEMU${why ? ` — skipped: ${why}` : ''}`, () => {
   beforeAll(() => {

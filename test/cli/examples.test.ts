@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { staticElf, staticExecutorPath } from '../../oracle/vm/runner';
+import { vmSkipReason } from '../helpers';
 
 const root = path.join(__dirname, '..', '..');
 const bin = path.join(root, 'dist', 'cli', 'main.js');
@@ -125,11 +125,7 @@ describe('the GitHub Actions example', () => {
 });
 
 // The VM oracle, as test/oracle/vm.test.ts requires it.
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const missing = ['qemu-system-x86_64', 'apt-get', 'dpkg-deb', 'depmod'].filter((c) => !has(c));
-if (!['/bin/busybox', '/usr/bin/busybox'].some((b) => fs.existsSync(b) && staticElf(b))) missing.push('static busybox');
-if (!fs.existsSync(staticExecutorPath())) missing.push('the static executor (npm run build)');
-const why = missing.length === 0 ? '' : `no ${missing.join(', ')} on this machine (.ci/run installs them)`;
+const why = vmSkipReason();
 
 // Enough for two rounds of every property (1000 runs a round), so shards split a property's runs.
 const RUNS = '1500';

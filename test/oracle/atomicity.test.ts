@@ -21,8 +21,7 @@ import { HostOracle } from '../../oracle/host';
 import { fetchKernel } from '../../oracle/kernels';
 import { KIND, RACE_MAX_CREATORS, RACE_REQUEST } from '../../oracle/protocol';
 import { GuestOracle } from '../../oracle/vm/guest';
-import { staticElf, staticExecutorPath } from '../../oracle/vm/runner';
-import { executorSkipReason } from '../helpers';
+import { executorSkipReason, vmSkipReason } from '../helpers';
 
 const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 const cli = (args: string[]): { status: number | null; stdout: string; stderr: string } =>
@@ -161,11 +160,7 @@ describe('check --atomicity: bad input, before any work', () => {
   });
 });
 
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const missing = ['qemu-system-x86_64', 'apt-get', 'dpkg-deb', 'depmod'].filter((c) => !has(c));
-if (!['/bin/busybox', '/usr/bin/busybox'].some((b) => fs.existsSync(b) && staticElf(b))) missing.push('static busybox');
-if (!fs.existsSync(staticExecutorPath())) missing.push('the static executor (npm run build)');
-const vmWhy = missing.length === 0 ? '' : `no ${missing.join(', ')} on this machine (.ci/run installs them)`;
+const vmWhy = vmSkipReason();
 
 (vmWhy === '' ? describe : describe.skip)(`the atomicity race on Debian 6.12 in QEMU${vmWhy ? ` — skipped: ${vmWhy}` : ''}`, () => {
   beforeAll(() => {

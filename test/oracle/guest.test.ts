@@ -20,13 +20,10 @@ import { replyFrames } from '../../oracle/host/frames';
 import { KIND } from '../../oracle/protocol';
 import { observe } from '../../oracle/observe';
 import { GuestOracle } from '../../oracle/vm/guest';
-import { staticElf, staticExecutorPath, VmOracle } from '../../oracle/vm/runner';
+import { staticExecutorPath, VmOracle } from '../../oracle/vm/runner';
+import { vmSkipReason } from '../helpers';
 
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const missing = ['qemu-system-x86_64', 'apt-get', 'dpkg-deb', 'depmod'].filter((c) => !has(c));
-if (!['/bin/busybox', '/usr/bin/busybox'].some((b) => fs.existsSync(b) && staticElf(b))) missing.push('static busybox');
-if (!fs.existsSync(staticExecutorPath())) missing.push('the static executor (npm run build)');
-const why = missing.length === 0 ? '' : `no ${missing.join(', ')} on this machine (.ci/run installs them)`;
+const why = vmSkipReason();
 
 const call = (a0: number, a1: number, a2: number): Call => ({ a0: BigInt.asUintN(64, BigInt(a0)), a1: BigInt(a1), a2: BigInt(a2) });
 

@@ -9,16 +9,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { staticElf, staticExecutorPath } from '../../oracle/vm/runner';
+import { vmSkipReason } from '../helpers';
 
 const FIX = path.join(__dirname, '..', 'fixtures');
 const RFC = path.join(FIX, 'kapi-socket-rfc-v2.eml');
 const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
-const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const missing = ['qemu-system-x86_64', 'apt-get', 'dpkg-deb', 'depmod'].filter((c) => !has(c));
-if (!['/bin/busybox', '/usr/bin/busybox'].some((b) => fs.existsSync(b) && staticElf(b))) missing.push('static busybox');
-if (!fs.existsSync(staticExecutorPath())) missing.push('the static executor (npm run build)');
-const why = missing.length === 0 ? '' : `no ${missing.join(', ')} on this machine (.ci/run installs them)`;
+const why = vmSkipReason();
 
 interface Verdict { kernel: string; holds: boolean; observed: string | null; confirmed: boolean }
 interface Entry { item: string; title: string; clause: string; counterexample: string; model: string; kernel: string | null; confirmed: boolean; request: string | null; kernels: Verdict[]; members: Entry[] }
