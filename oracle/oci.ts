@@ -23,6 +23,8 @@ export interface CompilePlan {
   readonly origin: string[];
   /** Rules runc would not add, with the reason. */
   readonly skipped: string[];
+  /** Rules runc split into one rule per condition (a repeated argument index): an OR where the profile wrote an AND. */
+  readonly split?: string[];
 }
 
 /** A profile that is not what the translator expects: names the field. */
@@ -115,6 +117,7 @@ export function translateProfile(profile: unknown, ctx: { caps: ReadonlySet<stri
   const rules: CompilePlan['rules'] = [];
   const origin: string[] = [];
   const skipped: string[] = [];
+  const split: string[] = [];
   syscalls.forEach((s, i) => {
     const w = `${where}.syscalls[${i}]`;
     if (!isObj(s)) throw new ProfileError(`${w}: expected an object`);
@@ -145,6 +148,7 @@ export function translateProfile(profile: unknown, ctx: { caps: ReadonlySet<stri
     const indices = conds.map((c) => c.arg);
     const repeated = new Set(indices).size !== indices.length;
     const groups = repeated ? conds.map((c) => [c]) : [conds];
+    if (repeated) split.push(`${w} (${(s.names as string[]).join(', ')}): ${conds.length} conditions on a repeated argument index are split by runc into ${conds.length} rules, which match when any one holds (an OR, not the AND the profile wrote)`);
     const exact = s.exact === true || ctx.exact === true;
     for (const name of s.names as string[]) {
       for (const g of groups) {
@@ -154,7 +158,7 @@ export function translateProfile(profile: unknown, ctx: { caps: ReadonlySet<stri
     }
   });
   const bad = profile.badArchAction === undefined ? {} : { badArchAction: actionValue(profile.badArchAction, undefined, `${where}.badArchAction`) };
-  return { defaultAction, ...bad, arches, ...(rules.length > 32 ? { optimize: 2 } : {}), rules, origin, skipped };
+  return { defaultAction, ...bad, arches, ...(rules.length > 32 ? { optimize: 2 } : {}), rules, origin, skipped, ...(split.length > 0 ? { split } : {}) };
 }
 
 /** A shipped preset: what it models, and the filters it installs (oldest first). */

@@ -35,13 +35,42 @@ function n(x: number): string {
   return x.toLocaleString('en-US');
 }
 
-/** The matrix as fixed-width lines. */
+/**
+ * The matrix as fixed-width lines. Three or more families whose cells read the same on every door
+ * share one row, labelled with their count and listed under the matrix, so the rows that differ
+ * stand out.
+ */
 export function auditMatrix(r: AuditResult): string[] {
   const g = grid(r);
-  const w0 = Math.max(...r.rows.map((x) => g.rowLabel(x.id).length), 6) + 2;
+  const texts = (id: string): string[] => r.doors.map((d) => g.cell(id, d).text);
+  const bySig = new Map<string, string[]>();
+  for (const row of r.rows) {
+    const k = texts(row.id).join('|');
+    const list = bySig.get(k);
+    if (list === undefined) bySig.set(k, [row.id]);
+    else list.push(row.id);
+  }
+  const shown: Array<{ label: string; id: string }> = [];
+  const notes: string[] = [];
+  const done = new Set<string>();
+  for (const row of r.rows) {
+    if (done.has(row.id)) continue;
+    const members = bySig.get(texts(row.id).join('|')) ?? [row.id];
+    if (members.length >= 3) {
+      const mark = `[${notes.length + 1}]`;
+      shown.push({ label: `${members.length} families ${mark}`, id: row.id });
+      notes.push(`${mark} ${members.map((m) => g.rowLabel(m)).join(', ')}`);
+      for (const m of members) done.add(m);
+    } else {
+      shown.push({ label: g.rowLabel(row.id), id: row.id });
+      done.add(row.id);
+    }
+  }
+  const w0 = Math.max(...shown.map((x) => x.label.length), 6) + 2;
   const w = 16;
   const lines = [`${'family'.padEnd(w0)}${r.doors.map((d) => HEAD[d].padEnd(w)).join('')}`.trimEnd()];
-  for (const row of r.rows) lines.push(`${g.rowLabel(row.id).padEnd(w0)}${r.doors.map((d) => g.cell(row.id, d).text.padEnd(w)).join('')}`.trimEnd());
+  for (const row of shown) lines.push(`${row.label.padEnd(w0)}${r.doors.map((d) => g.cell(row.id, d).text.padEnd(w)).join('')}`.trimEnd());
+  if (notes.length > 0) lines.push('', ...notes);
   return lines;
 }
 
@@ -60,7 +89,8 @@ export function formatAudit(r: AuditResult, notes: readonly string[], claims?: r
   if (claims !== undefined && claims.length > 0) out.push('', ...formatClaims(claims));
   if (r.confirmation !== undefined) {
     const c = r.confirmation;
-    out.push('', `kernel (${c.oracle}): ${n(c.points)} calls, ${n(c.agreed)} agree with the model, ${n(c.mismatchCount)} mismatches${c.unobserved > 0 ? `, ${n(c.unobserved)} unobserved (${c.unobservedWhy})` : ''}`);
+    out.push('', `kernel (${c.oracle}): ${n(c.points)} calls run, ${n(c.agreed)} agree with the model, ${n(c.mismatchCount)} mismatches${c.unobserved > 0 ? `, ${n(c.unobserved)} unobserved (${c.unobservedWhy})` : ''}`);
+    if (c.killedNotRun > 0) out.push(`  ${n(c.killedNotRun)} calls the policy kills were not run: at most ${c.killedPerCell} of each cell's, spread over it (each costs a new child)`);
     for (const m of c.mismatches.slice(0, 20)) out.push(`  MISMATCH ${m.call}: model ${m.model} [${m.clause}], kernel ${m.kernel}`);
   }
   return out;
@@ -111,7 +141,7 @@ export function auditHtml(r: AuditResult, notes: readonly string[], claims?: rea
   const findings = r.findings.map((f) => `<li><b>${esc(f.kind)}</b> ${esc(f.title)}${f.example ? `<br><code>${esc(`${f.example.call} = ${f.example.result}`)}</code> [policy: ${esc(f.example.verdict)}]; x86_64 <code>${esc(`${f.example.twin} = ${f.example.twinResult}`)}</code>` : ''}${f.repro ? `<details><summary>C reproducer</summary><pre>${esc(f.repro)}</pre></details>` : ''}</li>`).join('\n');
   const claimList = claims === undefined || claims.length === 0 ? '' : `<h2>Claims</h2><ul>${claims.map((c) => `<li class="${c.holds ? 'holds' : 'fails'}"><b>${c.holds ? 'HOLDS' : 'FAILS'}</b> ${esc(c.claim)} (${esc(c.where)}; ${n(c.checked)} calls${c.holds ? '' : `, ${n(c.counterCount)} counter-examples`})${c.counterExamples.map((e) => `<br><code>${esc(`${e.door}: ${e.call} = ${e.result}`)}</code> [policy: ${esc(e.verdict)}]`).join('')}</li>`).join('')}</ul>`;
   const conf = r.confirmation === undefined ? '<p>Model only: run with <code>--oracle host</code> or <code>--oracle vm</code> to confirm every cell on a kernel.</p>'
-    : `<h2>Kernel</h2><p>${esc(r.confirmation.oracle)}: ${n(r.confirmation.points)} calls, ${n(r.confirmation.agreed)} agree with the model, ${n(r.confirmation.mismatchCount)} mismatches, ${n(r.confirmation.unobserved)} unobserved.</p>${r.confirmation.mismatches.length ? `<ul>${r.confirmation.mismatches.map((m) => `<li><code>${esc(m.call)}</code>: model ${esc(m.model)} [${esc(m.clause)}], kernel ${esc(m.kernel)}</li>`).join('')}</ul>` : ''}`;
+    : `<h2>Kernel</h2><p>${esc(r.confirmation.oracle)}: ${n(r.confirmation.points)} calls run, ${n(r.confirmation.agreed)} agree with the model, ${n(r.confirmation.mismatchCount)} mismatches, ${n(r.confirmation.unobserved)} unobserved${r.confirmation.killedNotRun > 0 ? `; ${n(r.confirmation.killedNotRun)} calls the policy kills were not run (at most ${r.confirmation.killedPerCell} a cell)` : ''}.</p>${r.confirmation.mismatches.length ? `<ul>${r.confirmation.mismatches.map((m) => `<li><code>${esc(m.call)}</code>: model ${esc(m.model)} [${esc(m.clause)}], kernel ${esc(m.kernel)}</li>`).join('')}</ul>` : ''}`;
   const cmp = comparison === undefined ? '' : `<h2>Changes</h2><pre>${esc(formatComparison(comparison).join('\n'))}</pre>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>sockspec audit: ${esc(r.policy)}</title>

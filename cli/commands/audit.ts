@@ -29,6 +29,7 @@ interface AuditFlags {
   kernelImage?: string;
   modules?: string;
   moduleMode?: string;
+  killedPerCell?: string;
   expect: string[];
   expectFile?: string;
   out?: string;
@@ -49,6 +50,7 @@ export function register(program: Command, io: Io): void {
     .option('--kernel-image <image>', 'with --oracle vm: a bzImage/vmlinuz, or a name `sockspec kernels fetch` knows')
     .option('--modules <dir>', "with --oracle vm: the image's lib/modules/RELEASE")
     .option('--module-mode <mode>', 'with --oracle vm: preload (default), autoload or none')
+    .option('--killed-per-cell <n>', 'with --oracle: run at most n of each cell\'s calls the policy kills, spread over the cell (each costs a new child; default 128), or all')
     .option('--expect <claim>', "a claim the policy must keep: 'deny AF_NETLINK,AF_PACKET' or 'allow AF_INET,AF_UNIX', optionally ending 'on DOOR,…' (repeatable); exit 1 with counter-examples when one fails", collect, [])
     .option('--expect-file <file>', 'claims, one per line (# comments)')
     .option('--out <dir>', 'write audit.json, report.html and each finding\'s C reproducer (repro-N.c) here')
@@ -72,6 +74,12 @@ async function run(specs: string[], o: AuditFlags, io: Io): Promise<void> {
   const oracle = o.oracle ?? 'none';
   if (oracle !== 'host' && oracle !== 'vm' && oracle !== 'none') throw new ContractError('--oracle', 'expected host, vm or none');
   vmFlagsOnlyWithVm(o, oracle === 'vm');
+  let killedPerCell: number | undefined;
+  if (o.killedPerCell !== undefined) {
+    if (oracle === 'none') throw new ContractError('--killed-per-cell', 'only with --oracle host or vm');
+    killedPerCell = o.killedPerCell === 'all' ? Infinity : Number(o.killedPerCell);
+    if (!(killedPerCell === Infinity || (Number.isInteger(killedPerCell) && killedPerCell >= 1))) throw new ContractError('--killed-per-cell', `expected a whole number of at least 1, or all, got ${JSON.stringify(o.killedPerCell)}`);
+  }
   let doors: Door[] = [...DOORS];
   if (o.doors !== undefined) {
     try {
@@ -111,7 +119,8 @@ async function run(specs: string[], o: AuditFlags, io: Io): Promise<void> {
     const { result, points } = await runAudit({
       env, filters: p.filters, policy: p.name, caps: capsHere.label, doors, policyFindings: p.findings,
       ...(kernel ? { kernel, oracleName: vm ? `vm ${o.kernelImage ?? ''}`.trim() : 'host' } : {}),
-      ...(vm ? { batchSize: 200000 } : {}),
+      ...(vm ? { batchSize: 100000 } : {}),
+      ...(killedPerCell !== undefined ? { killedPerCell } : {}),
       ...(progress ? { onProgress: progress } : {}),
     });
     if (progress) process.stderr.write('\n');

@@ -12,6 +12,8 @@ import { ALL_CLAUSES, evaluate, fillSeccompWords, formatCall, formatResult, type
 import { actionName, decideAction, stackVerdict } from '../../model/seccomp';
 import { harnessSafe } from '../../generators/seccomp';
 import { compareOutcomes, describeMismatch, type Observation } from '../../oracle/compare';
+import { ExecutorDied, KernelDied } from '../../oracle/errors';
+import { VmFailure } from '../../oracle/vm/runner';
 import { requestLine } from '../../contract';
 import { reproSource } from '../../repro/c-source';
 import { auditSpace, DOORS, type AuditPoint, type AuditRow, type AuditSpace, type Door } from './space';
@@ -51,10 +53,11 @@ export interface AuditFinding {
    * `bypass`: stopped on x86_64, passes through `door`, and the kernel creates the socket;
    * `gap`: the same, but this kernel refuses it (a kernel with the family built would create it);
    * `arch-difference`: the policy's verdict for the same call differs between x86_64 and i386;
-   * rule findings (from the policy's compile): `rule-refused`, `rule-skipped`, `rule-void`, and
-   * `not-loaded` (a C program that takes its error path before seccomp_load).
+   * rule findings (from the policy's compile): `rule-refused`, `rule-skipped`, `rule-split` (runc
+   * made an OR of an AND), `rule-void`, and `not-loaded` (a C program that takes its error path
+   * before seccomp_load).
    */
-  readonly kind: 'bypass' | 'gap' | 'arch-difference' | 'rule-refused' | 'rule-skipped' | 'rule-void' | 'not-loaded';
+  readonly kind: 'bypass' | 'gap' | 'arch-difference' | 'rule-refused' | 'rule-skipped' | 'rule-split' | 'rule-void' | 'not-loaded';
   readonly title: string;
   /** The first family row it concerns (a gap or arch-difference may group several: `rows`). */
   readonly row?: string;
@@ -99,6 +102,13 @@ export interface AuditConfirmation {
   /** Points the kernel could not run (an entry path it lacks) or whose answer the oracle lost. */
   readonly unobserved: number;
   readonly unobservedWhy: string | null;
+  /**
+   * Calls the model says the policy kills, left out beyond `killedPerCell` in a cell: each costs the
+   * executor a new child (about 2 ms on a host, more in QEMU), so a cell's killed calls are run at
+   * most that many times, spread evenly over the cell. 0 when every call ran.
+   */
+  readonly killedNotRun: number;
+  readonly killedPerCell: number;
 }
 
 /** The audit of one policy: the `--json` object. */
@@ -130,8 +140,10 @@ export interface AuditOptions {
   readonly policyFindings?: readonly AuditFinding[];
   readonly kernel?: AuditKernel;
   readonly oracleName?: string;
-  /** Points per kernel batch (default 8192; a VM runs each door in one boot). */
+  /** Points per kernel batch (default 8192). */
   readonly batchSize?: number;
+  /** Killed calls run per cell at most (default 128; Infinity runs them all). */
+  readonly killedPerCell?: number;
   /** Keep at most this many mismatches (all are counted). */
   readonly keep?: number;
   readonly onProgress?: (stage: string, done: number, total: number) => void;
@@ -346,22 +358,64 @@ export function archFindings(pts: AuditPoints, env: Env, filters: readonly Secco
   })), space);
 }
 
-/** Runs every point on the kernel and compares it with the model. */
+/**
+ * The points to run on the kernel: every one, except that a cell's killed calls beyond `perCell`
+ * are left out, the rest spread evenly over the cell (deterministic). Returns the indices and how
+ * many were left out.
+ */
+export function pointsToRun(pts: AuditPoints, perCell: number): { indices: number[]; killedNotRun: number } {
+  const killed = new Map<string, number[]>();
+  const indices: number[] = [];
+  pts.space.points.forEach((p, i) => {
+    if (pts.fates[i] !== 'killed' && pts.fates[i] !== 'trapped') {
+      indices.push(i);
+      return;
+    }
+    const k = `${p.row}|${p.door}`;
+    const list = killed.get(k);
+    if (list === undefined) killed.set(k, [i]);
+    else list.push(i);
+  });
+  let killedNotRun = 0;
+  for (const list of killed.values()) {
+    if (list.length <= perCell) {
+      indices.push(...list);
+      continue;
+    }
+    const step = list.length / perCell;
+    for (let j = 0; j < perCell; j++) indices.push(list[Math.floor(j * step)]);
+    killedNotRun += list.length - perCell;
+  }
+  return { indices: indices.sort((a, b) => a - b), killedNotRun };
+}
+
+/**
+ * Runs the points on the kernel and compares each with the model. A batch the oracle fails on
+ * (its executor or guest died twice) counts as unobserved, with the reason, and the rest goes on.
+ */
 export async function confirmOnKernel(pts: AuditPoints, opts: AuditOptions): Promise<AuditConfirmation> {
   const kernel = opts.kernel;
   if (kernel === undefined) throw new Error('confirmOnKernel needs a kernel');
   const env: Env = { ...opts.env, seccomp: opts.filters.map(harnessSafe) };
   const batchSize = opts.batchSize ?? 8192;
   const keep = opts.keep ?? 200;
+  const killedPerCell = opts.killedPerCell ?? 128;
+  const { indices, killedNotRun } = pointsToRun(pts, killedPerCell);
   const mismatches: AuditMismatch[] = [];
   let mismatchCount = 0;
   let agreed = 0;
   let unobserved = 0;
   let unobservedWhy: string | null = null;
-  const total = pts.space.points.length;
+  const total = indices.length;
   for (let start = 0; start < total; start += batchSize) {
-    const idx = Array.from({ length: Math.min(batchSize, total - start) }, (_, k) => start + k);
-    const obs = await kernel(env, idx.map((i) => pts.space.points[i].call));
+    const idx = indices.slice(start, start + batchSize);
+    let obs: Observation[];
+    try {
+      obs = await kernel(env, idx.map((i) => pts.space.points[i].call));
+    } catch (e) {
+      if (!(e instanceof VmFailure) && !(e instanceof KernelDied) && !(e instanceof ExecutorDied)) throw e;
+      obs = idx.map(() => ({ unobserved: `the oracle failed on this batch: ${(e as Error).message}`, lost: true as const }));
+    }
     idx.forEach((i, k) => {
       const o = obs[k];
       if ('unobserved' in o) {
@@ -385,7 +439,7 @@ export async function confirmOnKernel(pts: AuditPoints, opts: AuditOptions): Pro
     });
     opts.onProgress?.('kernel', start + idx.length, total);
   }
-  return { oracle: opts.oracleName ?? 'host', points: total, agreed, mismatchCount, mismatches, unobserved, unobservedWhy };
+  return { oracle: opts.oracleName ?? 'host', points: total, agreed, mismatchCount, mismatches, unobserved, unobservedWhy, killedNotRun, killedPerCell };
 }
 
 /** Audits one policy: the matrix, the findings and, with a kernel, the confirmation. */

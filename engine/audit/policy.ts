@@ -114,6 +114,7 @@ function ruleFindings(plan: CompilePlan, result: CompileResult, format: 'oci' | 
   // A rule runc drops because its action is the default is silently lost; one that includes or
   // excludes drop is what the profile asks for (a note, not a finding).
   for (const s of plan.skipped) if (/\b(socket|socketcall)\b/.test(s) && !/includes\/excludes/.test(s)) out.push({ kind: 'rule-skipped', title: s });
+  for (const s of plan.split ?? []) if (/\b(socket|socketcall)\b/.test(s)) out.push({ kind: 'rule-split', title: s });
   if (!result.initOk) bad(where, 'libseccomp refused seccomp_init with this default action');
   if (result.exportRc < 0) bad(where, `libseccomp could not export the filter (rc ${result.exportRc})`);
   return out;

@@ -74,6 +74,20 @@ describe('policy formats', () => {
     expect(a.v.audits[0].findings.filter((f: any) => f.kind === 'rule-skipped').map((f: any) => f.title)).toEqual([expect.stringMatching(/syscalls\[\d+\] \(socket\): action equals the default action/)]);
   });
 
+  (skip ? it.skip : it)(`an OCI rule with two conditions on a0 is split by runc into an OR${skip ? ` (skipped: ${skip})` : ''}: a rule-split finding, and the families it meant to deny are open`, () => {
+    const file = write('two-ne.json', JSON.stringify({
+      defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64'],
+      syscalls: [{ names: ['socket'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 38, op: 'SCMP_CMP_NE' }, { index: 0, value: 40, op: 'SCMP_CMP_NE' }] }],
+    }));
+    const r = json([file, '--kernel', 'reference-6.18', '--doors', 'x86_64', '--expect', 'deny AF_ALG,AF_VSOCK']);
+    const a = r.v.audits[0];
+    expect(a.findings.map((f: any) => f.kind)).toEqual(['rule-split']);
+    expect(a.findings[0].title).toMatch(/syscalls\[0\] \(socket\): 2 conditions on a repeated argument index are split by runc into 2 rules/);
+    expect(headline(a, '40', 'x86_64')).toContain('created fd');
+    expect(a.claims[0]).toMatchObject({ holds: false });
+    expect(r.code).toBe(1);
+  });
+
   (skip ? it.skip : it)(`the libseccomp C fixtures${skip ? ` (skipped: ${skip})` : ''}: conditional ALLOWs for AF_INET, AF_INET6 and AF_UNIX, then an unconditional ERRNO(EPERM) on socket()`, () => {
     const dir = path.join(__dirname, '..', 'fixtures', 'audit');
     // Default ALLOW: libseccomp refuses the three ALLOW rules (-EACCES, the default action), and
@@ -137,6 +151,7 @@ describe('claims, compare and exit codes', () => {
       [['docker-2026', '--caps', 'CAP_NOPE', '--out', out], /--caps: .*CAP_NOPE/],
       [['docker-2026', '--oracle', 'cloud', '--out', out], /--oracle: expected host, vm or none/],
       [['docker-2026', '--kernel-image', 'debian-6.1', '--out', out], /--kernel-image: only with --oracle vm/],
+      [['docker-2026', '--killed-per-cell', '5', '--out', out], /--killed-per-cell: only with --oracle host or vm/],
       [[write('badaction.c', '#include <seccomp.h>\nint main(void)\n{\n\tscmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);\n\tseccomp_rule_add(ctx, SCMP_ACT_FROB, SCMP_SYS(socket), 0);\n\treturn seccomp_load(ctx);\n}\n'), '--out', out], /badaction\.c:5: .*SCMP_ACT_FROB/],
     ];
     for (const [args, re] of cases) {

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { defaultEnv, NPROTO, regLo, type SeccompFilter } from '../../model';
 import { retAlways, socketRule } from '../../model/seccomp';
 import { presetFilters } from '../../oracle/oci';
-import { cellHeadline, runAudit, type AuditResult } from '../../engine/audit/audit';
+import { cellHeadline, pointsToRun, runAudit, type AuditResult } from '../../engine/audit/audit';
 import { checkClaims, parseClaim, parseClaimFile } from '../../engine/audit/claims';
 import { compareAudits } from '../../engine/audit/compare';
 import { auditSpace, DOORS } from '../../engine/audit/space';
@@ -117,6 +117,11 @@ describe('the matrix and the findings', () => {
     expect(cell(result, '40', 'i386-high')).toBe('deny EPERM');
     const text = formatAudit(result, []).join('\n');
     expect(text).toMatch(/AF_VSOCK \(40\) +deny EPERM +open\* ! +deny EPERM +deny EPERM +open !/);
+    // Families that read the same on every door share a row, listed under the matrix.
+    expect(text).toMatch(/^\d+ families \[1\] +EAFNOSUPPORT +EAFNOSUPPORT/m);
+    expect(text).toMatch(/^\[1\] AF_UNSPEC \(0\), AF_AX25 \(3\), /m);
+    expect(text).toMatch(/^AF_ALG \(38\) +deny EPERM +deny EPERM\* +deny EPERM +deny EPERM +EAFNOSUPPORT/m);
+    expect(text).toMatch(/^\d+ families \[2\] +open +open +open +open +open$/m);
     const html = auditHtml(result, ['note <b>']);
     expect(html).toContain('<td class="bypass"');
     expect(html).toContain('note &lt;b&gt;');
@@ -128,6 +133,27 @@ describe('the matrix and the findings', () => {
     const f = result.findings.find((x) => x.kind === 'bypass' && x.row === '16' && x.door === 'x86_64-high');
     expect(f?.example?.call).toMatch(/AF_NETLINK.*0x100000009|NETLINK_AUDIT/);
     expect(f?.example?.twinResult).toMatch(/EINVAL/);
+  });
+});
+
+describe('what the kernel runs', () => {
+  it('every call but the killed ones beyond the limit per cell, spread over the cell', async () => {
+    const { points } = await runAudit({ env, filters: ne40, policy: 'a0-ne-40', caps: 'all', doors: ['x86_64', 'i386'] });
+    const all = pointsToRun(points, Infinity);
+    expect(all).toEqual({ indices: points.space.points.map((_, i) => i), killedNotRun: 0 });
+    const cut = pointsToRun(points, 10);
+    const killed = points.fates.filter((f) => f === 'killed').length;
+    expect(killed).toBe(points.space.canonical.length); // every i386 call: the filter is x86_64 only
+    expect(cut.killedNotRun).toBe(killed - 10 * (NPROTO + 1));
+    expect(cut.indices.length).toBe(points.space.points.length - cut.killedNotRun);
+    const perCell = new Map<string, number>();
+    for (const i of cut.indices) {
+      if (points.fates[i] !== 'killed') continue;
+      const k = `${points.space.points[i].row}|${points.space.points[i].door}`;
+      perCell.set(k, (perCell.get(k) ?? 0) + 1);
+    }
+    expect(new Set(perCell.values())).toEqual(new Set([10]));
+    expect(points.space.points.filter((_, i) => points.fates[i] !== 'killed').length).toBe(cut.indices.filter((i) => points.fates[i] !== 'killed').length);
   });
 });
 
