@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type { Command } from 'commander';
 import { ContractError } from '../../contract';
 import { ALL_CAPS, capMask, capNames, defaultEnv, type Call, type Env } from '../../model';
+import { presetNames } from '../../oracle/oci';
 import { observeOnHost } from '../../oracle/observe';
 import { runAudit, type AuditResult } from '../../engine/audit/audit';
 import { checkClaims, parseClaim, parseClaimFile, type Claim, type ClaimResult } from '../../engine/audit/claims';
@@ -42,7 +43,7 @@ export function register(program: Command, io: Io): void {
   program
     .command('audit')
     .description('what a seccomp policy lets socket() do: family × entry path, bypasses and surprises with C reproducers, claims; with two or more policies, what changed')
-    .argument('<policy...>', 'a preset name (sockspec profiles lists them), an OCI/Docker/Podman seccomp .json, a libseccomp .c file, or a raw BPF program (.json [[code,jt,jf,k],…], C initialiser lines, or the binary seccomp_export_bpf writes)')
+    .argument('<policy...>', `a preset name (${presetNames().join(', ')}), an OCI/Docker/Podman seccomp .json, a libseccomp .c file, or a raw BPF program (.json [[code,jt,jf,k],…], C initialiser lines, or the binary seccomp_export_bpf writes)`)
     .option('--kernel <profile>', 'kernel profile the model decides with (default: host where the executor runs, else reference-6.18; with --oracle vm the image\'s)')
     .option('--caps <list>', 'the process\'s effective capabilities, comma-separated, or all / none (default: the preset\'s own, else all); also resolves Docker\'s includes/excludes')
     .option('--doors <list>', `entry paths to audit (default all: ${DOORS.join(',')})`)
@@ -134,6 +135,8 @@ async function run(specs: string[], o: AuditFlags, io: Io): Promise<void> {
   }
   const json = { audits: audits.map((a) => ({ ...a.result, format: a.policy.format, notes: a.policy.notes, claims: a.claims })), comparisons };
   if (o.out !== undefined) {
+    // The folder holds this run's reproducers only: an earlier run's are removed first.
+    if (fs.existsSync(o.out)) for (const f of fs.readdirSync(o.out)) if (/^repro-\d+\.c$/.test(f)) fs.rmSync(path.join(o.out, f));
     writeFileAtomic(path.join(o.out, 'audit.json'), `${JSON.stringify(json, null, 1)}\n`);
     const last = audits[audits.length - 1];
     writeFileAtomic(path.join(o.out, 'report.html'), auditHtml(last.result, last.policy.notes, last.claims, comparisons[comparisons.length - 1]));
