@@ -3,8 +3,9 @@
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import type { KernelProfile } from '../model';
+import type { Call, KernelProfile } from '../model';
 import { executorAvailable, HostOracle } from '../oracle/host';
+import { ia32Unavailable } from '../oracle/host/ia32';
 import { probeHostProfile } from '../oracle/probe';
 import { staticElf, staticExecutorPath } from '../oracle/vm/runner';
 
@@ -37,4 +38,15 @@ export function vmSkipReason(): string {
   if (!['/bin/busybox', '/usr/bin/busybox'].some((b) => fs.existsSync(b) && staticElf(b))) missing.push('static busybox');
   if (!fs.existsSync(staticExecutorPath())) missing.push('the static executor (npm run build)');
   return missing.length === 0 ? '' : `no ${missing.join(', ')} on this machine (.ci/run installs them)`;
+}
+
+/**
+ * How many of `calls` the host oracle cannot run here: the i386 and socketcall ones on a kernel
+ * without IA32 emulation (reported unavailable, never sent to the executor), else none.
+ */
+export function i386Unrunnable(calls: Iterable<Call>): number {
+  if (ia32Unavailable() === '') return 0;
+  let n = 0;
+  for (const c of calls) if (c.entry === 'i386' || c.entry === 'i386-socketcall') n++;
+  return n;
 }

@@ -20,6 +20,11 @@ export function executorPath(): string {
   return path.join(packageRoot(), 'dist', 'executor', 'sockspec-executor');
 }
 
+/** Where `npm run build` puts the executor and its helpers (dist/executor). */
+export function builtExecutorDir(): string {
+  return path.join(packageRoot(), 'dist', 'executor');
+}
+
 /** The nearest directory above this file whose package.json is sockspec's (oracle/host/ is two below it). */
 function packageRoot(): string {
   let dir = __dirname;

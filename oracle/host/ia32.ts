@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { executorPath } from './discovery';
+import { builtExecutorDir, executorPath } from './discovery';
 
 let ia32: string | undefined;
 
@@ -15,8 +15,10 @@ let ia32: string | undefined;
  */
 export function ia32Unavailable(): string {
   if (ia32 !== undefined) return ia32;
-  const probe = path.join(path.dirname(executorPath()), 'ia32-probe');
-  if (!fs.existsSync(probe)) return (ia32 = '');
+  // Beside the executor, or (for an executor given by SOCKSPEC_EXECUTOR, such as a test's
+  // wrapper) where the build puts it: a kernel is never taken to have IA32 for want of a probe.
+  const probe = [path.dirname(executorPath()), builtExecutorDir()].map((d) => path.join(d, 'ia32-probe')).find((f) => fs.existsSync(f));
+  if (probe === undefined) return (ia32 = '');
   const r = spawnSync(probe, [], { stdio: 'ignore' });
   ia32 = r.status === 0 ? '' : r.signal === 'SIGSEGV'
     ? 'this kernel has no IA32 emulation: int $0x80 raises SIGSEGV (CONFIG_IA32_EMULATION off or ia32_emulation=0)'

@@ -49,6 +49,8 @@ const run = (args: string[]): ReturnType<typeof spawnSync> & { stdout: string; s
       for (const v of c.kernels) {
         // The host never sets fs.file-max: such a counter-example is for the guests.
         if (v.kernel === 'host' && v.observed?.startsWith('unobserved: the host never changes fs.file-max') === true) continue;
+        // A host without IA32 emulation cannot run the i386 entries: unobserved there, judged in the guests.
+        if (v.kernel === 'host' && /^unobserved: not run: this kernel has no IA32 emulation/.test(v.observed ?? '')) continue;
         if (v.holds && v.observed !== null) expect(`${c.title} on ${v.kernel}: ${v.observed} ${v.confirmed}`).toBe(`${c.title} on ${v.kernel}: ${v.observed} true`);
       }
       expect(c.confirmed).toBe(c.kernels.some((v) => v.confirmed));
