@@ -67,7 +67,8 @@ export function auditMatrix(r: AuditResult): string[] {
     }
   }
   const w0 = Math.max(...shown.map((x) => x.label.length), 6) + 2;
-  const w = 16;
+  // Every column as wide as its widest cell or head, plus two spaces: cells never run together.
+  const w = Math.max(...r.doors.map((d) => HEAD[d].length), ...shown.flatMap((x) => texts(x.id).map((t) => t.length))) + 2;
   const lines = [`${'family'.padEnd(w0)}${r.doors.map((d) => HEAD[d].padEnd(w)).join('')}`.trimEnd()];
   for (const row of shown) lines.push(`${row.label.padEnd(w0)}${r.doors.map((d) => g.cell(row.id, d).text.padEnd(w)).join('')}`.trimEnd());
   if (notes.length > 0) lines.push('', ...notes);

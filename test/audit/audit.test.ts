@@ -128,6 +128,15 @@ describe('the matrix and the findings', () => {
     expect(html).not.toMatch(/<script|https?:\/\//);
   });
 
+  it('the terminal matrix keeps two spaces between cells however long a cell is (flatpak: "deny EAFNOSUPPORT*")', async () => {
+    const { result } = await runAudit({ env, filters: presetFilters('flatpak'), policy: 'flatpak', caps: 'all' });
+    const lines = formatAudit(result, []);
+    const head = lines.findIndex((l) => l.startsWith('family'));
+    const rows = lines.slice(head + 1, lines.indexOf('', head));
+    expect(rows.some((l) => l.includes('deny EAFNOSUPPORT*'))).toBe(true);
+    for (const l of rows) expect(l.replace(/^.*?\)  +|^\d+ families \[\d+\]  +/, '').split(/  +/)).toHaveLength(result.doors.length);
+  });
+
   it('podman-2026 without CAP_AUDIT_WRITE: NETLINK_AUDIT is stopped on x86_64 but a high-bit protocol register opens it', async () => {
     const { result } = await runAudit({ env, filters: presetFilters('podman-2026'), policy: 'podman-2026', caps: 'all' });
     const f = result.findings.find((x) => x.kind === 'bypass' && x.row === '16' && x.door === 'x86_64-high');
