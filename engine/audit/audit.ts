@@ -99,7 +99,10 @@ export interface AuditConfirmation {
   readonly agreed: number;
   readonly mismatchCount: number;
   readonly mismatches: readonly AuditMismatch[];
-  /** Points the kernel could not run (an entry path it lacks) or whose answer the oracle lost. */
+  /** Points the kernel cannot run (an entry path it lacks, such as i386 without IA32 emulation): not compared. */
+  readonly unavailable: number;
+  readonly unavailableWhy: string | null;
+  /** Points whose answer the oracle lost (its executor or guest died twice on their batch): no clean pass. */
   readonly unobserved: number;
   readonly unobservedWhy: string | null;
   /**
@@ -406,6 +409,8 @@ export async function confirmOnKernel(pts: AuditPoints, opts: AuditOptions): Pro
   let agreed = 0;
   let unobserved = 0;
   let unobservedWhy: string | null = null;
+  let unavailable = 0;
+  let unavailableWhy: string | null = null;
   const total = indices.length;
   for (let start = 0; start < total; start += batchSize) {
     const idx = indices.slice(start, start + batchSize);
@@ -419,8 +424,13 @@ export async function confirmOnKernel(pts: AuditPoints, opts: AuditOptions): Pro
     idx.forEach((i, k) => {
       const o = obs[k];
       if ('unobserved' in o) {
-        unobserved++;
-        unobservedWhy ??= o.unobserved;
+        if (o.unavailable === true) {
+          unavailable++;
+          unavailableWhy ??= o.unobserved;
+        } else {
+          unobserved++;
+          unobservedWhy ??= o.unobserved;
+        }
         return;
       }
       const ms = compareOutcomes(pts.decisions[i].outcome, o);
@@ -439,7 +449,7 @@ export async function confirmOnKernel(pts: AuditPoints, opts: AuditOptions): Pro
     });
     opts.onProgress?.('kernel', start + idx.length, total);
   }
-  return { oracle: opts.oracleName ?? 'host', points: total, agreed, mismatchCount, mismatches, unobserved, unobservedWhy, killedNotRun, killedPerCell };
+  return { oracle: opts.oracleName ?? 'host', points: total, agreed, mismatchCount, mismatches, unavailable, unavailableWhy, unobserved, unobservedWhy, killedNotRun, killedPerCell };
 }
 
 /** Audits one policy: the matrix, the findings and, with a kernel, the confirmation. */

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { socketRule } from '../../model/seccomp';
 import { parseRawBpf } from '../../engine/audit/policy';
+import { ia32Unavailable } from '../../oracle/host/ia32';
 import { executorSkipReason } from '../helpers';
 
 const bin = path.join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
@@ -164,6 +165,17 @@ describe('claims, compare and exit codes', () => {
 
 describe('confirmed on the running kernel', () => {
   const skip = executorSkipReason();
+  (skip ? it.skip : it)(`the i386 doors agree where the kernel has IA32 emulation, and are not compared (no exit 4) where it has not${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    const { code, v } = json([write('allow-all.json', '[[6, 0, 0, 2147418112]]'), '--doors', 'x86_64,i386', '--oracle', 'host']);
+    const c = v.audits[0].confirmation;
+    const i386 = v.audits[0].points / 2;
+    expect(c.mismatchCount).toBe(0);
+    expect(c.unobserved).toBe(0);
+    if (ia32Unavailable() === '') expect(c).toMatchObject({ agreed: c.points, unavailable: 0 });
+    else expect(c).toMatchObject({ agreed: c.points - i386, unavailable: i386, unavailableWhy: expect.stringMatching(/no IA32 emulation/) });
+    expect(code).toBe(0);
+  });
+
   (skip ? it.skip : it)(`each x86_64 finding's C reproducer, built with cc and run here, gets what the audit says${skip ? ` (skipped: ${skip})` : ''}`, () => {
     const out = path.join(tmp, 'out-repro');
     const r = run(['docker-2026', '--doors', 'x86_64,x86_64-high', '--out', out]);
