@@ -9,7 +9,7 @@
 // (as `sockspec check` does). Sources: docs/seccomp.md §0, §5, §6 and §12.
 
 import { ALL_CLAUSES, evaluate, fillSeccompWords, formatCall, formatResult, type Env, type Outcome, type SeccompFilter } from '../../model';
-import { actionName, decideAction, stackVerdict } from '../../model/seccomp';
+import { actionName, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_LOG, SECCOMP_RET_TRAP, stackVerdict } from '../../model/seccomp';
 import { harnessSafe } from '../../generators/seccomp';
 import { compareOutcomes, describeMismatch, type Observation } from '../../oracle/compare';
 import { ExecutorDied, KernelDied } from '../../oracle/errors';
@@ -163,7 +163,7 @@ export interface AuditPoints {
 /** The fate of a decision under a verdict. */
 export function fateOf(outcome: Outcome, clause: string, verdict: number): Fate {
   if (clause.startsWith('seccomp-') && clause !== 'seccomp-allow' && clause !== 'seccomp-log') {
-    if (outcome.kind === 'killed') return decideAction(verdict).kind === 'kill' && (verdict & 0xffff0000) >>> 0 === 0x00030000 ? 'trapped' : 'killed';
+    if (outcome.kind === 'killed') return (verdict & SECCOMP_RET_ACTION_FULL) >>> 0 === SECCOMP_RET_TRAP ? 'trapped' : 'killed';
     if (outcome.kind === 'ret') return 'returned';
     return 'denied';
   }
@@ -187,7 +187,7 @@ export function decidePoints(env: Env, filters: readonly SeccompFilter[], doors:
   const fates: Fate[] = new Array(space.points.length);
   const decisions: Array<{ outcome: Outcome; clause: string }> = new Array(space.points.length);
   space.points.forEach((p, i) => {
-    const v = filters.length === 0 ? 0x7fff0000 : stackVerdict(filters, fillSeccompWords(p.call, words)) >>> 0;
+    const v = filters.length === 0 ? SECCOMP_RET_ALLOW : stackVerdict(filters, fillSeccompWords(p.call, words)) >>> 0;
     const d = evaluate(p.call, e);
     const clause = d.trace[d.trace.length - 1];
     verdicts[i] = v;
@@ -201,7 +201,7 @@ export function decidePoints(env: Env, filters: readonly SeccompFilter[], doors:
 export function policyVerdicts(filters: readonly SeccompFilter[], space: AuditSpace): Uint32Array {
   const words = new Uint32Array(16);
   const out = new Uint32Array(space.points.length);
-  space.points.forEach((p, i) => { out[i] = filters.length === 0 ? 0x7fff0000 : stackVerdict(filters, fillSeccompWords(p.call, words)) >>> 0; });
+  space.points.forEach((p, i) => { out[i] = filters.length === 0 ? SECCOMP_RET_ALLOW : stackVerdict(filters, fillSeccompWords(p.call, words)) >>> 0; });
   return out;
 }
 
@@ -238,8 +238,8 @@ export function cellsOf(pts: AuditPoints, doors: readonly Door[]): AuditCell[] {
 
 /** Whether the policy lets the call through (ALLOW or LOG). */
 export function passes(verdict: number): boolean {
-  const a = (verdict & 0xffff0000) >>> 0;
-  return a === 0x7fff0000 || a === 0x7ffc0000;
+  const a = (verdict & SECCOMP_RET_ACTION_FULL) >>> 0;
+  return a === SECCOMP_RET_ALLOW || a === SECCOMP_RET_LOG;
 }
 
 function resultText(o: Outcome): string {
