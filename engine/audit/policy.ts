@@ -101,14 +101,13 @@ function parseCInitialiser(text: string, file: string): BpfInsn[] {
   return parseBpf(prog, file);
 }
 
-/** What libseccomp made of each rule: refused rules and runc's skips about socket calls, as findings. */
-function ruleFindings(plan: CompilePlan, result: CompileResult, format: 'oci' | 'c', where: string): AuditFinding[] {
+/** What libseccomp and runc made of an OCI profile's rules: refused, skipped and split socket rules, as findings. */
+function ociRuleFindings(plan: CompilePlan, result: CompileResult, where: string): AuditFinding[] {
   const out: AuditFinding[] = [];
   result.rcs.forEach((r, i) => {
     if (r.rc < 0) {
       const err = errnoName(-r.rc) || `-${-r.rc}`;
-      const then = format === 'oci' ? 'runc would refuse to start the container' : 'a program that ignores the return value loads the filter without it';
-      out.push({ kind: 'rule-refused', title: `${plan.origin[i]}: libseccomp refused the rule (${err}); ${then}. The audit shows the filter without it.` });
+      out.push({ kind: 'rule-refused', title: `${plan.origin[i]}: libseccomp refused the rule (${err}); runc would refuse to start the container. The audit shows the filter without it.` });
     }
   });
   // A rule runc drops because its action is the default is silently lost; one that includes or
@@ -140,7 +139,7 @@ async function compilePlans(plans: readonly CompilePlan[], format: 'oci' | 'c', 
       if (!result.initOk) bad(where, 'libseccomp refused seccomp_init with this default action');
       if (result.exportRc < 0) bad(where, `libseccomp could not export the filter (rc ${result.exportRc})`);
     } else {
-      findings.push(...ruleFindings(plan, result, format, where));
+      findings.push(...ociRuleFindings(plan, result, where));
     }
     if (refused.length > 0) {
       const kept = { ...plan, rules: plan.rules.filter((_, k) => !refused.includes(k)), origin: plan.origin.filter((_, k) => !refused.includes(k)) };
